@@ -1,0 +1,42 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// The hot kernels need AVX2/FMA code generation; without it Swift's SIMD types
+// lower to SSE and run an order of magnitude slower (see Sources/Tensor/README).
+let fastMath: [SwiftSetting] = [
+    .unsafeFlags(["-target-cpu", "x86-64-v3"], .when(platforms: [.linux])),
+]
+
+let package = Package(
+    name: "SNNKit",
+    platforms: [.macOS(.v13)],
+    products: [
+        .library(name: "SNNKit", targets: ["SNNKit"]),
+        .executable(name: "snnkit", targets: ["snnkit"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
+    ],
+    targets: [
+        .target(name: "SNNTensor", path: "Sources/Tensor", swiftSettings: fastMath),
+        .target(name: "SNNGraph", dependencies: ["SNNTensor"], path: "Sources/Graph", swiftSettings: fastMath),
+        .target(
+            name: "SNNONNX",
+            dependencies: ["SNNGraph", "SNNTensor", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            path: "Sources/ONNX",
+            exclude: ["onnx-subset.proto"],
+            swiftSettings: fastMath),
+        .target(name: "SNNKit", dependencies: ["SNNTensor", "SNNGraph", "SNNONNX"], path: "Sources/SNNKit"),
+        .executableTarget(
+            name: "snnkit",
+            dependencies: ["SNNKit", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Sources/snnkit",
+            swiftSettings: fastMath),
+        .testTarget(
+            name: "SNNKitTests",
+            dependencies: ["SNNKit"],
+            path: "Tests/SNNKitTests",
+            swiftSettings: fastMath),
+    ]
+)
