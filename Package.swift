@@ -1,10 +1,15 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// The hot kernels need AVX2/FMA code generation; without it Swift's SIMD types
-// lower to SSE and run an order of magnitude slower (see Sources/Tensor/README).
+import Foundation
+
+// The hot kernels are written for AVX-512 (the GEMM tile is sixteen 16-lane
+// accumulators). Without a -target-cpu Swift's SIMD types lower to SSE and run an
+// order of magnitude slower. On a CPU without AVX-512 build with
+// SNNKIT_TARGET_CPU=haswell (correct, about half the speed).
+let targetCPU = ProcessInfo.processInfo.environment["SNNKIT_TARGET_CPU"] ?? "skylake-avx512"
 let fastMath: [SwiftSetting] = [
-    .unsafeFlags(["-target-cpu", "x86-64-v3"], .when(platforms: [.linux])),
+    .unsafeFlags(["-target-cpu", targetCPU], .when(platforms: [.linux])),
 ]
 
 let package = Package(

@@ -1,0 +1,196 @@
+import SNNTensor
+
+/// Every operator SNNKit understands, with its attributes already typed and checked.
+///
+/// The importer turns ONNX's loosely typed attribute lists into these cases once, so
+/// passes and executors pattern-match on meaning ("a conv with stride 2") instead of
+/// re-parsing strings. Inputs stay ONNX-style names on the node (see `Node`), including
+/// the weight tensors, so a pass that folds BatchNorm rewrites initializers, not the op.
+public enum Operator: Sendable, Equatable {
+    /// inputs: X, W, [B]
+    case conv(ConvAttributes)
+    /// inputs: X, W, [B]
+    case convTranspose(ConvAttributes)
+    /// inputs: X, scale, bias, mean, variance (inference form)
+    case batchNormalization(epsilon: Float)
+    case relu
+    /// Clip with bounds resolved at import (ReLU6 is Clip(0, 6)).
+    case clip(min: Float?, max: Float?)
+    case leakyRelu(alpha: Float)
+    case sigmoid
+    /// `coerceTo2D`: opsets before 13 flatten the axes from `axis` on into one.
+    case softmax(axis: Int, coerceTo2D: Bool)
+    case exp
+    case maxPool(PoolAttributes)
+    case averagePool(PoolAttributes, countIncludePad: Bool)
+    case globalAveragePool
+    case globalMaxPool
+    /// inputs: A, B, [C]
+    case gemm(GemmAttributes)
+    case matMul
+    case binary(BinaryOperator)
+    case concat(axis: Int)
+    case flatten(axis: Int)
+    /// inputs: data, shape
+    case reshape(allowZero: Bool)
+    case transpose(permutation: [Int]?)
+    /// Axes from the attribute (opset < 13) or nil when they come as input 1.
+    case squeeze(axes: [Int]?)
+    case unsqueeze(axes: [Int]?)
+    /// inputs: data, starts, ends, [axes], [steps]
+    case slice
+    /// inputs: data, pads, [constant_value], [axes]
+    case pad(mode: Layout.PadMode)
+    /// inputs: X, [roi], [scales], [sizes] (opset 11+); X, scales (opset 10)
+    case resize(Resize.Options)
+    /// inputs: X, scales
+    case upsample(Resize.Options)
+    case identity
+    case dropout
+    case shape(start: Int, end: Int?)
+    case gather(axis: Int)
+    /// Target ONNX element type.
+    case cast(to: ElementType)
+    /// inputs: shape; output filled with the scalar `value` (float or integer)
+    case constantOfShape(value: Constant)
+    /// A node SNNKit has no implementation for; kept so `inspect` can list it.
+    case unsupported(domain: String, type: String)
+
+    public struct ConvAttributes: Sendable, Equatable {
+        public var kernelShape: [Int]?
+        public var strides: [Int]
+        public var dilations: [Int]
+        /// ONNX order: begins of every spatial axis, then ends.
+        public var pads: [Int]
+        public var autoPad: AutoPad
+        public var group: Int
+        /// ConvTranspose only.
+        public var outputPadding: [Int] = []
+        /// ConvTranspose only: explicit output spatial shape.
+        public var outputShape: [Int]? = nil
+        public init(kernelShape: [Int]?, strides: [Int], dilations: [Int], pads: [Int], autoPad: AutoPad, group: Int,
+                    outputPadding: [Int] = [], outputShape: [Int]? = nil) {
+            self.kernelShape = kernelShape
+            self.strides = strides
+            self.dilations = dilations
+            self.pads = pads
+            self.autoPad = autoPad
+            self.group = group
+            self.outputPadding = outputPadding
+            self.outputShape = outputShape
+        }
+    }
+
+    public struct PoolAttributes: Sendable, Equatable {
+        public var kernelShape: [Int]
+        public var strides: [Int]
+        public var dilations: [Int]
+        public var pads: [Int]
+        public var autoPad: AutoPad
+        public var ceilMode: Bool
+        public init(kernelShape: [Int], strides: [Int], dilations: [Int], pads: [Int], autoPad: AutoPad, ceilMode: Bool) {
+            self.kernelShape = kernelShape
+            self.strides = strides
+            self.dilations = dilations
+            self.pads = pads
+            self.autoPad = autoPad
+            self.ceilMode = ceilMode
+        }
+    }
+
+    public struct GemmAttributes: Sendable, Equatable {
+        public var alpha: Float = 1
+        public var beta: Float = 1
+        public var transA = false
+        public var transB = false
+        public init(alpha: Float = 1, beta: Float = 1, transA: Bool = false, transB: Bool = false) {
+            self.alpha = alpha
+            self.beta = beta
+            self.transA = transA
+            self.transB = transB
+        }
+    }
+
+    public enum AutoPad: String, Sendable, Equatable {
+        case notSet = "NOTSET", sameUpper = "SAME_UPPER", sameLower = "SAME_LOWER", valid = "VALID"
+    }
+
+    public enum BinaryOperator: String, Sendable, Equatable, CaseIterable {
+        case add = "Add", sub = "Sub", mul = "Mul", div = "Div"
+    }
+
+    /// The ONNX spelling of the operator, for messages and export.
+    public var onnxType: String {
+        switch self {
+        case .conv: "Conv"
+        case .convTranspose: "ConvTranspose"
+        case .batchNormalization: "BatchNormalization"
+        case .relu: "Relu"
+        case .clip: "Clip"
+        case .leakyRelu: "LeakyRelu"
+        case .sigmoid: "Sigmoid"
+        case .softmax: "Softmax"
+        case .exp: "Exp"
+        case .maxPool: "MaxPool"
+        case .averagePool: "AveragePool"
+        case .globalAveragePool: "GlobalAveragePool"
+        case .globalMaxPool: "GlobalMaxPool"
+        case .gemm: "Gemm"
+        case .matMul: "MatMul"
+        case .binary(let op): op.rawValue
+        case .concat: "Concat"
+        case .flatten: "Flatten"
+        case .reshape: "Reshape"
+        case .transpose: "Transpose"
+        case .squeeze: "Squeeze"
+        case .unsqueeze: "Unsqueeze"
+        case .slice: "Slice"
+        case .pad: "Pad"
+        case .resize: "Resize"
+        case .upsample: "Upsample"
+        case .identity: "Identity"
+        case .dropout: "Dropout"
+        case .shape: "Shape"
+        case .gather: "Gather"
+        case .cast: "Cast"
+        case .constantOfShape: "ConstantOfShape"
+        case .unsupported(_, let type): type
+        }
+    }
+}
+
+extension Resize.Options: Equatable {
+    public static func == (a: Self, b: Self) -> Bool {
+        a.mode == b.mode && a.mapping == b.mapping && a.rounding == b.rounding
+    }
+}
+
+/// ONNX tensor element types SNNKit distinguishes.
+public enum ElementType: Int, Sendable, Equatable {
+    case float = 1, uint8 = 2, int8 = 3, uint16 = 4, int16 = 5, int32 = 6, int64 = 7, string = 8, bool = 9,
+         float16 = 10, double = 11, uint32 = 12, uint64 = 13, complex64 = 14, complex128 = 15, bfloat16 = 16
+
+    public var isFloatingPoint: Bool { self == .float || self == .float16 || self == .double || self == .bfloat16 }
+    public var isInteger: Bool { [.uint8, .int8, .uint16, .int16, .int32, .int64, .bool, .uint32, .uint64].contains(self) }
+
+    public var name: String {
+        switch self {
+        case .float: "FLOAT"
+        case .uint8: "UINT8"
+        case .int8: "INT8"
+        case .uint16: "UINT16"
+        case .int16: "INT16"
+        case .int32: "INT32"
+        case .int64: "INT64"
+        case .string: "STRING"
+        case .bool: "BOOL"
+        case .float16: "FLOAT16"
+        case .double: "DOUBLE"
+        case .uint32: "UINT32"
+        case .uint64: "UINT64"
+        case .complex64: "COMPLEX64"
+        case .complex128: "COMPLEX128"
+        case .bfloat16: "BFLOAT16"
+        }
+    }
+}

@@ -1,0 +1,85 @@
+import Foundation
+import SNNTensor
+
+extension NodeCompiler {
+    /// Relu, Clip, LeakyRelu, Sigmoid, Exp: one value in, one value out, shape unchanged.
+    func unary() throws -> CompiledNode {
+        let x = try required(0, "input")
+        try requireFloat(x)
+        let shape = x.shape
+        let transform: @Sendable (inout Tensor) -> Void
+        switch node.op {
+        case .relu:
+            transform = { t in t.storage.withUnsafeMutableBufferPointer { y in for i in 0..<y.count { y[i] = max(y[i], 0) } } }
+        case .clip(let low, let high):
+            let lo = low ?? -Float.infinity, hi = high ?? Float.infinity
+            guard lo <= hi else { throw GraphError.invalidAttribute(node: node.name, message: "Clip min \(lo) > max \(hi)") }
+            transform = { t in t.storage.withUnsafeMutableBufferPointer { y in for i in 0..<y.count { y[i] = min(max(y[i], lo), hi) } } }
+        case .leakyRelu(let alpha):
+            transform = { t in t.storage.withUnsafeMutableBufferPointer { y in for i in 0..<y.count { y[i] = y[i] < 0 ? y[i] * alpha : y[i] } } }
+        case .sigmoid:
+            transform = { t in t.storage.withUnsafeMutableBufferPointer { y in for i in 0..<y.count { y[i] = 1 / (1 + Foundation.exp(-y[i])) } } }
+        case .exp:
+            transform = { t in t.storage.withUnsafeMutableBufferPointer { y in for i in 0..<y.count { y[i] = Foundation.exp(y[i]) } } }
+        default:
+            preconditionFailure("unary() called for \(node.op.onnxType)")
+        }
+        return foldingIfConstant(single(shape) { inputs in
+            var t = inputs[0]!
+            transform(&t)
+            return t
+        })
+    }
+
+    func softmax(axis: Int, coerceTo2D: Bool) throws -> CompiledNode {
+        let x = try required(0, "input")
+        try requireFloat(x)
+        let a = try normalizeAxis(axis, rank: x.shape.count)
+        return foldingIfConstant(single(x.shape) { Softmax.forward($0[0]!, axis: a, coerceTo2D: coerceTo2D) })
+    }
+
+    /// Identity and inference-mode Dropout (whose optional mask output is all ones).
+    func passThrough() throws -> CompiledNode {
+        let x = try required(0, "input")
+        if let constant = x.constant {
+            var outputs = [constant]
+            if node.outputs.count > 1 { outputs.append(.float(Tensor(shape: x.shape, repeating: 1))) }
+            return .folded(outputs)
+        }
+        let shape = x.shape
+        let withMask = node.outputs.count > 1 && !node.outputs[1].isEmpty
+        return .kernel(outputShapes: withMask ? [shape, shape] : [shape]) { inputs in
+            withMask ? [inputs[0]!, Tensor(shape: shape, repeating: 1)] : [inputs[0]!]
+        }
+    }
+
+    func binary(_ op: Operator.BinaryOperator) throws -> CompiledNode {
+        let a = try required(0, "A"), b = try required(1, "B")
+        guard let outShape = Broadcast.shape(a.shape, b.shape) else {
+            throw fail("cannot broadcast \(a.shape) with \(b.shape)")
+        }
+        // Integer shape arithmetic folds at planning time.
+        if case .int(let x)? = a.constant, case .int(let y)? = b.constant {
+            let f: (Int64, Int64) -> Int64
+            switch op {
+            case .add: f = { $0 &+ $1 }
+            case .sub: f = { $0 &- $1 }
+            case .mul: f = { $0 &* $1 }
+            case .div: f = { $1 == 0 ? 0 : $0 / $1 }
+            }
+            let (values, shape) = Broadcast.apply(x.values, x.shape, y.values, y.shape, f)!
+            return .folded([.int(IntTensor(shape: shape, values: values))])
+        }
+        try requireFloat(a)
+        try requireFloat(b)
+        let operation: Broadcast.Operation = switch op {
+        case .add: .add
+        case .sub: .subtract
+        case .mul: .multiply
+        case .div: .divide
+        }
+        return foldingIfConstant(single(outShape) { inputs in
+            Broadcast.apply(inputs[0]!, inputs[1]!, operation)!
+        })
+    }
+}

@@ -1,0 +1,35 @@
+import SNNGraph
+
+/// Problems reading an ONNX file, each naming the file and, where there is one, the
+/// node or tensor, with what to do about it.
+public enum ONNXError: Error, Equatable, CustomStringConvertible {
+    case unreadable(file: String, reason: String)
+    case corrupt(file: String, detail: String)
+    case noGraph(file: String)
+    case badTensor(file: String, tensor: String, detail: String)
+    case unsupportedElementType(file: String, tensor: String, type: String)
+    case externalData(file: String, tensor: String, detail: String)
+    case badAttribute(file: String, node: String, detail: String)
+    case graph(file: String, GraphError)
+
+    public var description: String {
+        switch self {
+        case .unreadable(let file, let reason):
+            return "\(file): cannot read the file (\(reason))."
+        case .corrupt(let file, let detail):
+            return "\(file): not a valid ONNX model (\(detail)). The file may be truncated or not ONNX at all; re-export or re-download it."
+        case .noGraph(let file):
+            return "\(file): the model contains no graph. The file is truncated or not an ONNX model."
+        case .badTensor(let file, let tensor, let detail):
+            return "\(file): tensor '\(tensor)': \(detail). The file is damaged; re-export the model."
+        case .unsupportedElementType(let file, let tensor, let type):
+            return "\(file): tensor '\(tensor)' has element type \(type), which SNNKit cannot use. Export the model in float32."
+        case .externalData(let file, let tensor, let detail):
+            return "\(file): tensor '\(tensor)' stores its data in an external file: \(detail). Keep the weight files next to the .onnx file."
+        case .badAttribute(let file, let node, let detail):
+            return "\(file): node '\(node)': \(detail)."
+        case .graph(let file, let error):
+            return "\(file): \(error)"
+        }
+    }
+}

@@ -1,0 +1,3 @@
+@_exported import SNNTensor
+@_exported import SNNGraph
+@_exported import SNNONNX

@@ -1,0 +1,68 @@
+import Dispatch
+
+/// How many cores the kernels may use, and the one way they split work.
+///
+/// Every parallel kernel divides its output into disjoint pieces and computes each
+/// piece with a fixed summation order, so results are bit-identical whatever the
+/// thread count: parallelism changes who computes an element, never how.
+public enum Parallel {
+    nonisolated(unsafe) private static var configuredThreads: Int = 0
+
+    /// Threads used by kernels; defaults to the number of active cores.
+    public static var threads: Int {
+        get { configuredThreads > 0 ? configuredThreads : ProcessInfoCores.active }
+        set { configuredThreads = max(0, newValue) }
+    }
+
+    /// Runs `body(i)` for i in 0..<count, spread over `threads` workers.
+    /// Items are handed out in contiguous blocks to keep each worker's data local.
+    public static func forEach(_ count: Int, minimumPerThread: Int = 1, _ body: (Int) -> Void) {
+        guard count > 0 else { return }
+        let workers = min(threads, max(1, count / max(1, minimumPerThread)))
+        if workers <= 1 {
+            for i in 0..<count { body(i) }
+            return
+        }
+        // concurrentPerform returns only when every worker is done and the workers write
+        // disjoint outputs, so handing the non-Sendable closure to them is safe.
+        withoutActuallyEscaping(body) { body in
+            let shared = UncheckedSendable(body)
+            DispatchQueue.concurrentPerform(iterations: workers) { worker in
+                let begin = count * worker / workers
+                let end = count * (worker + 1) / workers
+                for i in begin..<end { shared.value(i) }
+            }
+        }
+    }
+
+    /// Splits 0..<count into one contiguous range per worker and runs `body` on each,
+    /// so a worker can allocate its scratch space once for all of its items.
+    public static func forEachRange(_ count: Int, minimumPerThread: Int = 1, _ body: (Range<Int>) -> Void) {
+        guard count > 0 else { return }
+        let workers = min(threads, max(1, count / max(1, minimumPerThread)))
+        forEach(workers) { worker in
+            body((count * worker / workers)..<(count * (worker + 1) / workers))
+        }
+    }
+}
+
+/// Carries a value into a parallel region whose lifetime the caller bounds.
+public struct UncheckedSendable<Value>: @unchecked Sendable {
+    public let value: Value
+    public init(_ value: Value) { self.value = value }
+}
+
+enum ProcessInfoCores {
+    static let active: Int = {
+        #if canImport(Glibc)
+        let n = Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+        return max(1, n)
+        #else
+        return 1
+        #endif
+    }()
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif

@@ -1,0 +1,74 @@
+import Foundation
+
+/// A dense float32 tensor in row-major order with ONNX (NCHW) axis semantics.
+///
+/// SNNKit keeps one layout for the ANN path: the ONNX one. Kernels that prefer another
+/// order (the GEMM's packed panels, the simulator's channels-last spike maps) repack
+/// inside the kernel, so every graph operator keeps its textbook meaning.
+public struct Tensor: Sendable, Equatable {
+    public private(set) var shape: [Int]
+    public var storage: [Float]
+
+    public init(shape: [Int], storage: [Float]) {
+        precondition(shape.reduce(1, *) == storage.count, "shape \(shape) does not hold \(storage.count) values")
+        self.shape = shape
+        self.storage = storage
+    }
+
+    public init(zeros shape: [Int]) {
+        self.shape = shape
+        self.storage = [Float](repeating: 0, count: shape.reduce(1, *))
+    }
+
+    public init(shape: [Int], repeating value: Float) {
+        self.shape = shape
+        self.storage = [Float](repeating: value, count: shape.reduce(1, *))
+    }
+
+    /// A tensor whose storage is written once by `fill` (no zero-initialisation pass).
+    public init(shape: [Int], unsafeUninitialized fill: (UnsafeMutableBufferPointer<Float>) throws -> Void) rethrows {
+        let count = shape.reduce(1, *)
+        self.shape = shape
+        self.storage = try [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+            try fill(buffer)
+            initialized = count
+        }
+    }
+
+    public var count: Int { storage.count }
+    public var rank: Int { shape.count }
+
+    /// Same values, new shape of the same element count.
+    public func reshaped(_ newShape: [Int]) -> Tensor {
+        Tensor(shape: newShape, storage: storage)
+    }
+
+    public mutating func reshape(_ newShape: [Int]) {
+        precondition(newShape.reduce(1, *) == storage.count)
+        shape = newShape
+    }
+
+    public subscript(flat index: Int) -> Float {
+        get { storage[index] }
+        set { storage[index] = newValue }
+    }
+
+    public var strides: [Int] { Tensor.strides(of: shape) }
+
+    public static func strides(of shape: [Int]) -> [Int] {
+        var strides = [Int](repeating: 1, count: shape.count)
+        var running = 1
+        for axis in stride(from: shape.count - 1, through: 0, by: -1) {
+            strides[axis] = running
+            running *= shape[axis]
+        }
+        return strides
+    }
+}
+
+extension Tensor: CustomStringConvertible {
+    public var description: String {
+        let preview = storage.prefix(6).map { String(format: "%.4g", $0) }.joined(separator: ", ")
+        return "Tensor\(shape)[\(preview)\(storage.count > 6 ? ", ..." : "")]"
+    }
+}

@@ -1,0 +1,277 @@
+/// Geometry of a 2-D convolution or pooling window, in ONNX terms.
+public struct WindowGeometry: Sendable, Equatable, Hashable {
+    public var kernel: (h: Int, w: Int)
+    public var stride: (h: Int, w: Int)
+    public var dilation: (h: Int, w: Int)
+    /// Padding before and after each spatial axis.
+    public var padTop: Int, padLeft: Int, padBottom: Int, padRight: Int
+
+    public init(kernel: (Int, Int), stride: (Int, Int) = (1, 1), dilation: (Int, Int) = (1, 1),
+                pads: (top: Int, left: Int, bottom: Int, right: Int) = (0, 0, 0, 0)) {
+        self.kernel = (kernel.0, kernel.1)
+        self.stride = (stride.0, stride.1)
+        self.dilation = (dilation.0, dilation.1)
+        padTop = pads.top; padLeft = pads.left; padBottom = pads.bottom; padRight = pads.right
+    }
+
+    /// Output size along one axis; `ceil` rounds a partial last window up (pooling's ceil_mode),
+    /// dropping a window that would start entirely inside the end padding, as ONNX does.
+    public static func outputSize(input: Int, kernel: Int, stride: Int, dilation: Int,
+                                  padBegin: Int, padEnd: Int, ceil: Bool = false) -> Int {
+        let span = dilation * (kernel - 1) + 1
+        let room = input + padBegin + padEnd - span
+        if room < 0 { return 0 }
+        var out = (ceil ? (room + stride - 1) / stride : room / stride) + 1
+        if ceil && (out - 1) * stride >= input + padBegin { out -= 1 }
+        return out
+    }
+
+    public func outputHeight(_ input: Int, ceil: Bool = false) -> Int {
+        Self.outputSize(input: input, kernel: kernel.h, stride: stride.h, dilation: dilation.h,
+                        padBegin: padTop, padEnd: padBottom, ceil: ceil)
+    }
+
+    public func outputWidth(_ input: Int, ceil: Bool = false) -> Int {
+        Self.outputSize(input: input, kernel: kernel.w, stride: stride.w, dilation: dilation.w,
+                        padBegin: padLeft, padEnd: padRight, ceil: ceil)
+    }
+
+    public static func == (a: Self, b: Self) -> Bool {
+        a.kernel == b.kernel && a.stride == b.stride && a.dilation == b.dilation &&
+            a.padTop == b.padTop && a.padLeft == b.padLeft && a.padBottom == b.padBottom && a.padRight == b.padRight
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        for v in [kernel.h, kernel.w, stride.h, stride.w, dilation.h, dilation.w, padTop, padLeft, padBottom, padRight] {
+            hasher.combine(v)
+        }
+    }
+}
+
+/// A 2-D convolution (NCHW, ONNX semantics) with its weights packed for the GEMM.
+///
+/// Each group is one GEMM: output[co][pixel] = sum_k W[co][k] * column[k][pixel], with
+/// k running over (input channel, kernel row, kernel column). The column matrix
+/// (im2col) is never materialised whole: every worker gathers one 32-pixel panel at a
+/// time straight into the micro-kernel's packed layout and multiplies it by all output
+/// channels while it is hot in L1. Depthwise convolutions, where a GEMM would have a
+/// single row, use a direct loop instead.
+public final class Convolution: Sendable {
+    public let inputChannels: Int
+    public let outputChannels: Int
+    public let groups: Int
+    public let window: WindowGeometry
+    let packedWeights: [PackedLHS]
+    let weights: [Float]
+    let bias: [Float]
+
+    /// - Parameters:
+    ///   - weights: ONNX layout [outputChannels, inputChannels / groups, kernelH, kernelW].
+    ///   - bias: one value per output channel, or nil.
+    public init(weights: [Float], bias: [Float]?, inputChannels: Int, outputChannels: Int, groups: Int,
+                window: WindowGeometry) {
+        self.inputChannels = inputChannels
+        self.outputChannels = outputChannels
+        self.groups = groups
+        self.window = window
+        self.weights = weights
+        self.bias = bias ?? [Float](repeating: 0, count: outputChannels)
+        let depth = (inputChannels / groups) * window.kernel.h * window.kernel.w
+        let perGroup = outputChannels / groups
+        if Self.isDepthwise(inputChannels: inputChannels, outputChannels: outputChannels, groups: groups) {
+            packedWeights = []
+        } else {
+            packedWeights = weights.withUnsafeBufferPointer { w in
+                (0..<groups).map { g in
+                    PackedLHS(rows: perGroup, depth: depth, source: w.baseAddress! + g * perGroup * depth,
+                              rowStride: depth, depthStride: 1)
+                }
+            }
+        }
+    }
+
+    static func isDepthwise(inputChannels: Int, outputChannels: Int, groups: Int) -> Bool {
+        groups > 1 && groups == inputChannels && outputChannels % groups == 0 && outputChannels / groups <= 4
+    }
+
+    public func outputShape(inputShape s: [Int]) -> [Int] {
+        [s[0], outputChannels, window.outputHeight(s[2]), window.outputWidth(s[3])]
+    }
+
+    /// Runs the convolution on an NCHW input; `relu` fuses max(x, 0) into the store.
+    public func forward(_ input: Tensor, relu: Bool = false) -> Tensor {
+        let outShape = outputShape(inputShape: input.shape)
+        return Tensor(shape: outShape) { out in
+            input.storage.withUnsafeBufferPointer { x in
+                if packedWeights.isEmpty {
+                    depthwise(x.baseAddress!, inputShape: input.shape, out.baseAddress!, outShape: outShape, relu: relu)
+                } else {
+                    viaGEMM(x.baseAddress!, inputShape: input.shape, out.baseAddress!, outShape: outShape, relu: relu)
+                }
+            }
+        }
+    }
+
+    private func viaGEMM(_ x: UnsafePointer<Float>, inputShape: [Int], _ y: UnsafeMutablePointer<Float>,
+                         outShape: [Int], relu: Bool) {
+        let (batch, inH, inW) = (inputShape[0], inputShape[2], inputShape[3])
+        let (outH, outW) = (outShape[2], outShape[3])
+        let pixels = outH * outW
+        let nr = GEMM.tileColumns
+        let panels = (pixels + nr - 1) / nr
+        let cinG = inputChannels / groups
+        let coutG = outputChannels / groups
+        let depth = cinG * window.kernel.h * window.kernel.w
+        let items = batch * groups * panels
+        let pointwise = window.kernel == (1, 1) && window.stride == (1, 1) && window.padTop == 0 &&
+            window.padLeft == 0 && window.padBottom == 0 && window.padRight == 0
+        bias.withUnsafeBufferPointer { biasBuffer in
+            Parallel.forEachRange(items) { range in
+                withUnsafeTemporaryAllocation(of: Float.self, capacity: depth * nr) { scratch in
+                    let panelBuffer = scratch.baseAddress!
+                    for item in range {
+                        let panel = item % panels
+                        let g = (item / panels) % groups
+                        let n = item / (panels * groups)
+                        let image = x + (n * inputChannels + g * cinG) * inH * inW
+                        if pointwise {
+                            PackedRHS.packPanel(panel: panel, depth: depth, columns: pixels, source: image,
+                                                depthStride: inH * inW, columnStride: 1, into: panelBuffer)
+                        } else {
+                            gatherPanel(image, inH: inH, inW: inW, outW: outW, pixels: pixels, channels: cinG,
+                                        firstPixel: panel * nr, into: panelBuffer)
+                        }
+                        let epilogue = GEMM.Epilogue(rowBias: biasBuffer.baseAddress! + g * coutG, relu: relu)
+                        let c = y + (n * outputChannels + g * coutG) * pixels + panel * nr
+                        GEMM.multiplyPanel(lhs: packedWeights[g], rowPanels: 0..<packedWeights[g].panels,
+                                           rhsPanel: panelBuffer, columns: min(nr, pixels - panel * nr),
+                                           columnOffset: 0, c: c, ldc: pixels, epilogue: epilogue)
+                    }
+                }
+            }
+        }
+    }
+
+    /// im2col for one panel of up to 32 output pixels, written depth-major:
+    /// out[k * 32 + j] = input value under kernel tap k for output pixel firstPixel + j.
+    /// Pixels are handled in runs that share an output row, so each tap's run is a
+    /// strided copy with zero fill at the borders instead of a per-element bounds test.
+    @inline(__always)
+    private func gatherPanel(_ image: UnsafePointer<Float>, inH: Int, inW: Int, outW: Int, pixels: Int,
+                             channels: Int, firstPixel: Int, into out: UnsafeMutablePointer<Float>) {
+        let nr = GEMM.tileColumns
+        let (kh, kw) = window.kernel
+        let (sh, sw) = window.stride
+        let (dh, dw) = window.dilation
+        let lastPixel = min(pixels, firstPixel + nr)
+        var pixel = firstPixel
+        while pixel < lastPixel {
+            let oh = pixel / outW
+            let ow0 = pixel % outW
+            let run = min(outW - ow0, lastPixel - pixel)
+            let j0 = pixel - firstPixel
+            for ci in 0..<channels {
+                let plane = image + ci * inH * inW
+                for ki in 0..<kh {
+                    let ih = oh * sh - window.padTop + ki * dh
+                    for kj in 0..<kw {
+                        let o = out + ((ci * kh + ki) * kw + kj) * nr + j0
+                        if ih < 0 || ih >= inH {
+                            for t in 0..<run { o[t] = 0 }
+                            continue
+                        }
+                        let row = plane + ih * inW
+                        let iw0 = ow0 * sw - window.padLeft + kj * dw
+                        // valid t: 0 <= iw0 + t*sw < inW
+                        let tLow = iw0 >= 0 ? 0 : min(run, (-iw0 + sw - 1) / sw)
+                        let tHigh = iw0 >= inW ? 0 : max(tLow, min(run, (inW - 1 - iw0) / sw + 1))
+                        for t in 0..<tLow { o[t] = 0 }
+                        if sw == 1 {
+                            for t in tLow..<tHigh { o[t] = row[iw0 + t] }
+                        } else {
+                            for t in tLow..<tHigh { o[t] = row[iw0 + t * sw] }
+                        }
+                        for t in tHigh..<run { o[t] = 0 }
+                    }
+                }
+            }
+            pixel += run
+        }
+        let filled = lastPixel - firstPixel
+        if filled < nr {
+            let depth = channels * kh * kw
+            for k in 0..<depth { for j in filled..<nr { out[k * nr + j] = 0 } }
+        }
+    }
+
+    /// Direct depthwise convolution: each output channel reads one input channel.
+    private func depthwise(_ x: UnsafePointer<Float>, inputShape: [Int], _ y: UnsafeMutablePointer<Float>,
+                           outShape: [Int], relu: Bool) {
+        let (batch, inH, inW) = (inputShape[0], inputShape[2], inputShape[3])
+        let (outH, outW) = (outShape[2], outShape[3])
+        let multiplier = outputChannels / groups
+        let (kh, kw) = window.kernel
+        let (sh, sw) = window.stride
+        let (dh, dw) = window.dilation
+        weights.withUnsafeBufferPointer { wBuffer in
+            Parallel.forEach(batch * outputChannels) { item in
+                let co = item % outputChannels
+                let n = item / outputChannels
+                let plane = x + (n * inputChannels + co / multiplier) * inH * inW
+                let w = wBuffer.baseAddress! + co * kh * kw
+                let out = y + item * outH * outW
+                let b = bias[co]
+                for oh in 0..<outH {
+                    for ow in 0..<outW {
+                        var sum: Float = 0
+                        for ki in 0..<kh {
+                            let ih = oh * sh - window.padTop + ki * dh
+                            if ih < 0 || ih >= inH { continue }
+                            for kj in 0..<kw {
+                                let iw = ow * sw - window.padLeft + kj * dw
+                                if iw < 0 || iw >= inW { continue }
+                                sum += plane[ih * inW + iw] * w[ki * kw + kj]
+                            }
+                        }
+                        sum += b
+                        out[oh * outW + ow] = relu ? max(sum, 0) : sum
+                    }
+                }
+            }
+        }
+    }
+
+    /// Direct seven-loop convolution in double precision: the oracle for tests.
+    public static func reference(input: Tensor, weights: [Float], bias: [Float]?, outputChannels: Int,
+                                 groups: Int, window: WindowGeometry) -> Tensor {
+        let (batch, cin, inH, inW) = (input.shape[0], input.shape[1], input.shape[2], input.shape[3])
+        let outH = window.outputHeight(inH), outW = window.outputWidth(inW)
+        let cinG = cin / groups, coutG = outputChannels / groups
+        let (kh, kw) = window.kernel
+        var out = Tensor(zeros: [batch, outputChannels, outH, outW])
+        for n in 0..<batch {
+            for co in 0..<outputChannels {
+                let g = co / coutG
+                for oh in 0..<outH {
+                    for ow in 0..<outW {
+                        var sum = Double(bias?[co] ?? 0)
+                        for ci in 0..<cinG {
+                            for ki in 0..<kh {
+                                for kj in 0..<kw {
+                                    let ih = oh * window.stride.h - window.padTop + ki * window.dilation.h
+                                    let iw = ow * window.stride.w - window.padLeft + kj * window.dilation.w
+                                    guard ih >= 0, ih < inH, iw >= 0, iw < inW else { continue }
+                                    let xv = input.storage[((n * cin + g * cinG + ci) * inH + ih) * inW + iw]
+                                    let wv = weights[((co * cinG + ci) * kh + ki) * kw + kj]
+                                    sum += Double(xv) * Double(wv)
+                                }
+                            }
+                        }
+                        out.storage[((n * outputChannels + co) * outH + oh) * outW + ow] = Float(sum)
+                    }
+                }
+            }
+        }
+        return out
+    }
+}

@@ -1,0 +1,277 @@
+/// Single-precision matrix multiply C = A * B with a register-blocked micro-kernel.
+///
+/// The micro-kernel keeps an 8 x 32 tile of C in sixteen 16-lane accumulators (AVX-512
+/// has 32 vector registers: sixteen accumulators, two B vectors and the broadcast A
+/// scalars fit without spilling). Each step over the shared dimension does 2 vector
+/// loads, 8 scalar broadcasts and 16 fused multiply-adds, so the loop is bound by the
+/// two FMA ports rather than by memory. Operands are packed so the kernel reads both
+/// sequentially: A in panels of 8 rows, B in panels of 32 columns, both depth-major.
+///
+/// Each C element is a plain left-to-right sum over the shared dimension, computed by
+/// exactly one kernel call, so results do not depend on how callers split the work.
+public enum GEMM {
+    public static let tileRows = 8
+    public static let tileColumns = 32
+
+    /// What to do with a finished tile before it is stored.
+    public struct Epilogue {
+        /// Added to every element of row m (a convolution's bias, per output channel).
+        public var rowBias: UnsafePointer<Float>? = nil
+        /// Added to every element of column n (a fully connected layer's bias).
+        public var columnBias: UnsafePointer<Float>? = nil
+        /// Clamp below at zero (a fused ReLU).
+        public var relu: Bool = false
+        /// Add the tile to what C already holds instead of overwriting it.
+        public var accumulate: Bool = false
+        public init(rowBias: UnsafePointer<Float>? = nil, columnBias: UnsafePointer<Float>? = nil,
+                    relu: Bool = false, accumulate: Bool = false) {
+            self.rowBias = rowBias
+            self.columnBias = columnBias
+            self.relu = relu
+            self.accumulate = accumulate
+        }
+    }
+
+    /// Multiplies row panels `rowPanels` of `lhs` with one packed column panel of B.
+    ///
+    /// - Parameters:
+    ///   - rhsPanel: `lhs.depth * GEMM.tileColumns` floats, depth-major, zero-padded past `columns`.
+    ///   - columns: valid columns in this panel (1...32).
+    ///   - columnOffset: index of the panel's first column in the whole of C (for column bias).
+    ///   - c: address of C[0][columnOffset]; row m starts at `c + m * ldc`.
+    public static func multiplyPanel(
+        lhs: PackedLHS, rowPanels: Range<Int>, rhsPanel: UnsafePointer<Float>, columns: Int,
+        columnOffset: Int, c: UnsafeMutablePointer<Float>, ldc: Int, epilogue: Epilogue
+    ) {
+        lhs.storage.withUnsafeBufferPointer { packedA in
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: tileRows * tileColumns) { tile in
+                let tilePointer = tile.baseAddress!
+                for panel in rowPanels {
+                    let a = packedA.baseAddress! + panel * lhs.depth * tileRows
+                    kernel(depth: lhs.depth, a: a, b: rhsPanel, tile: tilePointer)
+                    let row0 = panel * tileRows
+                    store(tile: tilePointer, rows: min(tileRows, lhs.rows - row0), columns: columns,
+                          row0: row0, columnOffset: columnOffset, c: c + row0 * ldc, ldc: ldc, epilogue: epilogue)
+                }
+            }
+        }
+    }
+
+    @inline(__always)
+    static func load16(_ p: UnsafePointer<Float>) -> SIMD16<Float> {
+        UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self)
+    }
+
+    @inline(__always)
+    static func store16(_ v: SIMD16<Float>, _ p: UnsafeMutablePointer<Float>) {
+        UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD16<Float>.self)
+    }
+
+    /// The 8 x 32 tile: tile[r * 32 + j] = sum_k a[k * 8 + r] * b[k * 32 + j].
+    @inline(__always)
+    static func kernel(depth: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>, tile: UnsafeMutablePointer<Float>) {
+        var c00 = SIMD16<Float>(), c01 = SIMD16<Float>()
+        var c10 = SIMD16<Float>(), c11 = SIMD16<Float>()
+        var c20 = SIMD16<Float>(), c21 = SIMD16<Float>()
+        var c30 = SIMD16<Float>(), c31 = SIMD16<Float>()
+        var c40 = SIMD16<Float>(), c41 = SIMD16<Float>()
+        var c50 = SIMD16<Float>(), c51 = SIMD16<Float>()
+        var c60 = SIMD16<Float>(), c61 = SIMD16<Float>()
+        var c70 = SIMD16<Float>(), c71 = SIMD16<Float>()
+        var pa = a
+        var pb = b
+        for _ in 0..<depth {
+            let b0 = load16(pb)
+            let b1 = load16(pb + 16)
+            var s = SIMD16<Float>(repeating: pa[0])
+            c00 = c00.addingProduct(s, b0); c01 = c01.addingProduct(s, b1)
+            s = SIMD16<Float>(repeating: pa[1])
+            c10 = c10.addingProduct(s, b0); c11 = c11.addingProduct(s, b1)
+            s = SIMD16<Float>(repeating: pa[2])
+            c20 = c20.addingProduct(s, b0); c21 = c21.addingProduct(s, b1)
+            s = SIMD16<Float>(repeating: pa[3])
+            c30 = c30.addingProduct(s, b0); c31 = c31.addingProduct(s, b1)
+            s = SIMD16<Float>(repeating: pa[4])
+            c40 = c40.addingProduct(s, b0); c41 = c41.addingProduct(s, b1)
+            s = SIMD16<Float>(repeating: pa[5])
+            c50 = c50.addingProduct(s, b0); c51 = c51.addingProduct(s, b1)
+            s = SIMD16<Float>(repeating: pa[6])
+            c60 = c60.addingProduct(s, b0); c61 = c61.addingProduct(s, b1)
+            s = SIMD16<Float>(repeating: pa[7])
+            c70 = c70.addingProduct(s, b0); c71 = c71.addingProduct(s, b1)
+            pa += 8
+            pb += 32
+        }
+        store16(c00, tile); store16(c01, tile + 16)
+        store16(c10, tile + 32); store16(c11, tile + 48)
+        store16(c20, tile + 64); store16(c21, tile + 80)
+        store16(c30, tile + 96); store16(c31, tile + 112)
+        store16(c40, tile + 128); store16(c41, tile + 144)
+        store16(c50, tile + 160); store16(c51, tile + 176)
+        store16(c60, tile + 192); store16(c61, tile + 208)
+        store16(c70, tile + 224); store16(c71, tile + 240)
+    }
+
+    @inline(__always)
+    static func store(tile: UnsafeMutablePointer<Float>, rows: Int, columns: Int, row0: Int, columnOffset: Int,
+                      c: UnsafeMutablePointer<Float>, ldc: Int, epilogue: Epilogue) {
+        for r in 0..<rows {
+            let source = tile + r * tileColumns
+            let destination = c + r * ldc
+            let rowBias = epilogue.rowBias.map { $0[row0 + r] } ?? 0
+            if columns == tileColumns {
+                var v0 = load16(source) + rowBias
+                var v1 = load16(source + 16) + rowBias
+                if let columnBias = epilogue.columnBias {
+                    v0 += load16(columnBias + columnOffset)
+                    v1 += load16(columnBias + columnOffset + 16)
+                }
+                if epilogue.accumulate {
+                    v0 += load16(destination)
+                    v1 += load16(destination + 16)
+                }
+                if epilogue.relu {
+                    v0 = v0.replacing(with: 0, where: v0 .< 0)
+                    v1 = v1.replacing(with: 0, where: v1 .< 0)
+                }
+                store16(v0, destination)
+                store16(v1, destination + 16)
+            } else {
+                for j in 0..<columns {
+                    var v = source[j] + rowBias
+                    if let columnBias = epilogue.columnBias { v += columnBias[columnOffset + j] }
+                    if epilogue.accumulate { v += destination[j] }
+                    if epilogue.relu { v = max(v, 0) }
+                    destination[j] = v
+                }
+            }
+        }
+    }
+}
+
+/// The left operand packed in panels of `GEMM.tileRows` rows, each panel depth-major and
+/// zero-padded to a whole panel, so the micro-kernel reads eight row scalars per step.
+public struct PackedLHS: Sendable {
+    public let rows: Int
+    public let depth: Int
+    public var panels: Int { (rows + GEMM.tileRows - 1) / GEMM.tileRows }
+    let storage: [Float]
+
+    /// Packs A[m][k] = source[m * rowStride + k * depthStride].
+    public init(rows: Int, depth: Int, source: UnsafePointer<Float>, rowStride: Int, depthStride: Int) {
+        self.rows = rows
+        self.depth = depth
+        let mr = GEMM.tileRows
+        let panelCount = (rows + mr - 1) / mr
+        storage = [Float](unsafeUninitializedCapacity: panelCount * depth * mr) { buffer, initialized in
+            let out = buffer.baseAddress!
+            for panel in 0..<panelCount {
+                let base = out + panel * depth * mr
+                for r in 0..<mr {
+                    let m = panel * mr + r
+                    if m < rows {
+                        let row = source + m * rowStride
+                        for k in 0..<depth { base[k * mr + r] = row[k * depthStride] }
+                    } else {
+                        for k in 0..<depth { base[k * mr + r] = 0 }
+                    }
+                }
+            }
+            initialized = panelCount * depth * mr
+        }
+    }
+}
+
+/// The right operand packed in panels of `GEMM.tileColumns` columns, each depth-major and
+/// zero-padded, for operands that are constant (weights) and packed once.
+public struct PackedRHS: Sendable {
+    public let depth: Int
+    public let columns: Int
+    public var panels: Int { (columns + GEMM.tileColumns - 1) / GEMM.tileColumns }
+    let storage: [Float]
+
+    /// Packs B[k][n] = source[k * depthStride + n * columnStride].
+    public init(depth: Int, columns: Int, source: UnsafePointer<Float>, depthStride: Int, columnStride: Int) {
+        self.depth = depth
+        self.columns = columns
+        let nr = GEMM.tileColumns
+        let panelCount = (columns + nr - 1) / nr
+        storage = [Float](unsafeUninitializedCapacity: panelCount * depth * nr) { buffer, initialized in
+            let out = buffer.baseAddress!
+            for panel in 0..<panelCount {
+                PackedRHS.packPanel(panel: panel, depth: depth, columns: columns, source: source,
+                                    depthStride: depthStride, columnStride: columnStride,
+                                    into: out + panel * depth * nr)
+            }
+            initialized = panelCount * depth * nr
+        }
+    }
+
+    /// Packs one 32-column panel of B[k][n] = source[k * depthStride + n * columnStride].
+    @inline(__always)
+    public static func packPanel(panel: Int, depth: Int, columns: Int, source: UnsafePointer<Float>,
+                                 depthStride: Int, columnStride: Int, into out: UnsafeMutablePointer<Float>) {
+        let nr = GEMM.tileColumns
+        let n0 = panel * nr
+        let valid = min(nr, columns - n0)
+        if valid == nr && columnStride == 1 {
+            for k in 0..<depth {
+                let row = source + k * depthStride + n0
+                GEMM.store16(GEMM.load16(row), out + k * nr)
+                GEMM.store16(GEMM.load16(row + 16), out + k * nr + 16)
+            }
+            return
+        }
+        for k in 0..<depth {
+            let row = source + k * depthStride
+            let o = out + k * nr
+            for j in 0..<valid { o[j] = row[(n0 + j) * columnStride] }
+            for j in valid..<nr { o[j] = 0 }
+        }
+    }
+
+    /// Runs `body` with a pointer to panel `index`.
+    @inline(__always)
+    public func withPanel<R>(_ index: Int, _ body: (UnsafePointer<Float>) -> R) -> R {
+        storage.withUnsafeBufferPointer { body($0.baseAddress! + index * depth * GEMM.tileColumns) }
+    }
+}
+
+extension GEMM {
+    /// C[m][n] (+)= sum_k A[m][k] * B[k][n] with B packed once; splits work across cores by
+    /// column panels, or by row panels when there are fewer column panels than threads.
+    public static func multiply(lhs: PackedLHS, rhs: PackedRHS, c: UnsafeMutablePointer<Float>, ldc: Int,
+                                epilogue: Epilogue = Epilogue()) {
+        precondition(lhs.depth == rhs.depth)
+        let columnPanels = rhs.panels
+        let rowPanels = lhs.panels
+        let threads = Parallel.threads
+        let rowChunks = columnPanels >= threads ? 1 : min(rowPanels, threads)
+        let cAddress = Int(bitPattern: c)
+        Parallel.forEach(columnPanels * rowChunks) { item in
+            let panel = item / rowChunks
+            let chunk = item % rowChunks
+            let rows = (rowPanels * chunk / rowChunks)..<(rowPanels * (chunk + 1) / rowChunks)
+            let c = UnsafeMutablePointer<Float>(bitPattern: cAddress)!
+            rhs.withPanel(panel) { b in
+                multiplyPanel(lhs: lhs, rowPanels: rows, rhsPanel: b,
+                              columns: min(tileColumns, rhs.columns - panel * tileColumns),
+                              columnOffset: panel * tileColumns, c: c + panel * tileColumns, ldc: ldc,
+                              epilogue: epilogue)
+            }
+        }
+    }
+
+    /// Unpacked, unblocked C = A * B in double-precision accumulation: the oracle for tests.
+    public static func reference(m: Int, n: Int, k: Int, a: [Float], b: [Float]) -> [Float] {
+        var c = [Float](repeating: 0, count: m * n)
+        for i in 0..<m {
+            for j in 0..<n {
+                var sum = 0.0
+                for p in 0..<k { sum += Double(a[i * k + p]) * Double(b[p * n + j]) }
+                c[i * n + j] = Float(sum)
+            }
+        }
+        return c
+    }
+}

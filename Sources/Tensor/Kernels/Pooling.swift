@@ -1,0 +1,78 @@
+/// Max and average pooling over NCHW planes, with ONNX's padding rules.
+public enum Pooling {
+    public enum Kind: Sendable, Equatable {
+        case max
+        /// `countIncludePad`: divide by the full window (padding counts as zeros) or only
+        /// by the taps inside the image. Taps in the extra ceil-mode region never count.
+        case average(countIncludePad: Bool)
+    }
+
+    public static func outputShape(_ s: [Int], window: WindowGeometry, ceilMode: Bool) -> [Int] {
+        [s[0], s[1], window.outputHeight(s[2], ceil: ceilMode), window.outputWidth(s[3], ceil: ceilMode)]
+    }
+
+    public static func forward(_ input: Tensor, kind: Kind, window: WindowGeometry, ceilMode: Bool) -> Tensor {
+        let outShape = outputShape(input.shape, window: window, ceilMode: ceilMode)
+        let (inH, inW) = (input.shape[2], input.shape[3])
+        let (outH, outW) = (outShape[2], outShape[3])
+        let (kh, kw) = window.kernel
+        return Tensor(shape: outShape) { out in
+            input.storage.withUnsafeBufferPointer { x in
+                let xBase = x.baseAddress!, yBase = out.baseAddress!
+                Parallel.forEach(outShape[0] * outShape[1], minimumPerThread: 4) { plane in
+                    let src = xBase + plane * inH * inW
+                    let dst = yBase + plane * outH * outW
+                    for oh in 0..<outH {
+                        let h0 = oh * window.stride.h - window.padTop
+                        for ow in 0..<outW {
+                            let w0 = ow * window.stride.w - window.padLeft
+                            var best = -Float.infinity
+                            var sum: Float = 0
+                            var inside = 0
+                            var padded = 0
+                            for ki in 0..<kh {
+                                let ih = h0 + ki * window.dilation.h
+                                for kj in 0..<kw {
+                                    let iw = w0 + kj * window.dilation.w
+                                    if ih >= 0 && ih < inH && iw >= 0 && iw < inW {
+                                        let v = src[ih * inW + iw]
+                                        best = max(best, v)
+                                        sum += v
+                                        inside += 1
+                                    } else if ih < inH + window.padBottom && iw < inW + window.padRight {
+                                        padded += 1  // explicit padding, not the ceil-mode overhang
+                                    }
+                                }
+                            }
+                            switch kind {
+                            case .max:
+                                dst[oh * outW + ow] = best
+                            case .average(let countIncludePad):
+                                let divisor = countIncludePad ? inside + padded : inside
+                                dst[oh * outW + ow] = divisor > 0 ? sum / Float(divisor) : 0
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Mean over each channel's spatial plane: [N, C, H, W] -> [N, C, 1, 1].
+    public static func globalAverage(_ input: Tensor) -> Tensor {
+        let planes = input.shape[0] * input.shape[1]
+        let size = input.count / max(planes, 1)
+        var shape = input.shape
+        for axis in 2..<shape.count { shape[axis] = 1 }
+        return Tensor(shape: shape) { out in
+            input.storage.withUnsafeBufferPointer { x in
+                for p in 0..<planes {
+                    var sum: Float = 0
+                    let base = x.baseAddress! + p * size
+                    for i in 0..<size { sum += base[i] }
+                    out[p] = sum / Float(size)
+                }
+            }
+        }
+    }
+}
