@@ -1,4 +1,5 @@
 import Dispatch
+import Synchronization
 
 /// How many cores the kernels may use, and the one way they split work.
 ///
@@ -6,12 +7,15 @@ import Dispatch
 /// piece with a fixed summation order, so results are bit-identical whatever the
 /// thread count: parallelism changes who computes an element, never how.
 public enum Parallel {
-    nonisolated(unsafe) private static var configuredThreads: Int = 0
+    private static let configuredThreads = Atomic<Int>(0)
 
-    /// Threads used by kernels; defaults to the number of active cores.
+    /// Threads used by kernels; defaults to the number of active cores. 0 restores the default.
     public static var threads: Int {
-        get { configuredThreads > 0 ? configuredThreads : ProcessInfoCores.active }
-        set { configuredThreads = max(0, newValue) }
+        get {
+            let n = configuredThreads.load(ordering: .relaxed)
+            return n > 0 ? n : ProcessInfoCores.active
+        }
+        set { configuredThreads.store(max(0, newValue), ordering: .relaxed) }
     }
 
     /// Runs `body(i)` for i in 0..<count, spread over `threads` workers.

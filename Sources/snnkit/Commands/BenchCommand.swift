@@ -1,0 +1,133 @@
+import ArgumentParser
+import Foundation
+import SNNKit
+
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Measure SNNKit's speed. Peer comparisons: Benchmarks/ann_peers.py runs PyTorch and onnxruntime beside it.",
+        subcommands: [BenchANN.self, BenchGEMM.self])
+}
+
+/// Wall-clock timing helpers shared by the benchmarks.
+enum Stopwatch {
+    static func seconds(_ body: () throws -> Void) rethrows -> Double {
+        let start = DispatchTime.now().uptimeNanoseconds
+        try body()
+        return Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
+    }
+
+    static func median(_ values: [Double]) -> Double {
+        let s = values.sorted()
+        return s.isEmpty ? 0 : s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
+    }
+}
+
+struct BenchANN: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ann",
+        abstract: "Images per second and GFLOP/s of the ANN forward pass on random input.",
+        discussion: "Example: snnkit bench ann resnet18.onnx --batch 8 --threads 2 --iterations 10")
+
+    @Argument(help: "ONNX model file.")
+    var model: String
+
+    @Option(name: .long, help: "Batch size.")
+    var batch: Int = 8
+
+    @Option(name: .long, help: "Input shape without the batch axis is taken from the model; override the whole shape here.")
+    var inputShape: ShapeArgument?
+
+    @Option(name: .long, help: "Timed iterations (after 2 warm-up runs).")
+    var iterations: Int = 10
+
+    @OptionGroup var common: CommonOptions
+
+    struct Report: Encodable {
+        var model: String
+        var batch: Int
+        var threads: Int
+        var iterations: Int
+        var medianSeconds: Double
+        var imagesPerSecond: Double
+        var gflopsPerSecond: Double
+        var macsPerImage: Int
+    }
+
+    func run() throws {
+        try common.apply()
+        guard batch > 0, iterations > 0 else { throw ValidationError("--batch and --iterations must be positive") }
+        try Failure.run {
+            let graph = try ModelLoader.load(model)
+            let shapes = try ModelLoader.inputShapes(graph, given: inputShape, batch: batch)
+            let plan = try ModelLoader.plan(graph, shapes)
+            var generator = SystemRandomNumberGenerator()
+            var feeds = [String: Tensor]()
+            for (name, shape) in shapes {
+                feeds[name] = Tensor(shape: shape, storage: (0..<shape.reduce(1, *)).map { _ in Float.random(in: -1...1, using: &generator) })
+            }
+            for _ in 0..<2 { _ = try plan.run(feeds) }
+            var times = [Double]()
+            for _ in 0..<iterations { times.append(try Stopwatch.seconds { _ = try plan.run(feeds) }) }
+            let median = Stopwatch.median(times)
+            let macs = plan.layerCosts().reduce(0) { $0 + $1.macs }
+            let images = shapes[graph.runtimeInputs[0].name]![0]
+            let report = Report(model: model, batch: images, threads: Parallel.threads, iterations: iterations, medianSeconds: median,
+                                imagesPerSecond: Double(images) / median, gflopsPerSecond: 2 * Double(macs) / median / 1e9,
+                                macsPerImage: macs / max(images, 1))
+            if common.json {
+                try JSONOutput.print(report)
+            } else {
+                print(String(format: "%@  batch %d  threads %d: %.1f images/s, %.1f GFLOP/s (median of %d, %.1f ms per batch)",
+                             model, images, report.threads, report.imagesPerSecond, report.gflopsPerSecond, iterations, median * 1000))
+            }
+        }
+    }
+}
+
+struct BenchGEMM: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "gemm",
+        abstract: "GEMM GFLOP/s at convolution-like sizes against this core's measured FMA peak.")
+
+    @OptionGroup var common: CommonOptions
+
+    struct Row: Encodable {
+        var m: Int, n: Int, k: Int
+        var threads: Int
+        var gflopsPerSecond: Double
+        var fractionOfPeak: Double
+    }
+
+    struct Report: Encodable {
+        var singleCorePeakGflops: Double
+        var rows: [Row]
+    }
+
+    func run() throws {
+        try common.apply()
+        let peak = ArithmeticPeak.measureSingleCore() / 1e9
+        let threads = Parallel.threads
+        var rows = [Row]()
+        for (m, n, k) in [(64, 3136, 576), (128, 784, 1152), (256, 196, 2304), (512, 49, 4608), (1024, 1024, 1024)] {
+            var g = SystemRandomNumberGenerator()
+            let a = (0..<(m * k)).map { _ in Float.random(in: -1...1, using: &g) }
+            let b = (0..<(k * n)).map { _ in Float.random(in: -1...1, using: &g) }
+            var c = [Float](repeating: 0, count: m * n)
+            let lhs = a.withUnsafeBufferPointer { PackedLHS(rows: m, depth: k, source: $0.baseAddress!, rowStride: k, depthStride: 1) }
+            let rhs = b.withUnsafeBufferPointer { PackedRHS(depth: k, columns: n, source: $0.baseAddress!, depthStride: n, columnStride: 1) }
+            var times = [Double]()
+            for _ in 0..<7 {
+                times.append(Stopwatch.seconds { c.withUnsafeMutableBufferPointer { GEMM.multiply(lhs: lhs, rhs: rhs, c: $0.baseAddress!, ldc: n) } })
+            }
+            let gflops = 2 * Double(m * n * k) / (times.min() ?? 1) / 1e9
+            rows.append(Row(m: m, n: n, k: k, threads: threads, gflopsPerSecond: gflops, fractionOfPeak: gflops / (peak * Double(threads))))
+        }
+        let report = Report(singleCorePeakGflops: peak, rows: rows)
+        if common.json { try JSONOutput.print(report); return }
+        print(String(format: "measured FMA peak: %.1f GFLOP/s per core (x%d threads = %.1f)", peak, threads, peak * Double(threads)))
+        var table = TextTable(["M", "N", "K", "GFLOP/s", "of peak"], leftAligned: [])
+        for r in rows { table.add(["\(r.m)", "\(r.n)", "\(r.k)", String(format: "%.1f", r.gflopsPerSecond), String(format: "%.0f%%", r.fractionOfPeak * 100)]) }
+        print(table.render())
+    }
+}

@@ -1,0 +1,36 @@
+import ArgumentParser
+import Foundation
+import SNNKit
+
+/// Maps library errors to exit codes: bad input (65) versus everything else (70), so
+/// scripts can tell "fix your model or data" from "SNNKit failed".
+enum Failure {
+    static func run(_ body: () throws -> Void) throws {
+        do {
+            try body()
+        } catch let error as ONNXError {
+            report(error, code: 65)
+        } catch let error as GraphError {
+            report(error, code: 65)
+        } catch let error as InputError {
+            report(error, code: 65)
+        } catch let error as ValidationError {
+            throw error
+        } catch let error as ExitCode {
+            throw error
+        } catch {
+            report(error, code: 70)
+        }
+    }
+
+    private static func report(_ error: Error, code: Int32) -> Never {
+        FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+        exit(code)
+    }
+}
+
+/// A problem with what the user passed on the command line or in a data file.
+struct InputError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}

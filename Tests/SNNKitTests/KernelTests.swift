@@ -1,0 +1,82 @@
+import Foundation
+import Testing
+@testable import SNNKit
+
+/// Fast kernels against their plain double-precision references.
+@Suite struct KernelTests {
+    struct Generator {
+        var state: UInt64
+        mutating func next() -> Float {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Float(Int64(bitPattern: state >> 11) % 2001 - 1000) / 1000
+        }
+        mutating func array(_ n: Int) -> [Float] { (0..<n).map { _ in next() } }
+    }
+
+    @Test(arguments: [(1, 1, 1), (7, 33, 5), (8, 32, 64), (17, 65, 129), (64, 300, 27), (3, 1000, 512)])
+    func gemmMatchesReference(_ size: (Int, Int, Int)) {
+        let (m, n, k) = size
+        var g = Generator(state: UInt64(m * 1000 + n * 10 + k))
+        let a = g.array(m * k), b = g.array(k * n)
+        let lhs = a.withUnsafeBufferPointer { PackedLHS(rows: m, depth: k, source: $0.baseAddress!, rowStride: k, depthStride: 1) }
+        let rhs = b.withUnsafeBufferPointer { PackedRHS(depth: k, columns: n, source: $0.baseAddress!, depthStride: n, columnStride: 1) }
+        var c = [Float](repeating: 0, count: m * n)
+        c.withUnsafeMutableBufferPointer { GEMM.multiply(lhs: lhs, rhs: rhs, c: $0.baseAddress!, ldc: n) }
+        let reference = GEMM.reference(m: m, n: n, k: k, a: a, b: b)
+        let error = zip(c, reference).map { abs($0 - $1) }.max() ?? 0
+        #expect(error <= 1e-5 * Float(k))
+    }
+
+    @Test(arguments: [
+        // (cin, cout, groups, kernel, stride, dilation, pads t/l/b/r, H, W)
+        [3, 8, 1, 3, 1, 1, 1, 1, 1, 1, 9, 11],
+        [4, 6, 2, 3, 2, 1, 0, 1, 2, 0, 10, 7],
+        [8, 8, 8, 3, 1, 1, 1, 1, 1, 1, 6, 6],
+        [8, 16, 8, 3, 2, 2, 2, 2, 2, 2, 13, 9],
+        [5, 40, 1, 1, 1, 1, 0, 0, 0, 0, 5, 9],
+        [3, 17, 1, 7, 2, 1, 3, 3, 3, 3, 23, 19],
+        [16, 33, 1, 3, 1, 3, 3, 3, 3, 3, 12, 40],
+    ])
+    func convolutionMatchesReference(_ p: [Int]) {
+        let (cin, cout, groups, k, s, d) = (p[0], p[1], p[2], p[3], p[4], p[5])
+        let window = WindowGeometry(kernel: (k, k), stride: (s, s), dilation: (d, d), pads: (p[6], p[7], p[8], p[9]))
+        var g = Generator(state: UInt64(p.reduce(0, +)))
+        let x = Tensor(shape: [2, cin, p[10], p[11]], storage: g.array(2 * cin * p[10] * p[11]))
+        let w = g.array(cout * (cin / groups) * k * k)
+        let b = g.array(cout)
+        let conv = Convolution(weights: w, bias: b, inputChannels: cin, outputChannels: cout, groups: groups, window: window)
+        let fast = conv.forward(x)
+        let reference = Convolution.reference(input: x, weights: w, bias: b, outputChannels: cout, groups: groups, window: window)
+        #expect(fast.shape == reference.shape)
+        #expect(relativeError(fast, reference) <= 1e-5)
+        let fused = conv.forward(x, relu: true)
+        #expect(fused.storage == fast.storage.map { max($0, 0) })
+    }
+
+    @Test func resultsAreIdenticalForAnyThreadCount() throws {
+        let dir = Fixtures.onnx.appendingPathComponent("net_c_vgg")
+        let graph = try ONNXImporter.load(contentsOf: dir.appendingPathComponent("model.onnx"))
+        let input = try TensorFile.readTestData(directory: dir).inputs[0].tensor
+        let name = graph.runtimeInputs[0].name
+        let plan = try ExecutionPlan(graph: graph, inputShapes: [name: input.shape])
+        defer { Parallel.threads = 0 }
+        Parallel.threads = 1
+        let one = try plan.run([name: input])
+        Parallel.threads = 2
+        let two = try plan.run([name: input])
+        Parallel.threads = 3
+        let three = try plan.run([name: input])
+        #expect(one == two)
+        #expect(two == three)
+    }
+
+    @Test func poolingWindowsFollowOnnxCeilMode() {
+        // 5 wide, kernel 2, stride 2, ceil: windows start at 0, 2, 4 -> 3 outputs; the last covers one column.
+        let t = Tensor(shape: [1, 1, 1, 5], storage: [1, 2, 3, 4, 5])
+        let window = WindowGeometry(kernel: (1, 2), stride: (1, 2))
+        let avg = Pooling.forward(t, kind: .average(countIncludePad: false), window: window, ceilMode: true)
+        #expect(avg.storage == [1.5, 3.5, 5])
+        let max = Pooling.forward(t, kind: .max, window: window, ceilMode: true)
+        #expect(max.storage == [2, 4, 5])
+    }
+}
