@@ -4,10 +4,12 @@ import Testing
 
 /// Every operator and attribute combination, against onnxruntime's recorded outputs.
 @Suite struct ONNXOperatorTests {
-    @Test(arguments: Fixtures.cases)
-    func matchesOnnxRuntime(_ fixture: Fixtures.Case) throws {
+    /// As imported, and after the inference simplifications (BatchNorm folding, identity removal).
+    @Test(arguments: Fixtures.cases, [false, true])
+    func matchesOnnxRuntime(_ fixture: Fixtures.Case, simplified: Bool) throws {
         let dir = Fixtures.onnx.appendingPathComponent(fixture.case)
-        let graph = try ONNXImporter.load(contentsOf: dir.appendingPathComponent("model.onnx"))
+        let imported = try ONNXImporter.load(contentsOf: dir.appendingPathComponent("model.onnx"))
+        let graph = simplified ? try imported.simplifiedForInference() : imported
         let data = try TensorFile.readTestData(directory: dir)
         var feeds = [String: Tensor]()
         for (info, file) in zip(graph.runtimeInputs, data.inputs) { feeds[info.name] = file.tensor }

@@ -41,6 +41,9 @@ struct BenchANN: ParsableCommand {
     @Option(name: .long, help: "Timed iterations (after 2 warm-up runs).")
     var iterations: Int = 10
 
+    @Flag(name: .long, help: "Also print where the time goes, per operator type.")
+    var profile = false
+
     @OptionGroup var common: CommonOptions
 
     struct Report: Encodable {
@@ -58,7 +61,7 @@ struct BenchANN: ParsableCommand {
         try common.apply()
         guard batch > 0, iterations > 0 else { throw ValidationError("--batch and --iterations must be positive") }
         try Failure.run {
-            let graph = try ModelLoader.load(model)
+            let graph = try ModelLoader.load(model).simplifiedForInference()
             let shapes = try ModelLoader.inputShapes(graph, given: inputShape, batch: batch)
             let plan = try ModelLoader.plan(graph, shapes)
             var generator = SystemRandomNumberGenerator()
@@ -75,6 +78,7 @@ struct BenchANN: ParsableCommand {
             let report = Report(model: model, batch: images, threads: Parallel.threads, iterations: iterations, medianSeconds: median,
                                 imagesPerSecond: Double(images) / median, gflopsPerSecond: 2 * Double(macs) / median / 1e9,
                                 macsPerImage: macs / max(images, 1))
+            if profile && !common.json { try printProfile(plan, feeds: feeds) }
             if common.json {
                 try JSONOutput.print(report)
             } else {
@@ -82,6 +86,28 @@ struct BenchANN: ParsableCommand {
                              model, images, report.threads, report.imagesPerSecond, report.gflopsPerSecond, iterations, median * 1000))
             }
         }
+    }
+}
+
+extension BenchANN {
+    /// Time between consecutive node completions, summed per operator type.
+    func printProfile(_ plan: ExecutionPlan, feeds: [String: Tensor]) throws {
+        var totals = [String: Double]()
+        var last = DispatchTime.now().uptimeNanoseconds
+        for _ in 0..<iterations {
+            last = DispatchTime.now().uptimeNanoseconds
+            _ = try plan.run(feeds) { node, _ in
+                let now = DispatchTime.now().uptimeNanoseconds
+                totals[plan.graph.nodes[node].op.onnxType, default: 0] += Double(now - last) * 1e-9
+                last = now
+            }
+        }
+        let all = totals.values.reduce(0, +)
+        var table = TextTable(["operator", "ms per run", "share"])
+        for (op, t) in totals.sorted(by: { $0.value > $1.value }) {
+            table.add([op, String(format: "%.2f", t / Double(iterations) * 1000), String(format: "%.1f%%", t / all * 100)])
+        }
+        print(table.render())
     }
 }
 

@@ -33,7 +33,7 @@ struct VerifyCommand: ParsableCommand {
     func run() throws {
         try common.apply()
         try Failure.run {
-            let graph = try ModelLoader.load(model)
+            let graph = try ModelLoader.load(model).simplifiedForInference()
             let outputs = try Verification.run(model: graph, testData: URL(fileURLWithPath: data))
             let worst = outputs.map(\.maxRelativeError).max() ?? .infinity
             let report = Report(model: model, outputs: outputs, maxRelError: worst, passed: worst <= tolerance, tolerance: tolerance)
