@@ -22,9 +22,9 @@ extension ExecutionPlan {
             counted.insert(name)
             return graph.constants[name]!.shape.reduce(1, *)
         }
-        for index in executedNodes {
+        for (index, written) in executedSteps {
             let node = graph.nodes[index]
-            let out = node.outputs.first.flatMap { shapes[$0] } ?? []
+            let out = written.first.flatMap { shapes[$0] } ?? []
             let outCount = out.reduce(1, *)
             var macs = 0
             var p = 0

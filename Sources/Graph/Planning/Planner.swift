@@ -27,6 +27,8 @@ public final class ExecutionPlan: @unchecked Sendable {
         let node: Int
         let inputSlots: [Int?]
         let outputSlots: [Int]
+        /// The values this step writes (a fused step writes its last node's outputs).
+        let outputNames: [String]
         let kernel: Kernel
         /// Slots whose last reader is this step.
         var release: [Int]
@@ -97,7 +99,7 @@ public final class ExecutionPlan: @unchecked Sendable {
                     if case .int? = fact.constant { return nil }
                     return slot(name)
                 }
-                steps.append(Step(node: index, inputSlots: ins, outputSlots: outputs.map { slot($0) }, kernel: run, release: []))
+                steps.append(Step(node: index, inputSlots: ins, outputSlots: outputs.map { slot($0) }, outputNames: outputs, kernel: run, release: []))
             }
         }
         for output in graph.outputs where facts[output.name] == nil {
@@ -122,6 +124,9 @@ public final class ExecutionPlan: @unchecked Sendable {
 
     /// Nodes that run as kernels, in order (folded and fused nodes excluded).
     public var executedNodes: [Int] { steps.map(\.node) }
+
+    /// Each executed node with the names of the values it writes.
+    public var executedSteps: [(node: Int, outputs: [String])] { steps.map { ($0.node, $0.outputNames) } }
 
     /// Runs the network. `observe` sees (and may replace) each executed node's outputs, which
     /// is how calibration and diagnostics hook in without a second executor.

@@ -54,14 +54,18 @@ public struct WindowGeometry: Sendable, Equatable, Hashable {
 /// k running over (input channel, kernel row, kernel column). The column matrix
 /// (im2col) is never materialised whole: every worker gathers one 32-pixel panel at a
 /// time straight into the micro-kernel's packed layout and multiplies it by all output
-/// channels while it is hot in L1. Depthwise convolutions, where a GEMM would have a
-/// single row, use a direct loop instead.
+/// channels while it is hot in L1. Stride-1 convolutions skip even that gather: the
+/// input is zero-padded once and the micro-kernel reads each tap's shifted rows in place
+/// (see `viaShiftedRows`). Depthwise convolutions, where a GEMM would have a single row,
+/// use a direct loop instead.
 public final class Convolution: Sendable {
     public let inputChannels: Int
     public let outputChannels: Int
     public let groups: Int
     public let window: WindowGeometry
     let packedWeights: [PackedLHS]
+    /// Weights packed with k = (tap, input channel) for the in-place stride-1 path, or empty.
+    let tapPackedWeights: [PackedLHS]
     let weights: [Float]
     let bias: [Float]
 
@@ -78,7 +82,27 @@ public final class Convolution: Sendable {
         self.bias = bias ?? [Float](repeating: 0, count: outputChannels)
         let depth = (inputChannels / groups) * window.kernel.h * window.kernel.w
         let perGroup = outputChannels / groups
-        if Self.isDepthwise(inputChannels: inputChannels, outputChannels: outputChannels, groups: groups) {
+        let taps = window.kernel.h * window.kernel.w
+        let cinG = inputChannels / groups
+        let depthwise = Self.isDepthwise(inputChannels: inputChannels, outputChannels: outputChannels, groups: groups)
+        let unpaddedPointwise = taps == 1 && window.padTop == 0 && window.padLeft == 0 && window.padBottom == 0 && window.padRight == 0
+        if !depthwise && window.stride == (1, 1) && !unpaddedPointwise {
+            // [co][ci][tap] -> [co][tap][ci]
+            var permuted = [Float](repeating: 0, count: weights.count)
+            for co in 0..<outputChannels {
+                for ci in 0..<cinG {
+                    for t in 0..<taps { permuted[(co * taps + t) * cinG + ci] = weights[(co * cinG + ci) * taps + t] }
+                }
+            }
+            tapPackedWeights = permuted.withUnsafeBufferPointer { w in
+                (0..<groups).map { g in
+                    PackedLHS(rows: perGroup, depth: depth, source: w.baseAddress! + g * perGroup * depth, rowStride: depth, depthStride: 1)
+                }
+            }
+        } else {
+            tapPackedWeights = []
+        }
+        if depthwise || !tapPackedWeights.isEmpty {
             packedWeights = []
         } else {
             packedWeights = weights.withUnsafeBufferPointer { w in
@@ -103,7 +127,9 @@ public final class Convolution: Sendable {
         let outShape = outputShape(inputShape: input.shape)
         return Tensor(shape: outShape) { out in
             input.storage.withUnsafeBufferPointer { x in
-                if packedWeights.isEmpty {
+                if !tapPackedWeights.isEmpty {
+                    viaShiftedRows(x.baseAddress!, inputShape: input.shape, out.baseAddress!, outShape: outShape, relu: relu)
+                } else if packedWeights.isEmpty {
                     depthwise(x.baseAddress!, inputShape: input.shape, out.baseAddress!, outShape: outShape, relu: relu)
                 } else {
                     viaGEMM(x.baseAddress!, inputShape: input.shape, out.baseAddress!, outShape: outShape, relu: relu)
@@ -146,6 +172,93 @@ public final class Convolution: Sendable {
                         GEMM.multiplyPanel(lhs: packedWeights[g], rowPanels: 0..<packedWeights[g].panels,
                                            rhsPanel: panelBuffer, columns: min(nr, pixels - panel * nr),
                                            columnOffset: 0, c: c, ldc: pixels, epilogue: epilogue)
+                    }
+                }
+            }
+        }
+    }
+
+    /// Stride-1 convolution without im2col. The input is copied once into zero-padded planes
+    /// of width Wp; output pixel (oh, ow) is then computed at flat position q = oh * Wp + ow,
+    /// and tap (ki, kj) reads the padded plane at q + ki*dh*Wp + kj*dw: for 32 consecutive q
+    /// that is 32 consecutive floats, which the micro-kernel loads directly. Positions with
+    /// ow >= outW are computed on the padding and discarded (a (Wp - outW) / Wp overhead).
+    private func viaShiftedRows(_ x: UnsafePointer<Float>, inputShape: [Int], _ y: UnsafeMutablePointer<Float>,
+                                outShape: [Int], relu: Bool) {
+        let (batch, inH, inW) = (inputShape[0], inputShape[2], inputShape[3])
+        let (outH, outW) = (outShape[2], outShape[3])
+        let hp = inH + window.padTop + window.padBottom
+        let wp = inW + window.padLeft + window.padRight
+        let plane = hp * wp
+        let nr = GEMM.tileColumns
+        let (kh, kw) = window.kernel
+        let cinG = inputChannels / groups, coutG = outputChannels / groups
+        let positions = outH * wp
+        let panels = (positions + nr - 1) / nr
+        let planes = batch * inputChannels
+        // Slack after the last plane: the last panel of the last channel reads past its end.
+        let padded = UnsafeMutablePointer<Float>.allocate(capacity: planes * plane + nr + plane)
+        defer { padded.deallocate() }
+        (padded + planes * plane).initialize(repeating: 0, count: nr + plane)
+        Parallel.forEach(planes, minimumPerThread: 8) { p in
+            let dst = padded + p * plane
+            let src = x + p * inH * inW
+            dst.initialize(repeating: 0, count: window.padTop * wp)
+            for h in 0..<inH {
+                let row = dst + (h + window.padTop) * wp
+                row.initialize(repeating: 0, count: window.padLeft)
+                (row + window.padLeft).initialize(from: src + h * inW, count: inW)
+                (row + window.padLeft + inW).initialize(repeating: 0, count: window.padRight)
+            }
+            (dst + (inH + window.padTop) * wp).initialize(repeating: 0, count: window.padBottom * wp)
+        }
+        var taps = [Int]()
+        for ki in 0..<kh { for kj in 0..<kw { taps.append(ki * window.dilation.h * wp + kj * window.dilation.w) } }
+        let tapCount = taps.count
+        bias.withUnsafeBufferPointer { biasBuffer in
+            taps.withUnsafeBufferPointer { tapOffsets in
+                Parallel.forEachRange(batch * groups * panels) { range in
+                    withUnsafeTemporaryAllocation(of: Float.self, capacity: GEMM.tileRows * nr) { tileBuffer in
+                        let tile = tileBuffer.baseAddress!
+                        for item in range {
+                            let panel = item % panels
+                            let g = (item / panels) % groups
+                            let n = item / (panels * groups)
+                            let b = padded + (n * inputChannels + g * cinG) * plane + panel * nr
+                            let lhs = tapPackedWeights[g]
+                            let first = panel * nr
+                            let count = min(nr, positions - first)
+                            lhs.storage.withUnsafeBufferPointer { packedA in
+                                for rowPanel in 0..<lhs.panels {
+                                    GEMM.kernelTaps(taps: tapOffsets.baseAddress!, tapCount: tapCount, channels: cinG, planeStride: plane,
+                                                    a: packedA.baseAddress! + rowPanel * lhs.depth * GEMM.tileRows, b: b, tile: tile)
+                                    let rows = min(GEMM.tileRows, coutG - rowPanel * GEMM.tileRows)
+                                    for r in 0..<rows {
+                                        let co = g * coutG + rowPanel * GEMM.tileRows + r
+                                        let bias = biasBuffer[co]
+                                        let outPlane = y + (n * outputChannels + co) * outH * outW
+                                        let source = tile + r * nr
+                                        // Runs of positions that share an output row are contiguous in both.
+                                        var j = 0
+                                        while j < count {
+                                            let q = first + j
+                                            let oh = q / wp, ow = q % wp
+                                            let run = min(count - j, wp - ow)
+                                            if ow < outW {
+                                                let valid = min(run, outW - ow)
+                                                let dst = outPlane + oh * outW + ow
+                                                if relu {
+                                                    for t in 0..<valid { dst[t] = max(source[j + t] + bias, 0) }
+                                                } else {
+                                                    for t in 0..<valid { dst[t] = source[j + t] + bias }
+                                                }
+                                            }
+                                            j += run
+                                        }
+                                    }
+                                }
+                            }
+                        }
                     }
                 }
             }

@@ -26,6 +26,18 @@ public enum Pooling {
                         let h0 = oh * window.stride.h - window.padTop
                         for ow in 0..<outW {
                             let w0 = ow * window.stride.w - window.padLeft
+                            // Interior windows (the vast majority) need no bounds tests.
+                            if case .max = kind, h0 >= 0, w0 >= 0, h0 + (kh - 1) * window.dilation.h < inH,
+                               w0 + (kw - 1) * window.dilation.w < inW {
+                                var best = -Float.infinity
+                                var row = src + h0 * inW + w0
+                                for _ in 0..<kh {
+                                    for kj in 0..<kw { best = max(best, row[kj * window.dilation.w]) }
+                                    row += window.dilation.h * inW
+                                }
+                                dst[oh * outW + ow] = best
+                                continue
+                            }
                             var best = -Float.infinity
                             var sum: Float = 0
                             var inside = 0
