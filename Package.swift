@@ -22,6 +22,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
+        .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
     ],
     targets: [
         .target(name: "SNNTensor", path: "Sources/Tensor", swiftSettings: fastMath),
@@ -32,7 +33,18 @@ let package = Package(
             path: "Sources/ONNX",
             exclude: ["onnx-subset.proto"],
             swiftSettings: fastMath),
-        .target(name: "SNNKit", dependencies: ["SNNTensor", "SNNGraph", "SNNONNX"], path: "Sources/SNNKit"),
+        .target(
+            name: "SNNData",
+            dependencies: ["SNNTensor", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
+            path: "Sources/Data",
+            swiftSettings: fastMath),
+        .target(name: "SNNTasks", dependencies: ["SNNTensor"], path: "Sources/Tasks", swiftSettings: fastMath),
+        .target(name: "SNNConversion", dependencies: ["SNNTensor", "SNNGraph", "SNNONNX"], path: "Sources/Conversion", swiftSettings: fastMath),
+        .target(name: "SNNSimulation", dependencies: ["SNNTensor", "SNNGraph", "SNNConversion"], path: "Sources/Simulation", swiftSettings: fastMath),
+        .target(
+            name: "SNNKit",
+            dependencies: ["SNNTensor", "SNNGraph", "SNNONNX", "SNNData", "SNNTasks", "SNNConversion", "SNNSimulation"],
+            path: "Sources/SNNKit"),
         .executableTarget(
             name: "snnkit",
             dependencies: ["SNNKit", .product(name: "ArgumentParser", package: "swift-argument-parser")],
