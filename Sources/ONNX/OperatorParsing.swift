@@ -1,6 +1,12 @@
 import SNNGraph
 import SNNTensor
 
+/// SNNKit's custom operator domain: converted models store neurons as ai.snnkit.IFNeuron.
+public enum SNNKitDomain {
+    public static let name = "ai.snnkit"
+    public static let version: Int64 = 1
+}
+
 /// Maps an ONNX node to SNNKit's typed operator, resolving opset differences
 /// (attributes that became inputs, changed defaults) so later stages see one form.
 struct OperatorParser {
@@ -10,6 +16,9 @@ struct OperatorParser {
     func parse(_ proto: Onnx_NodeProto) throws -> Operator {
         let a = NodeAttributes(proto, file: file)
         let domain = proto.domain
+        if domain == SNNKitDomain.name && proto.opType == "IFNeuron" {
+            return .ifNeuron(initialPotential: try a.float("initial_potential", default: 0.5))
+        }
         guard domain.isEmpty || domain == "ai.onnx" else { return .unsupported(domain: domain, type: proto.opType) }
         switch proto.opType {
         case "Conv": return .conv(try convAttributes(a, transposed: false))
@@ -49,6 +58,8 @@ struct OperatorParser {
         case "Sub": return .binary(.sub)
         case "Mul": return .binary(.mul)
         case "Div": return .binary(.div)
+        case "Min" where proto.input.count == 2: return .binary(.min)
+        case "Max" where proto.input.count == 2: return .binary(.max)
         case "Concat":
             guard a.has("axis") else { throw ONNXError.badAttribute(file: file, node: proto.name, detail: "Concat needs an axis") }
             return .concat(axis: try a.int("axis", default: 0))

@@ -43,3 +43,32 @@ import Testing
         #expect(fused[name] == plain[name])
     }
 }
+
+/// Export then re-import gives the same network.
+@Suite struct ONNXExportTests {
+    @Test(arguments: Fixtures.cases)
+    func roundTripKeepsOutputs(_ fixture: Fixtures.Case) throws {
+        let dir = Fixtures.onnx.appendingPathComponent(fixture.case)
+        let graph = try ONNXImporter.load(contentsOf: dir.appendingPathComponent("model.onnx"))
+        let reloaded = try ONNXImporter.load(data: try ONNXExporter.serialize(graph), file: "roundtrip.onnx")
+        let data = try TensorFile.readTestData(directory: dir)
+        var feeds = [String: Tensor]()
+        for (info, file) in zip(graph.runtimeInputs, data.inputs) { feeds[info.name] = file.tensor }
+        let shapes = feeds.mapValues(\.shape)
+        let a = try ExecutionPlan(graph: graph, inputShapes: shapes).run(feeds)
+        let b = try ExecutionPlan(graph: reloaded, inputShapes: shapes).run(feeds)
+        for output in graph.outputs { #expect(a[output.name] == b[output.name], "\(output.name)") }
+    }
+
+    @Test func writeIsAtomicAndRefusesUnwritablePlaces() throws {
+        let graph = try ONNXImporter.load(contentsOf: Fixtures.onnx.appendingPathComponent("relu/model.onnx"))
+        #expect(throws: ONNXError.self) { try ONNXExporter.write(graph, to: URL(fileURLWithPath: "/nonexistent-dir/x.onnx")) }
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("snnkit-export-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let url = dir.appendingPathComponent("m.onnx")
+        try ONNXExporter.write(graph, to: url)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == ["m.onnx"])
+        _ = try ONNXImporter.load(contentsOf: url)
+    }
+}

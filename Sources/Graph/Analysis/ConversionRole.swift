@@ -17,7 +17,7 @@ public enum ConversionRole: String, Sendable, Codable {
 extension Operator {
     public var conversionRole: ConversionRole {
         switch self {
-        case .relu: return .neuron
+        case .relu, .ifNeuron: return .neuron
         case .clip(let low, _): return (low ?? -1) == 0 ? .neuron : .analogOnly
         case .conv, .convTranspose, .gemm, .matMul, .concat, .flatten, .reshape, .transpose, .squeeze, .unsqueeze,
              .slice, .pad, .resize, .upsample, .identity, .dropout, .averagePool, .globalAveragePool, .gather:

@@ -53,6 +53,10 @@ public enum Operator: Sendable, Equatable {
     case cast(to: ElementType)
     /// inputs: shape; output filled with the scalar `value` (float or integer)
     case constantOfShape(value: Constant)
+    /// Integrate-and-fire neuron layer (custom domain ai.snnkit). inputs: current, threshold
+    /// (one value per channel along axis 1, or a single value). As an ANN layer it is the
+    /// clip function min(max(x, 0), theta): the network the spiking one converges to.
+    case ifNeuron(initialPotential: Float)
     /// A node SNNKit has no implementation for; kept so `inspect` can list it.
     case unsupported(domain: String, type: String)
 
@@ -116,7 +120,7 @@ public enum Operator: Sendable, Equatable {
     }
 
     public enum BinaryOperator: String, Sendable, Equatable, CaseIterable {
-        case add = "Add", sub = "Sub", mul = "Mul", div = "Div"
+        case add = "Add", sub = "Sub", mul = "Mul", div = "Div", min = "Min", max = "Max"
     }
 
     /// The ONNX spelling of the operator, for messages and export.
@@ -154,6 +158,7 @@ public enum Operator: Sendable, Equatable {
         case .gather: "Gather"
         case .cast: "Cast"
         case .constantOfShape: "ConstantOfShape"
+        case .ifNeuron: "IFNeuron"
         case .unsupported(_, let type): type
         }
     }

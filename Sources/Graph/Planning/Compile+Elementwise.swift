@@ -31,6 +31,40 @@ extension NodeCompiler {
         })
     }
 
+    /// The clip-ANN form of an IF neuron layer: min(max(x, 0), theta_c).
+    func ifNeuron() throws -> CompiledNode {
+        let x = try required(0, "current")
+        try requireFloat(x)
+        let theta = try floatConstant(1, "threshold")
+        try Self.validateThresholds(theta, for: x.shape, node: node.name, value: node.inputs[1])
+        let channels = theta.count
+        let inner = channels == 1 ? x.shape.reduce(1, *) : x.shape[2...].reduce(1, *)
+        let thresholds = theta.storage
+        return single(x.shape) { inputs in
+            let t = inputs[0]!
+            return Tensor(shape: t.shape) { out in
+                t.storage.withUnsafeBufferPointer { z in
+                    let planes = z.count / max(inner, 1)
+                    for plane in 0..<planes {
+                        let limit = thresholds[channels == 1 ? 0 : plane % channels]
+                        let base = plane * inner
+                        for i in 0..<inner { out[base + i] = min(max(z[base + i], 0), limit) }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Thresholds must be positive, finite, and one per channel (axis 1) or a single value.
+    static func validateThresholds(_ theta: Tensor, for shape: [Int], node: String, value: String) throws {
+        guard shape.count >= 2, theta.count == 1 || theta.count == shape[1] else {
+            throw GraphError.shapeMismatch(node: node, message: "threshold '\(value)' has \(theta.count) values for \(shape.count >= 2 ? shape[1] : 0) channels of \(shape)")
+        }
+        if let bad = theta.storage.firstIndex(where: { !($0 > 0) || !$0.isFinite }) {
+            throw GraphError.invalidAttribute(node: node, message: "threshold '\(value)'[\(bad)] = \(theta.storage[bad]); thresholds must be positive and finite. Re-run the conversion.")
+        }
+    }
+
     func softmax(axis: Int, coerceTo2D: Bool) throws -> CompiledNode {
         let x = try required(0, "input")
         try requireFloat(x)
@@ -66,6 +100,8 @@ extension NodeCompiler {
             case .sub: f = { $0 &- $1 }
             case .mul: f = { $0 &* $1 }
             case .div: f = { $1 == 0 ? 0 : $0 / $1 }
+            case .min: f = { Swift.min($0, $1) }
+            case .max: f = { Swift.max($0, $1) }
             }
             let (values, shape) = Broadcast.apply(x.values, x.shape, y.values, y.shape, f)!
             return .folded([.int(IntTensor(shape: shape, values: values))])
@@ -77,6 +113,8 @@ extension NodeCompiler {
         case .sub: .subtract
         case .mul: .multiply
         case .div: .divide
+        case .min: .minimum
+        case .max: .maximum
         }
         return foldingIfConstant(single(outShape) { inputs in
             Broadcast.apply(inputs[0]!, inputs[1]!, operation)!

@@ -62,6 +62,7 @@ struct NodeCompiler {
         case .gather(let axis): return try gather(axis: axis)
         case .cast(let to): return try cast(to: to)
         case .constantOfShape(let value): return try constantOfShape(value: value)
+        case .ifNeuron: return try ifNeuron()
         case .unsupported(let domain, let type):
             throw GraphError.unsupportedOperator(node: node.name, type: type, domain: domain)
         }

@@ -1,7 +1,7 @@
 /// Element-wise binary operations with NumPy/ONNX multidirectional broadcasting.
 public enum Broadcast {
     public enum Operation: String, Sendable, CaseIterable {
-        case add, subtract, multiply, divide
+        case add, subtract, multiply, divide, minimum, maximum
     }
 
     /// The broadcast result shape, or nil when the shapes are incompatible.
@@ -30,6 +30,8 @@ public enum Broadcast {
         case .subtract: return apply(a, b) { $0 - $1 }
         case .multiply: return apply(a, b) { $0 * $1 }
         case .divide: return apply(a, b) { $0 / $1 }
+        case .minimum: return apply(a, b) { Swift.min($0, $1) }
+        case .maximum: return apply(a, b) { Swift.max($0, $1) }
         }
     }
 
