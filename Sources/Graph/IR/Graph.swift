@@ -119,3 +119,17 @@ public struct Graph: Sendable {
         return nil
     }
 }
+
+extension Graph {
+    /// The graph made of `nodeIndices` (in their order), reading `inputs` and producing
+    /// `outputs`, with the constants those nodes use.
+    public func subgraph(nodeIndices: [Int], inputs: [ValueInfo], outputs: [String], name: String) -> Graph {
+        let selected = nodeIndices.map { nodes[$0] }
+        var used = Set<String>()
+        for node in selected { used.formUnion(node.inputs) }
+        let inputNames = Set(inputs.map(\.name))
+        let consts = constants.filter { used.contains($0.key) && !inputNames.contains($0.key) }
+        return Graph(name: name, nodes: selected, inputs: inputs, outputs: outputs.map { ValueInfo(name: $0, dimensions: nil) },
+                     constants: consts, metadata: metadata, source: source)
+    }
+}

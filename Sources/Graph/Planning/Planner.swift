@@ -128,9 +128,12 @@ public final class ExecutionPlan: @unchecked Sendable {
     /// Each executed node with the names of the values it writes.
     public var executedSteps: [(node: Int, outputs: [String])] { steps.map { ($0.node, $0.outputNames) } }
 
-    /// Runs the network. `observe` sees (and may replace) each executed node's outputs, which
-    /// is how calibration and diagnostics hook in without a second executor.
+    /// Runs the network. `intercept` may compute a node itself (return its outputs) instead of
+    /// the compiled kernel, which is how calibration and simulation give neurons their own
+    /// behaviour without a second executor; `observe` sees (and may replace) each executed
+    /// node's outputs.
     public func run(_ feeds: [String: Tensor],
+                    intercept: ((_ node: Int, _ inputs: [Tensor?]) throws -> [Tensor]?)? = nil,
                     observe: ((_ node: Int, _ outputs: inout [Tensor]) throws -> Void)? = nil) throws -> [String: Tensor] {
         var values = initialSlots
         for input in inputSlots {
@@ -144,7 +147,7 @@ public final class ExecutionPlan: @unchecked Sendable {
         }
         for step in steps {
             let ins = step.inputSlots.map { $0.flatMap { values[$0] } }
-            var outs = step.kernel(ins)
+            var outs = try intercept?(step.node, ins) ?? step.kernel(ins)
             if let observe { try observe(step.node, &outs) }
             for (s, t) in zip(step.outputSlots, outs) { values[s] = t }
             for s in step.release { values[s] = nil }
@@ -179,7 +182,9 @@ enum Planner {
                 guard declared.count == given.count else {
                     throw GraphError.badInput(name: input.name, message: "shape \(given) has rank \(given.count) but the model declares \(declared.count) axes (\(declared))")
                 }
-                for (d, g) in zip(declared, given) {
+                // The batch axis may differ from a fixed declared batch: exporters often fix it
+                // to 1 while calibration and evaluation run larger batches.
+                for (axis, (d, g)) in zip(declared, given).enumerated() where axis > 0 {
                     if let v = d.value, v > 0, v != g {
                         throw GraphError.badInput(name: input.name, message: "shape \(given) does not match the declared \(declared)")
                     }

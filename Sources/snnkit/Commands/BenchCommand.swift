@@ -96,11 +96,11 @@ extension BenchANN {
         var last = DispatchTime.now().uptimeNanoseconds
         for _ in 0..<iterations {
             last = DispatchTime.now().uptimeNanoseconds
-            _ = try plan.run(feeds) { node, _ in
+            _ = try plan.run(feeds, observe: { node, _ in
                 let now = DispatchTime.now().uptimeNanoseconds
                 totals[plan.graph.nodes[node].op.onnxType, default: 0] += Double(now - last) * 1e-9
                 last = now
-            }
+            })
         }
         let all = totals.values.reduce(0, +)
         var table = TextTable(["operator", "ms per run", "share"])

@@ -1,0 +1,63 @@
+import SNNGraph
+import SNNTensor
+
+/// One spiking layer of a converted network: the IF neuron node and its threshold tensor.
+public struct NeuronLayer: Sendable, Equatable {
+    /// Name of the ai.snnkit.IFNeuron node.
+    public var node: String
+    /// Name of the threshold constant (one value per channel along axis 1).
+    public var threshold: String
+    /// Channels along axis 1 (per neuron for a fully connected layer).
+    public var channels: Int
+    /// Upper bound from ReLU6 / Clip(0, a): the threshold never exceeds it.
+    public var cap: Float?
+}
+
+/// Replaces every ReLU and Clip(0, a) by an IF neuron node whose threshold (zero until
+/// calibrated) is a graph constant, so calibration writes thresholds and the converted
+/// graph serialises as ordinary ONNX with a custom-domain node.
+public struct InsertNeurons: GraphPass {
+    public let name = "insert-neurons"
+    /// Shapes of the values, from a plan of the graph (to size the thresholds).
+    let shapes: [String: [Int]]
+    public let initialPotential: Float
+
+    public init(shapes: [String: [Int]], initialPotential: Float = 0.5) {
+        self.shapes = shapes
+        self.initialPotential = initialPotential
+    }
+
+    public func apply(to graph: Graph) throws -> Graph { try insert(into: graph).graph }
+
+    public func insert(into graph: Graph) throws -> (graph: Graph, layers: [NeuronLayer]) {
+        var g = graph
+        var layers = [NeuronLayer]()
+        for (i, node) in graph.nodes.enumerated() {
+            let cap: Float?
+            switch node.op {
+            case .relu: cap = nil
+            case .clip(let low, let high) where (low ?? -1) == 0: cap = high
+            default: continue
+            }
+            guard let shape = shapes[node.inputs[0]], shape.count >= 2 else {
+                throw GraphError.shapeMismatch(node: node.name, message: "a neuron layer needs a batch and a channel axis")
+            }
+            let thresholdName = node.name + ".threshold"
+            g.constants[thresholdName] = .float(Tensor(zeros: [shape[1]]))
+            g.nodes[i] = Node(name: node.name, op: .ifNeuron(initialPotential: initialPotential),
+                              inputs: [node.inputs[0], thresholdName], outputs: node.outputs)
+            layers.append(NeuronLayer(node: node.name, threshold: thresholdName, channels: shape[1], cap: cap))
+        }
+        return (g, layers)
+    }
+}
+
+extension Graph {
+    /// The neuron layers of a converted graph, in execution order.
+    public func neuronLayers() -> [NeuronLayer] {
+        nodes.compactMap { node in
+            guard case .ifNeuron = node.op, node.inputs.count > 1, let theta = floatConstant(node.inputs[1]) else { return nil }
+            return NeuronLayer(node: node.name, threshold: node.inputs[1], channels: theta.count, cap: nil)
+        }
+    }
+}

@@ -1,0 +1,257 @@
+import Foundation
+import SNNConversion
+import SNNGraph
+import SNNTensor
+
+/// Spike and synaptic-operation counts of one neuron layer.
+public struct LayerActivity: Sendable, Codable, Equatable {
+    public var node: String
+    /// Neurons per sample.
+    public var neurons: Int
+    /// Spikes at each step, summed over the batch.
+    public var spikesPerStep: [Double]
+    /// Synaptic operations the layer's spikes trigger at each step, summed over the batch.
+    public var synapticOpsPerStep: [Double]
+}
+
+/// What one simulation run produced: readouts for any evaluated window and the activity.
+public struct SimulationResult: Sendable {
+    public let timeSteps: Int
+    public let batch: Int
+    public let layers: [LayerActivity]
+    /// Multiply-accumulates of the analog part (layers before the first neuron, fed the
+    /// image at every step), per step, for the whole batch.
+    public let analogMACsPerStep: Int
+    /// Running sums of the readout values at stored steps (0 = before the first step).
+    let readoutSums: [String: [Int: Tensor]]
+    let constantValues: [String: Tensor]
+    let tail: ExecutionPlan?
+    let outputNames: [String]
+
+    /// Steps at which running sums were kept, i.e. valid window bounds.
+    public var storedSteps: [Int] { readoutSums.values.first.map { $0.keys.sorted() } ?? [0, timeSteps] }
+
+    /// The network outputs when the readout is averaged over steps (start, end].
+    public func outputs(from start: Int, to end: Int) throws -> [String: Tensor] {
+        guard start >= 0, end > start, end <= timeSteps else {
+            throw SimulationError.invalidOptions("window (\(start), \(end)] is not inside 1...\(timeSteps)")
+        }
+        var averaged = constantValues
+        for (name, sums) in readoutSums {
+            guard let hi = sums[end], let lo = sums[start] else {
+                throw SimulationError.invalidOptions("window (\(start), \(end)] was not kept; add the bounds to the checkpoints or window starts")
+            }
+            let scale = 1 / Float(end - start)
+            averaged[name] = Tensor(shape: hi.shape, storage: zip(hi.storage, lo.storage).map { ($0 - $1) * scale })
+        }
+        var result = [String: Tensor]()
+        if let tail {
+            let out = try tail.run(averaged.filter { name, _ in tail.graph.runtimeInputs.contains { $0.name == name } })
+            result.merge(out) { a, _ in a }
+        }
+        for name in outputNames where result[name] == nil { result[name] = averaged[name] }
+        return result
+    }
+}
+
+/// Simulates a converted network over T steps, layer by layer over chunks of steps.
+///
+/// Each dynamic node processes a whole chunk of steps (steps stacked on the batch axis)
+/// before the next node runs: a layer's weights stay in cache for the chunk and its
+/// current is one large GEMM. Neurons and running-sum max pools carry their state from
+/// chunk to chunk, so the result is the same for any chunk size. The layers before the
+/// first neuron see the same image every step and run once.
+public final class Simulator {
+    public let graph: Graph
+    public let options: SimulationOptions
+    let partition: NetworkPartition
+    let inputName: String
+    let batchShape: [Int]
+    let staticPlan: ExecutionPlan?
+    let tailPlan: ExecutionPlan?
+    let dynamicGraph: Graph
+    let dynamicInputs: [String]
+    let shapes: [String: [Int]]
+    let neuronLayers: [String]
+    let fanouts: [String: [Float]]
+    let analogMACs: Int
+    private var dynamicPlans: [Int: ExecutionPlan] = [:]
+
+    public init(graph: Graph, inputShape: [Int], options: SimulationOptions) throws {
+        guard options.timeSteps > 0 else { throw SimulationError.invalidOptions("T must be at least 1 (got \(options.timeSteps))") }
+        guard options.chunk > 0 else { throw SimulationError.invalidOptions("the chunk must be at least 1 step") }
+        if let bad = options.checkpoints.first(where: { $0 < 1 || $0 > options.timeSteps }) {
+            throw SimulationError.invalidOptions("checkpoint \(bad) is outside 1...\(options.timeSteps) (T_max = \(options.timeSteps))")
+        }
+        if let bad = options.windowStarts.first(where: { $0 < 0 || $0 >= options.timeSteps }) {
+            throw SimulationError.invalidOptions("window start \(bad) is outside 0..<\(options.timeSteps)")
+        }
+        guard graph.runtimeInputs.count == 1, let input = graph.runtimeInputs.first else {
+            throw SimulationError.notConverted("the simulator takes models with exactly one input")
+        }
+        let layers = graph.neuronLayers()
+        guard !layers.isEmpty else {
+            throw SimulationError.notConverted("\(graph.source): no IF neuron layers; convert the model first (snnkit convert)")
+        }
+        self.graph = graph
+        self.options = options
+        inputName = input.name
+        batchShape = inputShape
+        partition = NetworkPartition(graph)
+        // Whole-network shapes for the batch (the clip-ANN plan also validates thresholds).
+        let full = try ExecutionPlan(graph: graph, inputShapes: [input.name: inputShape], options: PlanOptions(fuseActivations: false))
+        shapes = full.shapes
+        neuronLayers = layers.map(\.node)
+
+        if partition.staticNodes.isEmpty {
+            staticPlan = nil
+            analogMACs = 0
+        } else {
+            let g = graph.subgraph(nodeIndices: partition.staticNodes, inputs: [input], outputs: partition.staticOutputs, name: "static")
+            let plan = try ExecutionPlan(graph: g, inputShapes: [input.name: inputShape])
+            staticPlan = plan
+            analogMACs = plan.layerCosts().reduce(0) { $0 + $1.macs }
+        }
+        let dynamicSet = Set(partition.dynamicNodes)
+        var produced = Set<String>()
+        for i in partition.dynamicNodes { produced.formUnion(graph.nodes[i].outputs) }
+        var readsFromOutside = [String]()
+        for i in partition.dynamicNodes {
+            for name in graph.nodes[i].inputs where !name.isEmpty && !produced.contains(name) && graph.constants[name] == nil
+                && !readsFromOutside.contains(name) { readsFromOutside.append(name) }
+        }
+        dynamicInputs = readsFromOutside
+        dynamicGraph = graph.subgraph(nodeIndices: partition.dynamicNodes,
+                                      inputs: readsFromOutside.map { ValueInfo(name: $0, dimensions: nil) },
+                                      outputs: partition.readoutValues, name: "dynamic")
+        _ = dynamicSet
+        if partition.tailNodes.isEmpty {
+            tailPlan = nil
+        } else {
+            var tailReads = [String]()
+            var tailProduced = Set<String>()
+            for i in partition.tailNodes { tailProduced.formUnion(graph.nodes[i].outputs) }
+            for i in partition.tailNodes {
+                for name in graph.nodes[i].inputs where !name.isEmpty && !tailProduced.contains(name) && graph.constants[name] == nil
+                    && !tailReads.contains(name) { tailReads.append(name) }
+            }
+            let g = graph.subgraph(nodeIndices: partition.tailNodes, inputs: tailReads.map { ValueInfo(name: $0, dimensions: nil) },
+                                   outputs: graph.outputs.map(\.name).filter { tailProduced.contains($0) }, name: "readout")
+            var tailShapes = [String: [Int]]()
+            for name in tailReads { tailShapes[name] = full.shapes[name] }
+            tailPlan = try ExecutionPlan(graph: g, inputShapes: tailShapes)
+        }
+        var fan = SynapticFanout(graph: graph, shapes: full.shapes)
+        var maps = [String: [Float]]()
+        for node in graph.nodes { if case .ifNeuron = node.op, let out = node.outputs.first { maps[node.name] = fan.fanout(of: out) } }
+        fanouts = maps
+    }
+
+    private func dynamicPlan(steps: Int) throws -> ExecutionPlan {
+        if let p = dynamicPlans[steps] { return p }
+        var inputShapes = [String: [Int]]()
+        for name in dynamicInputs {
+            var s = shapes[name] ?? []
+            s[0] *= steps
+            inputShapes[name] = s
+        }
+        let p = try ExecutionPlan(graph: dynamicGraph, inputShapes: inputShapes, options: PlanOptions(fuseActivations: true))
+        dynamicPlans[steps] = p
+        return p
+    }
+
+    /// Simulates one batch. `progress` receives the number of steps done.
+    public func run(_ input: Tensor, progress: ((Int) -> Void)? = nil) throws -> SimulationResult {
+        guard input.shape == batchShape else {
+            throw SimulationError.invalidOptions("data has shape \(input.shape), the simulator was set up for \(batchShape)")
+        }
+        let batch = batchShape[0]
+        let feeds = [inputName: input]
+        var staticValues = feeds
+        if let staticPlan { staticValues.merge(try staticPlan.run(feeds)) { a, _ in a } }
+
+        // Per-node state, created lazily with the batch size.
+        var neurons = [String: IFLayerState]()
+        for node in graph.nodes {
+            guard case .ifNeuron(let v0) = node.op, let theta = graph.floatConstant(node.inputs[1]),
+                  let shape = shapes[node.inputs[0]] else { continue }
+            neurons[node.name] = IFLayerState(thresholds: theta.storage, sampleShape: Array(shape.dropFirst()), batch: batch,
+                                              initialPotential: v0, fanout: fanouts[node.name] ?? [])
+        }
+        var pools = [String: RunningMaxPoolState]()
+        if options.maxPooling == .runningSum {
+            for i in partition.dynamicNodes {
+                let node = graph.nodes[i]
+                guard case .maxPool = node.op, let inShape = shapes[node.inputs[0]] else { continue }
+                let kernelPlan = try ExecutionPlan(
+                    graph: graph.subgraph(nodeIndices: [i], inputs: [ValueInfo(name: node.inputs[0], dimensions: nil)],
+                                          outputs: node.outputs, name: "pool"),
+                    inputShapes: [node.inputs[0]: inShape])
+                let inputName = node.inputs[0], outputName = node.outputs[0]
+                pools[node.name] = RunningMaxPoolState(inputSampleShape: Array(inShape.dropFirst()), batch: batch) { t in
+                    (try? kernelPlan.run([inputName: t]))?[outputName] ?? t
+                }
+            }
+        }
+
+        // Which running sums to keep.
+        let readoutSize = partition.readoutValues.reduce(0) { $0 + (shapes[$1]?.reduce(1, *) ?? 0) }
+        let keepAll = options.keepEveryStep && readoutSize * options.timeSteps <= 64_000_000
+        var keep = Set(options.checkpoints).union(options.windowStarts).union([0, options.timeSteps])
+        if keepAll { keep = Set(0...options.timeSteps) }
+        var running = [String: Tensor]()
+        var sums = [String: [Int: Tensor]]()
+        for name in partition.readoutValues {
+            let zero = Tensor(zeros: shapes[name] ?? [batch])
+            running[name] = zero
+            sums[name] = [0: zero]
+        }
+
+        var done = 0
+        while done < options.timeSteps {
+            let steps = min(options.chunk, options.timeSteps - done)
+            let plan = try dynamicPlan(steps: steps)
+            var chunkFeeds = [String: Tensor]()
+            for name in dynamicInputs {
+                guard let value = staticValues[name] else { continue }
+                var shape = value.shape
+                shape[0] *= steps
+                var storage = [Float]()
+                storage.reserveCapacity(value.count * steps)
+                for _ in 0..<steps { storage.append(contentsOf: value.storage) }
+                chunkFeeds[name] = Tensor(shape: shape, storage: storage)
+            }
+            let dynamicNodes = dynamicGraph.nodes
+            let out = try plan.run(chunkFeeds, intercept: { index, inputs in
+                let node = dynamicNodes[index]
+                if let state = neurons[node.name], let z = inputs[0] { return [state.step(z, steps: steps)] }
+                if let pool = pools[node.name], let z = inputs[0] { return [pool.step(z, steps: steps)] }
+                return nil
+            })
+            for name in partition.readoutValues {
+                guard let chunk = out[name], var total = running[name] else { continue }
+                let block = total.count
+                for t in 0..<steps {
+                    total.storage.withUnsafeMutableBufferPointer { s in
+                        chunk.storage.withUnsafeBufferPointer { c in
+                            for i in 0..<block { s[i] += c[t * block + i] }
+                        }
+                    }
+                    if keep.contains(done + t + 1) { sums[name]![done + t + 1] = total }
+                }
+                running[name] = total
+            }
+            done += steps
+            progress?(done)
+        }
+        var constants = [String: Tensor]()
+        for name in partition.staticOutputs { constants[name] = staticValues[name] }
+        constants[inputName] = input
+        let activity = neuronLayers.map { name -> LayerActivity in
+            let s = neurons[name]!
+            return LayerActivity(node: name, neurons: s.perSample, spikesPerStep: s.spikesPerStep, synapticOpsPerStep: s.opsPerStep)
+        }
+        return SimulationResult(timeSteps: options.timeSteps, batch: batch, layers: activity, analogMACsPerStep: analogMACs,
+                                readoutSums: sums, constantValues: constants, tail: tailPlan, outputNames: graph.outputs.map(\.name))
+    }
+}

@@ -1,0 +1,136 @@
+import Foundation
+import Testing
+@testable import SNNKit
+
+/// The oracle: the whole network step by step, dense, with the neuron equations written
+/// out plainly. It shares only the ANN executor (verified against onnxruntime).
+struct ReferenceSimulator {
+    let graph: Graph
+    let runningSumPooling: Bool
+
+    /// Sum over steps 1...T of the network outputs (before any readout tail's non-linearity
+    /// the fixture networks have none), returned per step as running sums.
+    func run(_ x: Tensor, steps: Int) throws -> (sums: [Tensor], spikes: [String: [Double]]) {
+        let name = graph.runtimeInputs[0].name
+        let plan = try ExecutionPlan(graph: graph, inputShapes: [name: x.shape], options: .init(fuseActivations: false))
+        var membrane = [String: [Double]]()
+        var cumulative = [String: [Double]]()
+        var previousPool = [String: Tensor]()
+        var spikeCounts = [String: [Double]]()
+        var total: Tensor? = nil
+        var sums = [Tensor]()
+        for _ in 0..<steps {
+            let out = try plan.run([name: x], intercept: { index, inputs in
+                let node = graph.nodes[index]
+                guard let z = inputs[0] else { return nil }
+                if case .ifNeuron(let v0) = node.op {
+                    let theta = graph.floatConstant(node.inputs[1])!.storage
+                    let c = z.shape[1], inner = z.shape[2...].reduce(1, *)
+                    var v = membrane[node.name] ?? (0..<z.count).map { Double(v0) * Double(theta[theta.count == 1 ? 0 : ($0 / inner) % c]) }
+                    var y = Tensor(zeros: z.shape)
+                    var count = 0.0
+                    for i in 0..<z.count {
+                        let th = Double(theta[theta.count == 1 ? 0 : (i / inner) % c])
+                        v[i] += Double(z.storage[i])
+                        if v[i] > th { v[i] -= th; y.storage[i] = Float(th); count += 1 }
+                    }
+                    membrane[node.name] = v
+                    spikeCounts[node.name, default: []].append(count)
+                    return [y]
+                }
+                if case .maxPool = node.op, runningSumPooling {
+                    var c = cumulative[node.name] ?? [Double](repeating: 0, count: z.count)
+                    for i in 0..<z.count { c[i] += Double(z.storage[i]) }
+                    cumulative[node.name] = c
+                    let pooledPlan = try ExecutionPlan(graph: graph.subgraph(nodeIndices: [index], inputs: [ValueInfo(name: node.inputs[0], dimensions: nil)], outputs: node.outputs, name: "p"), inputShapes: [node.inputs[0]: z.shape])
+                    let pooled = try pooledPlan.run([node.inputs[0]: Tensor(shape: z.shape, storage: c.map { Float($0) })])[node.outputs[0]]!
+                    let previous = previousPool[node.name] ?? Tensor(zeros: pooled.shape)
+                    previousPool[node.name] = pooled
+                    return [Tensor(shape: pooled.shape, storage: zip(pooled.storage, previous.storage).map { $0 - $1 })]
+                }
+                return nil
+            })
+            let y = out[graph.outputs[0].name]!
+            total = total.map { Tensor(shape: y.shape, storage: zip($0.storage, y.storage).map { $0 + $1 }) } ?? y
+            sums.append(total!)
+        }
+        return (sums, spikeCounts)
+    }
+}
+
+@Suite struct SimulationTests {
+    func converted(_ name: String, batches: Int = 8) throws -> (Graph, [Int]) {
+        let (graph, shape) = try TestData.model(name)
+        var options = ConversionOptions()
+        options.budget = .fixed(batches)
+        let calibration = InMemoryBatches((0..<batches).map { TestData.batch([8] + shape.dropFirst(), seed: UInt64(100 + $0)) })
+        return (try Converter(options: options).convert(graph, calibration: calibration).graph, shape)
+    }
+
+    @Test(arguments: ["net_a_classifier", "net_b_resnet_blocks", "net_c_vgg", "net_d_segmentation", "net_e_dense_block"])
+    func engineMatchesTheReference(_ name: String) throws {
+        let (graph, shape) = try converted(name)
+        let x = TestData.batch([3] + shape.dropFirst(), seed: 7)
+        let steps = 64
+        var options = SimulationOptions(timeSteps: steps)
+        options.chunk = 16
+        let result = try Simulator(graph: graph, inputShape: x.shape, options: options).run(x)
+        let reference = try ReferenceSimulator(graph: graph, runningSumPooling: true).run(x, steps: steps)
+        for layer in result.layers {
+            let ours = layer.spikesPerStep.reduce(0, +), theirs = reference.spikes[layer.node]!.reduce(0, +)
+            #expect(abs(ours - theirs) <= 0.001 * max(theirs, 1), "\(layer.node): \(ours) vs \(theirs) spikes")
+        }
+        let ours = try result.outputs(from: 0, to: steps)[graph.outputs[0].name]!
+        let ref = reference.sums[steps - 1]
+        #expect(relativeError(ours, Tensor(shape: ref.shape, storage: ref.storage.map { $0 / Float(steps) })) <= 1e-4)
+    }
+
+    @Test func chunkSizeDoesNotChangeTheResult() throws {
+        let (graph, shape) = try converted("net_c_vgg")
+        let x = TestData.batch([2] + shape.dropFirst(), seed: 3)
+        var results = [Tensor]()
+        for chunk in [1, 7, 32] {
+            var options = SimulationOptions(timeSteps: 32)
+            options.chunk = chunk
+            results.append(try Simulator(graph: graph, inputShape: x.shape, options: options).run(x).outputs(from: 0, to: 32)[graph.outputs[0].name]!)
+        }
+        #expect(relativeError(results[0], results[1]) <= 1e-6)
+        #expect(relativeError(results[0], results[2]) <= 1e-6)
+    }
+
+    /// As T grows the readout approaches the clip-ANN: the error shrinks roughly as 1/T with
+    /// running-sum pooling; per-step pooling after a spiking layer stays off.
+    @Test func readoutConvergesToTheClipANN() throws {
+        let (graph, shape) = try converted("net_c_vgg", batches: 12)
+        let x = TestData.batch([4] + shape.dropFirst(), seed: 11)
+        let name = graph.runtimeInputs[0].name
+        let clip = try ExecutionPlan(graph: graph, inputShapes: [name: x.shape]).run([name: x])[graph.outputs[0].name]!
+        var errors = [MaxPoolMode: [Double]]()
+        for mode in MaxPoolMode.allCases {
+            var options = SimulationOptions(timeSteps: 1024, checkpoints: [32, 128, 1024])
+            options.maxPooling = mode
+            let result = try Simulator(graph: graph, inputShape: x.shape, options: options).run(x)
+            errors[mode] = try [32, 128, 1024].map { relativeError(try result.outputs(from: 0, to: $0)[graph.outputs[0].name]!, clip) }
+        }
+        let running = errors[.runningSum]!, perStep = errors[.perStep]!
+        #expect(running[1] < running[0] && running[2] < running[1], "\(running)")
+        #expect(running[2] < 0.02, "\(running)")
+        #expect(running[0] / running[2] > 8, "error should fall roughly as 1/T: \(running)")
+        #expect(perStep[2] > 3 * running[2], "per-step pooling should not converge: \(perStep) vs \(running)")
+    }
+
+    @Test func badSettingsFailBeforeAnyWork() throws {
+        let (graph, shape) = try converted("net_a_classifier", batches: 2)
+        let x = [2] + shape.dropFirst()
+        #expect(throws: SimulationError.self) { try Simulator(graph: graph, inputShape: x, options: SimulationOptions(timeSteps: 0)) }
+        #expect(throws: SimulationError.self) { try Simulator(graph: graph, inputShape: x, options: SimulationOptions(timeSteps: 8, checkpoints: [4, 16])) }
+        let (ann, _) = try TestData.model("net_a_classifier")
+        #expect(throws: SimulationError.self) { try Simulator(graph: ann, inputShape: x, options: SimulationOptions(timeSteps: 8)) }
+        var broken = graph
+        let layer = graph.neuronLayers()[0]
+        broken.constants[layer.threshold] = .float(Tensor(shape: [layer.channels], repeating: -1))
+        #expect(throws: GraphError.self) { try Simulator(graph: broken, inputShape: x, options: SimulationOptions(timeSteps: 8)) }
+        let sim = try Simulator(graph: graph, inputShape: x, options: SimulationOptions(timeSteps: 8))
+        #expect(throws: SimulationError.self) { try sim.run(Tensor(zeros: [1] + shape.dropFirst())) }
+    }
+}
