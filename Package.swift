@@ -42,8 +42,13 @@ let package = Package(
         .target(name: "SNNConversion", dependencies: ["SNNTensor", "SNNGraph", "SNNONNX"], path: "Sources/Conversion", swiftSettings: fastMath),
         .target(name: "SNNSimulation", dependencies: ["SNNTensor", "SNNGraph", "SNNConversion"], path: "Sources/Simulation", swiftSettings: fastMath),
         .target(
+            name: "SNNEvaluation",
+            dependencies: ["SNNTensor", "SNNGraph", "SNNConversion", "SNNSimulation", "SNNTasks"],
+            path: "Sources/Evaluation",
+            swiftSettings: fastMath),
+        .target(
             name: "SNNKit",
-            dependencies: ["SNNTensor", "SNNGraph", "SNNONNX", "SNNData", "SNNTasks", "SNNConversion", "SNNSimulation"],
+            dependencies: ["SNNTensor", "SNNGraph", "SNNONNX", "SNNData", "SNNTasks", "SNNConversion", "SNNSimulation", "SNNEvaluation"],
             path: "Sources/SNNKit"),
         .executableTarget(
             name: "snnkit",

@@ -7,3 +7,4 @@
 @_exported import SNNTasks
 @_exported import SNNConversion
 @_exported import SNNSimulation
+@_exported import SNNEvaluation
