@@ -47,17 +47,27 @@ let package = Package(
             path: "Sources/Evaluation",
             swiftSettings: fastMath),
         .target(
+            name: "SNNReport",
+            dependencies: ["SNNConversion", "SNNSimulation", "SNNEvaluation", "SNNONNX"],
+            path: "Sources/Report"),
+        .target(
             name: "SNNKit",
-            dependencies: ["SNNTensor", "SNNGraph", "SNNONNX", "SNNData", "SNNTasks", "SNNConversion", "SNNSimulation", "SNNEvaluation"],
+            dependencies: ["SNNTensor", "SNNGraph", "SNNONNX", "SNNData", "SNNTasks", "SNNConversion", "SNNSimulation",
+                           "SNNEvaluation", "SNNReport"],
             path: "Sources/SNNKit"),
+        .target(
+            name: "SNNDemo",
+            dependencies: ["SNNKit"],
+            path: "Sources/Demo",
+            resources: [.copy("Resources")]),
         .executableTarget(
             name: "snnkit",
-            dependencies: ["SNNKit", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["SNNKit", "SNNDemo", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/snnkit",
             swiftSettings: fastMath),
         .testTarget(
             name: "SNNKitTests",
-            dependencies: ["SNNKit"],
+            dependencies: ["SNNKit", "SNNDemo"],
             path: "Tests/SNNKitTests",
             swiftSettings: fastMath),
     ]

@@ -240,3 +240,26 @@ public struct Evaluator {
         return m > 0 ? d / m : d
     }
 }
+
+/// Labeled images held in memory, served in batches (the demo, tests).
+public struct InMemoryLabeledBatches: LabeledBatchSource {
+    public let images: Tensor
+    public let labels: [Int]
+    public let batchSize: Int
+
+    public init(images: Tensor, labels: [Int], batchSize: Int) {
+        self.images = images
+        self.labels = labels
+        self.batchSize = max(1, batchSize)
+    }
+
+    public var sampleCount: Int { labels.count }
+    public var batchCount: Int { (labels.count + batchSize - 1) / batchSize }
+
+    public func batch(_ index: Int) throws -> (images: Tensor, labels: [Int]) {
+        let lo = index * batchSize, hi = min(labels.count, lo + batchSize)
+        let per = images.count / max(images.shape[0], 1)
+        return (Tensor(shape: [hi - lo] + images.shape.dropFirst(), storage: Array(images.storage[(lo * per)..<(hi * per)])),
+                Array(labels[lo..<hi]))
+    }
+}

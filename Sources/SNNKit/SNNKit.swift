@@ -8,3 +8,4 @@
 @_exported import SNNConversion
 @_exported import SNNSimulation
 @_exported import SNNEvaluation
+@_exported import SNNReport

@@ -10,9 +10,10 @@ struct SNNKitCommand: ParsableCommand {
         Exit codes: 0 success, 65 bad input (model, data or shape), 70 internal failure, 64 usage error.
 
         Examples:
+          snnkit demo
           snnkit inspect resnet18.onnx --input-shape 1,3,224,224
           snnkit verify model.onnx --data test_data_set_0
           snnkit bench ann resnet18.onnx --batch 8 --threads 2
         """,
-        subcommands: [InspectCommand.self, VerifyCommand.self, BenchCommand.self])
+        subcommands: [DemoCommand.self, InspectCommand.self, VerifyCommand.self, BenchCommand.self])
 }

@@ -1,0 +1,83 @@
+import Foundation
+import SNNConversion
+import SNNEvaluation
+import SNNGraph
+import SNNONNX
+import SNNReport
+import SNNTensor
+
+/// The embedded demonstration: a small residual CNN trained on scikit-learn's 8x8 digits
+/// (Scripts/train_demo_model.py), converted and simulated end to end with no input from
+/// the user and no network access.
+public enum Demo {
+    public struct Assets {
+        public var model: Graph
+        public var trainImages: Tensor
+        public var trainLabels: [Int]
+        public var testImages: Tensor
+        public var testLabels: [Int]
+    }
+
+    public struct Budget: Sendable {
+        public var calibration: CalibrationBudget = .auto(maximum: 400, minimumGain: 0.002)
+        public var batchSize = 100
+        public var timeSteps = 256
+        public var testImages: Int? = nil
+        public init() {}
+    }
+
+    public struct Run {
+        public var assets: Assets
+        public var conversion: ConversionResult
+        public var evaluation: EvaluationResult
+        public var report: RunReport
+    }
+
+    static func resource(_ name: String) throws -> URL {
+        guard let url = Bundle.module.url(forResource: name, withExtension: nil, subdirectory: "Resources") else {
+            throw ONNXError.unreadable(file: name, reason: "the demo resource is missing from the build")
+        }
+        return url
+    }
+
+    /// Pixel values 0...16 scaled to [0, 1], as in training.
+    static func images(_ name: String) throws -> Tensor {
+        let raw = try TensorFile.read(contentsOf: try resource(name)).tensor
+        return Tensor(shape: raw.shape, storage: raw.storage.map { $0 / 16 })
+    }
+
+    static func labels(_ name: String) throws -> [Int] {
+        try TensorFile.read(contentsOf: try resource(name)).tensor.storage.map { Int($0) }
+    }
+
+    public static func loadAssets() throws -> Assets {
+        Assets(model: try ONNXImporter.load(contentsOf: try resource("digits-cnn.onnx")),
+               trainImages: try images("digits-train-images.pb"), trainLabels: try labels("digits-train-labels.pb"),
+               testImages: try images("digits-test-images.pb"), testLabels: try labels("digits-test-labels.pb"))
+    }
+
+    /// Converts with channel-wise LTB and evaluates ANN, clip-ANN and SNN with delayed evaluation.
+    public static func run(budget: Budget = Budget(), calibrationProgress: ((CalibrationProgress) -> Void)? = nil,
+                           evaluationProgress: ((Int, Int) -> Void)? = nil) throws -> Run {
+        let assets = try loadAssets()
+        let per = assets.trainImages.count / assets.trainImages.shape[0]
+        let batchCount = assets.trainImages.shape[0] / budget.batchSize
+        let calibration = InMemoryBatches((0..<batchCount).map { b in
+            Tensor(shape: [budget.batchSize] + assets.trainImages.shape.dropFirst(),
+                   storage: Array(assets.trainImages.storage[(b * budget.batchSize * per)..<((b + 1) * budget.batchSize * per)]))
+        })
+        var options = ConversionOptions()
+        options.budget = budget.calibration
+        let conversion = try Converter(options: options).convert(assets.model, calibration: calibration, progress: calibrationProgress)
+        var evaluation = EvaluationOptions(timeSteps: budget.timeSteps)
+        evaluation.delay = .estimated(conversion.delay.steps)
+        let count = min(budget.testImages ?? assets.testLabels.count, assets.testLabels.count)
+        let test = InMemoryLabeledBatches(
+            images: Tensor(shape: [count] + assets.testImages.shape.dropFirst(), storage: Array(assets.testImages.storage[0..<(count * per)])),
+            labels: Array(assets.testLabels[0..<count]), batchSize: budget.batchSize)
+        let ann = try Converter.prepare(assets.model)
+        let result = try Evaluator(ann: ann, converted: conversion.graph, options: evaluation).evaluate(test, progress: evaluationProgress)
+        let report = RunReport(command: "snnkit demo", model: "digits-cnn.onnx (embedded)", conversion: ConversionSummary(conversion), evaluation: result)
+        return Run(assets: assets, conversion: conversion, evaluation: result, report: report)
+    }
+}

@@ -1,0 +1,56 @@
+import Foundation
+import SNNKit
+
+/// Terminal tables shared by convert, simulate, eval and demo.
+enum ResultPrinter {
+    static func pct(_ v: Double) -> String { String(format: "%.2f%%", v * 100) }
+    static func num(_ v: Double) -> String { Format.count(v) }
+
+    static func conversion(_ r: ConversionResult) {
+        print(String(format: "calibration: %@, %d batches of %d images, %.2f s (%.0f images/s)", r.method, r.batchesUsed, r.batchSize,
+                     r.seconds, r.imagesPerSecond))
+        if !r.curve.isEmpty {
+            print("agreement with the ANN on held-out batches (top-1 agreement of the clip-ANN):")
+            print("  " + r.curve.map { "\($0.batches) batches: \(pct($0.agreement))" }.joined(separator: ", "))
+        }
+        var table = TextTable(["layer", "channels", "θ min", "θ median", "θ max", "clipped", "clip error"])
+        for l in r.layers {
+            table.add([l.node, "\(l.channels)", String(format: "%.4g", l.thresholdMin), String(format: "%.4g", l.thresholdMedian),
+                       String(format: "%.4g", l.thresholdMax), pct(l.clippedFraction), String(format: "%.2e", l.clippingError)])
+        }
+        print(table.render())
+        print("estimated delay: \(r.delay.steps) steps (sum of per-layer terms " + r.delay.perLayer.map { String(format: "%.1f", $0) }.joined(separator: " + ") + ")")
+    }
+
+    static func evaluation(_ e: EvaluationResult) {
+        print("ANN top-1 \(pct(e.ann.top1)) (top-5 \(pct(e.ann.top5))), clip-ANN top-1 \(pct(e.clipANN.top1)) on \(e.images) images")
+        let delayed = e.snn.contains { $0.delayed != nil }
+        var headers = ["T", "SNN top-1"]
+        if delayed { headers += ["delayed top-1", "window"] }
+        headers += ["gap to clip-ANN", "SOPs/image"]
+        let presets = e.snn.first?.energy.map { $0.preset.components(separatedBy: " ").first ?? $0.preset } ?? []
+        headers += presets.map { "E(SNN)/E(ANN) \($0)" }
+        var table = TextTable(headers, leftAligned: [])
+        for s in e.snn {
+            var row = ["\(s.steps)", pct(s.accuracy.top1)]
+            if delayed { row += [s.delayed.map { pct($0.top1) } ?? "", "(\(s.windowStart), \(s.steps)]"] }
+            row += [String(format: "%.3f", s.gapToClipANN), num(s.synapticOpsPerImage)]
+            row += s.energy.map { String(format: "%.3f", 1 / max($0.efficiencyGain, 1e-30)) }
+            table.add(row)
+        }
+        print(table.render())
+        print("")
+        var reach = TextTable(["target", "first T", "SOPs/image"] + presets.map { "ANN/SNN energy \($0)" })
+        for r in e.reach {
+            reach.add(["\(Int(r.fraction * 100))% of ANN top-1", r.steps.map(String.init) ?? "not reached",
+                       r.synapticOpsPerImage.map(num) ?? ""] + r.energy.map { String(format: "%.1f×", $0.efficiencyGain) })
+        }
+        print(reach.render())
+        print("")
+        var layers = TextTable(["layer", "neurons", "firing rate", "SOPs/image"])
+        for l in e.layers { layers.add([l.node, num(Double(l.neurons)), String(format: "%.4f", l.firingRate), num(l.synapticOpsPerImage)]) }
+        print(layers.render())
+        print(String(format: "ANN: %@ MACs/image; SNN analog input layer: %@ MACs/image per step; simulated %d images at %.1f images/s (T = %d)",
+                     num(e.annMACsPerImage), num(e.analogMACsPerStepPerImage), e.images, e.imagesPerSecond, e.timeSteps))
+    }
+}
