@@ -8,8 +8,11 @@ import Foundation
 // order of magnitude slower. On a CPU without AVX-512 build with
 // SNNKIT_TARGET_CPU=haswell (correct, about half the speed).
 let targetCPU = ProcessInfo.processInfo.environment["SNNKIT_TARGET_CPU"] ?? "skylake-avx512"
+// Numerical code is optimised in debug builds too: unoptimised SIMD kernels run ~50x
+// slower, which would make `swift test` spend minutes in convolutions.
 let fastMath: [SwiftSetting] = [
     .unsafeFlags(["-target-cpu", targetCPU], .when(platforms: [.linux])),
+    .unsafeFlags(["-O"], .when(configuration: .debug)),
 ]
 
 let package = Package(

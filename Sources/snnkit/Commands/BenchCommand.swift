@@ -6,7 +6,7 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure SNNKit's speed. Peer comparisons: Benchmarks/ann_peers.py runs PyTorch and onnxruntime beside it.",
-        subcommands: [BenchANN.self, BenchGEMM.self])
+        subcommands: [BenchANN.self, BenchSNN.self, BenchGEMM.self])
 }
 
 /// Wall-clock timing helpers shared by the benchmarks.
@@ -155,5 +155,82 @@ struct BenchGEMM: ParsableCommand {
         var table = TextTable(["M", "N", "K", "GFLOP/s", "of peak"], leftAligned: [])
         for r in rows { table.add(["\(r.m)", "\(r.n)", "\(r.k)", String(format: "%.1f", r.gflopsPerSecond), String(format: "%.0f%%", r.fractionOfPeak * 100)]) }
         print(table.render())
+    }
+}
+
+struct BenchSNN: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "snn",
+        abstract: "Images x steps per second of the spiking simulation of a converted model, on random normal input.",
+        discussion: """
+        The input is standard-normal noise of the model's input shape (a fixed seed), which fires about as densely as
+        normalised images. Benchmarks/snn_peers.py runs the same converted network in PyTorch beside it.
+        Example: snnkit bench snn vgg11.snn.onnx --batch 32 -T 32 --threads 2
+        """)
+
+    @Argument(help: "Converted model (.snn.onnx from snnkit convert).")
+    var model: String
+
+    @Option(name: .long, help: "Batch size.")
+    var batch: Int = 32
+
+    @Option(name: [.customShort("T"), .long], help: "Time steps.")
+    var timeSteps: Int = 32
+
+    @Option(name: .long, help: "Steps per layer chunk.")
+    var chunk: Int = 16
+
+    @Option(name: .long, help: "Timed runs.")
+    var iterations: Int = 3
+
+    @OptionGroup var common: CommonOptions
+
+    struct Report: Encodable {
+        var model: String
+        var batch: Int
+        var timeSteps: Int
+        var threads: Int
+        var medianSeconds: Double
+        var imageStepsPerSecond: Double
+        var synapticOpsPerSecond: Double
+        var spikesPerNeuronPerStep: Double
+    }
+
+    func run() throws {
+        try common.apply()
+        guard batch > 0, timeSteps > 0, iterations > 0 else { throw ValidationError("--batch, -T and --iterations must be positive") }
+        try Failure.run {
+            let graph = try ModelLoader.load(model)
+            let shapes = try ModelLoader.inputShapes(graph, given: nil, batch: batch)
+            let shape = shapes[graph.runtimeInputs[0].name]!
+            var options = SimulationOptions(timeSteps: timeSteps, checkpoints: [timeSteps])
+            options.chunk = chunk
+            options.keepEveryStep = false
+            let simulator = try Simulator(graph: graph, inputShape: shape, options: options)
+            var state: UInt64 = 42
+            let x = Tensor(shape: shape, storage: (0..<shape.reduce(1, *)).map { _ in
+                state = state &* 6364136223846793005 &+ 1442695040888963407
+                let u1 = Double((state >> 11) & 0xFFFFF) / Double(0x100000) + 1e-7
+                state = state &* 6364136223846793005 &+ 1442695040888963407
+                let u2 = Double((state >> 11) & 0xFFFFF) / Double(0x100000)
+                return Float((-2 * log(u1)).squareRoot() * cos(2 * .pi * u2))
+            })
+            var last: SimulationResult? = nil
+            _ = try simulator.run(x)
+            var times = [Double]()
+            for _ in 0..<iterations { times.append(try Stopwatch.seconds { last = try simulator.run(x) }) }
+            let median = Stopwatch.median(times)
+            let layers = last?.layers ?? []
+            let ops = layers.reduce(0.0) { $0 + $1.synapticOpsPerStep.reduce(0, +) }
+            let spikes = layers.reduce(0.0) { $0 + $1.spikesPerStep.reduce(0, +) }
+            let neurons = Double(layers.reduce(0) { $0 + $1.neurons })
+            let report = Report(model: model, batch: batch, timeSteps: timeSteps, threads: Parallel.threads, medianSeconds: median,
+                                imageStepsPerSecond: Double(batch * timeSteps) / median, synapticOpsPerSecond: ops / median,
+                                spikesPerNeuronPerStep: spikes / max(neurons * Double(batch * timeSteps), 1))
+            if common.json { try JSONOutput.print(report); return }
+            print(String(format: "%@  batch %d  T %d  threads %d: %.0f image-steps/s, %.2f G synaptic ops/s, firing rate %.3f (median of %d, %.2f s)",
+                         model, batch, timeSteps, report.threads, report.imageStepsPerSecond, report.synapticOpsPerSecond / 1e9,
+                         report.spikesPerNeuronPerStep, iterations, median))
+        }
     }
 }
