@@ -34,46 +34,83 @@ final class IFLayerState {
     }
 
     /// `current`: [steps * batch, sample...] in time-major blocks; returns the spike outputs.
+    /// Planes (sample, channel) are independent, so they are split across cores; each plane
+    /// keeps its own counts and the totals are summed in plane order (deterministic).
     func step(_ current: Tensor, steps: Int) -> Tensor {
         let batch = membrane.count / max(perSample, 1)
+        let planes = batch * channels
         var output = Tensor(zeros: current.shape)
+        var spikeCounts = [Double](repeating: 0, count: steps * planes)
+        var opCounts = [Double](repeating: 0, count: steps * planes)
+        let inner = self.inner, perSample = self.perSample, channels = self.channels
+        let thresholds = self.thresholds
         current.storage.withUnsafeBufferPointer { z in
             output.storage.withUnsafeMutableBufferPointer { out in
                 membrane.withUnsafeMutableBufferPointer { v in
                     fanout.withUnsafeBufferPointer { fan in
-                        for t in 0..<steps {
-                            var spikes = 0.0, ops = 0.0
-                            for n in 0..<batch {
-                                let sample = (t * batch + n) * perSample
-                                let state = n * perSample
-                                for c in 0..<channels {
+                        spikeCounts.withUnsafeMutableBufferPointer { sc in
+                            opCounts.withUnsafeMutableBufferPointer { oc in
+                                let zp = z.baseAddress!, op = out.baseAddress!, vp = v.baseAddress!, fp = fan.baseAddress!
+                                let scp = sc.baseAddress!, ocp = oc.baseAddress!
+                                Parallel.forEach(planes, minimumPerThread: 4) { plane in
+                                    let n = plane / channels, c = plane % channels
                                     let theta = thresholds[thresholds.count == 1 ? 0 : c]
-                                    let plane = c * inner
-                                    var count = 0
-                                    var weighted: Float = 0
-                                    for i in plane..<(plane + inner) {
-                                        let potential = v[state + i] + z[sample + i]
-                                        if potential > theta {
-                                            v[state + i] = potential - theta
-                                            out[sample + i] = theta
-                                            count += 1
-                                            weighted += fan[i]
-                                        } else {
-                                            v[state + i] = potential
-                                        }
+                                    let state = vp + n * perSample + c * inner
+                                    let fanPlane = fp + c * inner
+                                    for t in 0..<steps {
+                                        let offset = (t * batch + n) * perSample + c * inner
+                                        let (count, ops) = IFLayerState.integrate(state, zp + offset, op + offset, fanPlane, inner, theta)
+                                        scp[t * planes + plane] = count
+                                        ocp[t * planes + plane] = ops
                                     }
-                                    spikes += Double(count)
-                                    ops += Double(weighted)
                                 }
                             }
-                            spikesPerStep.append(spikes)
-                            opsPerStep.append(ops)
                         }
                     }
                 }
             }
         }
+        for t in 0..<steps {
+            var spikes = 0.0, ops = 0.0
+            for p in 0..<planes { spikes += spikeCounts[t * planes + p]; ops += opCounts[t * planes + p] }
+            spikesPerStep.append(spikes)
+            opsPerStep.append(ops)
+        }
         return output
+    }
+
+    /// One step of one channel plane, 16 neurons at a time: v += I; fire where v > theta.
+    @inline(__always)
+    static func integrate(_ v: UnsafeMutablePointer<Float>, _ z: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>,
+                          _ fan: UnsafePointer<Float>, _ count: Int, _ theta: Float) -> (Double, Double) {
+        var spikes = 0, i = 0
+        var weighted = SIMD16<Float>()
+        let th = SIMD16<Float>(repeating: theta)
+        let zero = SIMD16<Float>()
+        while i + 16 <= count {
+            let potential = UnsafeRawPointer(v + i).loadUnaligned(as: SIMD16<Float>.self) + UnsafeRawPointer(z + i).loadUnaligned(as: SIMD16<Float>.self)
+            let fire = potential .> th
+            let spike = zero.replacing(with: th, where: fire)
+            UnsafeMutableRawPointer(v + i).storeBytes(of: potential - spike, as: SIMD16<Float>.self)
+            UnsafeMutableRawPointer(out + i).storeBytes(of: spike, as: SIMD16<Float>.self)
+            weighted += zero.replacing(with: UnsafeRawPointer(fan + i).loadUnaligned(as: SIMD16<Float>.self), where: fire)
+            for lane in 0..<16 where fire[lane] { spikes += 1 }
+            i += 16
+        }
+        var tail: Float = 0
+        while i < count {
+            let potential = v[i] + z[i]
+            if potential > theta {
+                v[i] = potential - theta
+                out[i] = theta
+                spikes += 1
+                tail += fan[i]
+            } else {
+                v[i] = potential
+            }
+            i += 1
+        }
+        return (Double(spikes), Double(weighted.sum() + tail))
     }
 }
 
@@ -83,33 +120,41 @@ final class IFLayerState {
 /// max of the integrated currents, so the next neuron's rate converges to the clip-ANN.
 final class RunningMaxPoolState {
     let pool: (Tensor) -> Tensor
-    var cumulative: Tensor
-    var previous: Tensor?
+    var cumulative: [Float]
+    var previous: [Float]?
+    let sampleShape: [Int]
 
     init(inputSampleShape: [Int], batch: Int, pool: @escaping (Tensor) -> Tensor) {
         self.pool = pool
-        cumulative = Tensor(zeros: [batch] + inputSampleShape)
+        sampleShape = inputSampleShape
+        cumulative = [Float](repeating: 0, count: batch * inputSampleShape.reduce(1, *))
     }
 
+    /// The running sums of the whole chunk are pooled in one call on [steps * batch, ...].
     func step(_ current: Tensor, steps: Int) -> Tensor {
         let block = cumulative.count
-        var outputs = [Tensor]()
-        for t in 0..<steps {
-            cumulative.storage.withUnsafeMutableBufferPointer { c in
-                current.storage.withUnsafeBufferPointer { z in
-                    for i in 0..<block { c[i] += z[t * block + i] }
+        var sums = [Float](repeating: 0, count: block * steps)
+        current.storage.withUnsafeBufferPointer { z in
+            for t in 0..<steps {
+                for i in 0..<block {
+                    cumulative[i] += z[t * block + i]
+                    sums[t * block + i] = cumulative[i]
                 }
             }
-            let pooled = pool(cumulative)
-            if let previous {
-                outputs.append(Tensor(shape: pooled.shape, storage: zip(pooled.storage, previous.storage).map { $0 - $1 }))
-            } else {
-                outputs.append(pooled)
-            }
-            previous = pooled
         }
-        var shape = outputs[0].shape
-        shape[0] *= steps
-        return Tensor(shape: shape, storage: outputs.flatMap(\.storage))
+        var pooled = pool(Tensor(shape: current.shape, storage: sums))
+        let outBlock = pooled.count / steps
+        let last = Array(pooled.storage[((steps - 1) * outBlock)...])
+        pooled.storage.withUnsafeMutableBufferPointer { p in
+            // Differences from the last step backwards, so each uses the unmodified P(t-1).
+            for t in stride(from: steps - 1, through: 0, by: -1) {
+                for i in 0..<outBlock {
+                    let before = t > 0 ? p[(t - 1) * outBlock + i] : (previous?[i] ?? 0)
+                    p[t * outBlock + i] -= before
+                }
+            }
+        }
+        previous = last
+        return pooled
     }
 }

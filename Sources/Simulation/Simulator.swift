@@ -183,13 +183,14 @@ public final class Simulator {
             for i in partition.dynamicNodes {
                 let node = graph.nodes[i]
                 guard case .maxPool = node.op, let inShape = shapes[node.inputs[0]] else { continue }
-                let kernelPlan = try ExecutionPlan(
-                    graph: graph.subgraph(nodeIndices: [i], inputs: [ValueInfo(name: node.inputs[0], dimensions: nil)],
-                                          outputs: node.outputs, name: "pool"),
-                    inputShapes: [node.inputs[0]: inShape])
                 let inputName = node.inputs[0], outputName = node.outputs[0]
+                let subgraph = graph.subgraph(nodeIndices: [i], inputs: [ValueInfo(name: inputName, dimensions: nil)],
+                                              outputs: node.outputs, name: "pool")
+                var kernels = [[Int]: ExecutionPlan]()
                 pools[node.name] = RunningMaxPoolState(inputSampleShape: Array(inShape.dropFirst()), batch: batch) { t in
-                    (try? kernelPlan.run([inputName: t]))?[outputName] ?? t
+                    // Shapes were validated when the whole graph was planned, so planning cannot fail here.
+                    if kernels[t.shape] == nil { kernels[t.shape] = try? ExecutionPlan(graph: subgraph, inputShapes: [inputName: t.shape]) }
+                    return (try? kernels[t.shape]?.run([inputName: t]))??[outputName] ?? t
                 }
             }
         }
