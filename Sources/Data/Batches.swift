@@ -65,15 +65,15 @@ public struct Batches: Sequence, Sendable {
 
     /// The sample indices of batch `k` (any k >= 0; past the first epoch it cycles).
     /// Shuffled, this costs a permutation of the whole set; iterate for sequential access.
-    public func samples(ofBatch k: Int) -> [Int] {
+    public func samples(ofBatch k: Int) throws -> [Int] {
+        guard k >= 0 else { throw DataError.invalidArgument("batch index \(k) is negative") }
         let epoch = k / batchesPerEpoch
         return slice(k - epoch * batchesPerEpoch, of: order(epoch: epoch))
     }
 
     /// Reads batch `k` (any k >= 0, cycling past the first epoch).
     public func batch(_ k: Int) throws -> Batch {
-        guard k >= 0 else { throw DataError.invalidArgument("batch index \(k) is negative") }
-        return try Item(index: k, epoch: k / batchesPerEpoch, samples: samples(ofBatch: k), source: source).load()
+        try Item(index: k, epoch: k / batchesPerEpoch, samples: samples(ofBatch: k), source: source).load()
     }
 
     public struct Iterator: IteratorProtocol {

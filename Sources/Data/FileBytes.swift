@@ -13,7 +13,8 @@ import Darwin
 /// Mapping is what keeps a 50 000-image set from being loaded at once: a batch touches
 /// only the pages of its own samples, and the kernel may drop them again afterwards.
 /// The bytes never change after `init`, so sharing one instance across threads is safe
-/// (hence `@unchecked Sendable`); every read checks its bounds (see `slice`).
+/// (hence `@unchecked Sendable`); every read checks its bounds (see `slice`). As with any
+/// mapping, a file truncated by another process while it is open cannot be guarded against.
 final class FileBytes: @unchecked Sendable {
     /// The file path (or `archive.npz:entry`) that errors name.
     let name: String

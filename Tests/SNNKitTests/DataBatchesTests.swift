@@ -56,7 +56,7 @@ import Testing
         // Fixed values (checked against a Python transcription of SplitMix64, Lemire's
         // bounded draw and Fisher-Yates): the shuffle must not change with the platform or
         // the Swift version.
-        #expect(a.samples(ofBatch: 0) == [42, 24, 12, 26, 44, 4, 35, 29])
+        #expect(try a.samples(ofBatch: 0) == [42, 24, 12, 26, 44, 4, 35, 29])
         var generator = SplitMix64(seed: 0)
         #expect(generator.next() == 0xE220_A839_7B1D_CDAF)
     }
@@ -64,7 +64,7 @@ import Testing
     @Test func randomAccessMatchesIteration() throws {
         let batches = try Batches(Counting(count: 23), batchSize: 5, shuffleSeed: 7, total: 12)
         for item in batches {
-            #expect(batches.samples(ofBatch: item.index) == item.samples)
+            #expect(try batches.samples(ofBatch: item.index) == item.samples)
             let loaded = try item.load()
             #expect(try batches.batch(item.index) == loaded)
             #expect(loaded.images.storage == item.samples.map(Float.init))
@@ -97,5 +97,6 @@ import Testing
             #expect(DataFixtures.error(make) != nil)
         }
         #expect(DataFixtures.error { try Batches(source, batchSize: 2).batch(-1) } != nil)
+        #expect(DataFixtures.error { try Batches(source, batchSize: 2).samples(ofBatch: -3) } != nil)
     }
 }
