@@ -19,6 +19,8 @@ final class FileBytes: @unchecked Sendable {
     /// The file path (or `archive.npz:entry`) that errors name.
     let name: String
     let count: Int
+    /// Whether the bytes are a mapping of the file (false: decompressed into memory).
+    let isMapped: Bool
     private let base: UnsafeRawPointer?
     private let release: () -> Void
 
@@ -35,6 +37,7 @@ final class FileBytes: @unchecked Sendable {
         guard (info.st_mode & S_IFMT) == S_IFREG else { throw DataError.unreadable(file: path, reason: "not a regular file") }
         let size = Int(info.st_size)
         count = size
+        isMapped = true
         if size == 0 {
             base = nil
             release = {}
@@ -52,6 +55,7 @@ final class FileBytes: @unchecked Sendable {
     init(name: String, bytes: [UInt8]) {
         self.name = name
         count = bytes.count
+        isMapped = false
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(bytes.count, 1), alignment: 64)
         bytes.withUnsafeBytes { buffer.copyMemory(from: $0) }
         base = UnsafeRawPointer(buffer.baseAddress)

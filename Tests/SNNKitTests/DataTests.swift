@@ -113,6 +113,17 @@ import Testing
         #expect(array.name == "\(url.path):\(path)")
     }
 
+    /// Uncompressed formats are read through the mapping (a batch touches only its own
+    /// pages); only compressed ones are inflated into memory.
+    @Test func uncompressedFilesStayMapped() throws {
+        for file in ["u8_nchw.npy", "stored.npz", "digits-images-idx3-ubyte", "cifar10"] {
+            #expect(try DataSources.open(path: F.path(file)).segments.allSatisfy(\.bytes.isMapped), "\(file)")
+        }
+        for file in ["deflated.npz", "digits-images-idx3-ubyte.gz"] {
+            #expect(try DataSources.open(path: F.path(file)).segments.allSatisfy { !$0.bytes.isMapped }, "\(file)")
+        }
+    }
+
     @Test func npzLabelsFromASeparateFileWin() throws {
         let source = try DataSources.open(path: F.path("stored.npz"), labels: F.path("labels_b1.npy"))
         #expect(source.labels == expected.u8.bool_labels)
