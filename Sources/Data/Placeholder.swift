@@ -1,1 +1,0 @@
-// Data readers and preprocessing (see DataSource.swift).
