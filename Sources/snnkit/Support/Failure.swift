@@ -12,6 +12,12 @@ enum Failure {
             report(error, code: 65)
         } catch let error as GraphError {
             report(error, code: 65)
+        } catch let error as DataError {
+            report(error, code: 65)
+        } catch let error as ConversionError {
+            report(error, code: 65)
+        } catch let error as SimulationError {
+            report(error, code: 65)
         } catch let error as InputError {
             report(error, code: 65)
         } catch let error as ValidationError {

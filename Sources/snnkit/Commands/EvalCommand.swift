@@ -1,0 +1,73 @@
+import ArgumentParser
+import Foundation
+import SNNKit
+
+struct EvalCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "eval",
+        abstract: "Convert (or load a converted model), then evaluate the ANN once and the SNN at every checkpoint, side by side.",
+        discussion: """
+        Examples:
+          snnkit eval resnet20.onnx --calib train.npy --data test.npz --preset cifar10 -T 256 --report report/
+          snnkit eval resnet20.snn.onnx --data test.npz --preset cifar10
+        """)
+
+    @Argument(help: "ONNX model: a ReLU network (converted first) or a converted .snn.onnx.")
+    var model: String
+
+    @Option(name: .long, help: "Calibration data (needed unless MODEL is already converted).")
+    var calib: String?
+
+    @Option(name: .customLong("calib-batches"), help: "Calibration batches: a number or auto.")
+    var calibBatches: String = "auto"
+
+    @Option(name: .long, help: "Threshold rule: ltb, ltb-layer, max-norm, robust-norm[:p].")
+    var method: String = "ltb"
+
+    @Option(name: .long, help: "Evaluation data.")
+    var data: String
+
+    @Option(name: .long, help: "Labels file when not inside the data file.")
+    var labels: String?
+
+    @Option(name: .long, help: "Evaluate only the first N images.")
+    var limit: Int?
+
+    @Option(name: .long, help: "Folder for report.json, curves.csv, plots and report.html.")
+    var report: String?
+
+    @OptionGroup var simulation: SimulationFlags
+    @OptionGroup var dataOptions: DataOptions
+    @OptionGroup var common: CommonOptions
+
+    func run() throws {
+        try common.apply()
+        try Failure.run {
+            let graph = try ModelLoader.load(model)
+            var converted = graph
+            var summary: ConversionSummary? = nil
+            if graph.neuronLayers().isEmpty {
+                guard let calib else { throw InputError("\(model) is not converted yet: pass --calib DATA to convert it") }
+                guard let rule = ThresholdMethod(name: method) else { throw ValidationError("unknown --method '\(method)'") }
+                var options = ConversionOptions()
+                options.method = rule
+                if calibBatches == "auto" { options.budget = .auto(maximum: 1600, minimumGain: 0.001) } else if let n = Int(calibBatches), n > 0 {
+                    options.budget = .fixed(n)
+                } else { throw ValidationError("--calib-batches takes a positive number or auto") }
+                let source = try DataOpening.open(calib, labels: nil, options: dataOptions)
+                let bar = ProgressBar(label: "calibrating", unit: "img", quiet: common.quiet || common.json)
+                let result = try Converter(options: options).convert(graph, calibration: CalibrationAdapter(source: source, batchSize: dataOptions.batchSize)) { p in
+                    bar.update(done: p.batchesDone, total: p.batchesPlanned, extraUnits: p.images)
+                }
+                bar.finish()
+                converted = result.graph
+                summary = ConversionSummary(result)
+            }
+            let ann = summary == nil ? converted.restoringReLUs() : try Converter.prepare(graph)
+            let options = try simulation.options(stored: converted.metadata["snnkit.delay"].flatMap(Int.init))
+            let result = try Evaluate.run(ann: ann, converted: converted, options: options, data: data, labels: labels, limit: limit,
+                                          dataOptions: dataOptions, quiet: common.quiet || common.json)
+            try Evaluate.finish(RunReport(command: "snnkit eval", model: model, conversion: summary, evaluation: result), report: report, json: common.json)
+        }
+    }
+}

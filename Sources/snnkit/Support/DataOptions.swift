@@ -1,0 +1,44 @@
+import ArgumentParser
+import Foundation
+import SNNKit
+
+/// Flags that describe a dataset file, shared by convert, simulate and eval.
+struct DataOptions: ParsableArguments {
+    @Option(name: .long, help: "Preprocessing preset: cifar10, imagenet, mnist, unit (x/255), none. Default: none for float data, unit for uint8.")
+    var preset: String?
+
+    @Option(name: .long, help: "Image layout of the data file: nchw or nhwc (default: inferred).")
+    var layout: String?
+
+    @Option(name: .customLong("batch-size"), help: "Images per batch.")
+    var batchSize: Int = 100
+
+    func validate() throws {
+        guard batchSize > 0 else { throw ValidationError("--batch-size must be positive") }
+    }
+}
+
+/// A dataset as calibration batches for the converter: `count / batchSize` whole batches.
+struct CalibrationAdapter: CalibrationSource {
+    let source: any DataSource
+    let batchSize: Int
+    var distinctBatches: Int { source.count / batchSize }
+    func batch(_ index: Int) throws -> Tensor {
+        try source.batch((index * batchSize)..<((index + 1) * batchSize)).images
+    }
+}
+
+/// A labeled dataset as evaluation batches (the last batch may be partial).
+struct LabeledAdapter: LabeledBatchSource {
+    let source: any DataSource
+    let batchSize: Int
+    let limit: Int
+    var sampleCount: Int { min(limit, source.count) }
+    var batchCount: Int { (sampleCount + batchSize - 1) / batchSize }
+    func batch(_ index: Int) throws -> (images: Tensor, labels: [Int]) {
+        let lo = index * batchSize, hi = min(sampleCount, lo + batchSize)
+        let b = try source.batch(lo..<hi)
+        guard let labels = b.labels else { throw InputError("\(source.name) has no labels; pass --labels FILE (or an .npz with a labels array)") }
+        return (b.images, labels)
+    }
+}
