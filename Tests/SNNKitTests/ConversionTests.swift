@@ -123,3 +123,23 @@ struct TestData {
         }
     }
 }
+
+/// The clip-ANN exported as standard ONNX and run by onnxruntime (outputs recorded by
+/// Scripts/make_conversion_fixtures.sh) matches SNNKit's own clipped forward pass.
+@Suite struct ClipANNExportTests {
+    @Test(arguments: ["net_b_resnet_blocks", "net_c_vgg"])
+    func onnxRuntimeAgreesWithTheClippedForwardPass(_ name: String) throws {
+        let dir = Fixtures.root.appendingPathComponent("conversion")
+        let converted = try ONNXImporter.load(contentsOf: dir.appendingPathComponent("\(name).snn.onnx"))
+        #expect(!converted.neuronLayers().isEmpty)
+        let data = try TensorFile.readTestData(directory: dir.appendingPathComponent(name))
+        let input = converted.runtimeInputs[0].name
+        let ours = try ExecutionPlan(graph: converted, inputShapes: [input: data.inputs[0].tensor.shape])
+            .run([input: data.inputs[0].tensor])[converted.outputs[0].name]!
+        #expect(relativeError(ours, data.outputs[0].tensor) <= 1e-4)
+        // And the clipping is active: the clip-ANN differs from the ReLU network.
+        let relu = try ExecutionPlan(graph: converted.restoringReLUs(), inputShapes: [input: data.inputs[0].tensor.shape])
+            .run([input: data.inputs[0].tensor])[converted.outputs[0].name]!
+        #expect(relativeError(relu, data.outputs[0].tensor) > 1e-3)
+    }
+}
