@@ -72,6 +72,9 @@ public struct LayerSummary: Sendable, Codable, Equatable {
     public var firingRateAtCheckpoints: [Double]
     /// Synaptic operations per image over the whole run.
     public var synapticOpsPerImage: Double
+    /// At each checkpoint: mean |SNN average output - clip-ANN activation| over mean
+    /// |clip-ANN activation| for this layer. Where it stays high, this layer costs accuracy.
+    public var gapToClipANN: [Double]
 }
 
 public struct TargetReach: Sendable, Codable, Equatable {
@@ -142,6 +145,7 @@ public struct Evaluator {
         var neurons = [Int](), names = [String]()
         var analogMACs = 0.0
         var annMACs = 0.0
+        var gapSums = [[Double]](), magnitudes = [Double]()
         let k5 = options.topK.last ?? 5
 
         for b in 0..<data.batchCount {
@@ -154,12 +158,16 @@ public struct Evaluator {
                 simulators[shape] = try Simulator(graph: converted, inputShape: shape, options: simOptions)
             }
             let annOut = try annPlans[shape]!.run([ann.runtimeInputs[0].name: x])[ann.outputs[0].name]!
-            let clipOut = try clipPlans[shape]!.run([inputName: x])[outputName]!
+            var clipActivations = [String: Tensor]()
+            let clipNodes = converted.nodes
+            let clipOut = try clipPlans[shape]!.run([inputName: x], observe: { index, outputs in
+                if case .ifNeuron = clipNodes[index].op { clipActivations[clipNodes[index].name] = outputs[0] }
+            })[outputName]!
             annHits[0] += Classification.correct(scores: annOut, labels: labels, k: 1)
             annHits[1] += Classification.correct(scores: annOut, labels: labels, k: k5)
             clipHits[0] += Classification.correct(scores: clipOut, labels: labels, k: 1)
             clipHits[1] += Classification.correct(scores: clipOut, labels: labels, k: k5)
-            let result = try simulators[shape]!.run(x)
+            let result = try simulators[shape]!.run(x, clipActivations: clipActivations)
             for (i, t) in checkpoints.enumerated() {
                 let plain = try result.outputs(from: 0, to: t)[outputName]!
                 hits[i][0] += Classification.correct(scores: plain, labels: labels, k: 1)
@@ -176,12 +184,16 @@ public struct Evaluator {
                 windowHits["0-\(t)", default: 0] += Classification.correct(scores: plain, labels: labels, k: 1)
             }
             if spikes.isEmpty {
+                gapSums = result.layers.map { _ in [Double](repeating: 0, count: checkpoints.count) }
+                magnitudes = [Double](repeating: 0, count: result.layers.count)
                 spikes = result.layers.map { _ in [Double](repeating: 0, count: sim.timeSteps) }
                 ops = spikes
                 neurons = result.layers.map(\.neurons)
                 names = result.layers.map(\.node)
             }
             for (l, layer) in result.layers.enumerated() {
+                for (i, g) in layer.gapToClipANN.enumerated() where i < checkpoints.count { gapSums[l][i] += g }
+                magnitudes[l] += layer.clipANNMagnitude
                 for t in 0..<sim.timeSteps {
                     spikes[l][t] += layer.spikesPerStep[t]
                     ops[l][t] += layer.synapticOpsPerStep[t]
@@ -223,7 +235,8 @@ public struct Evaluator {
                 }
             }
             return LayerSummary(node: names[l], neurons: neurons[l], firingRate: running / (perNeuronStep * Double(sim.timeSteps)),
-                                firingRateAtCheckpoints: rates, synapticOpsPerImage: ops[l].reduce(0, +) / n)
+                                firingRateAtCheckpoints: rates, synapticOpsPerImage: ops[l].reduce(0, +) / n,
+                                gapToClipANN: gapSums[l].map { magnitudes[l] > 0 ? $0 / magnitudes[l] : 0 })
         }
         var windows = [WindowScore]()
         for t in checkpoints { for s in windowStarts where s < t { windows.append(WindowScore(start: s, end: t, top1: Double(windowHits["\(s)-\(t)"] ?? 0) / n)) } }

@@ -29,7 +29,9 @@ enum HTMLReport {
             h += "<h2>Reaching the ANN</h2>" + table(["target", "T", "SOPs/image"] + (e.snn.first?.energy.map { "ANN/SNN energy (\($0.preset))" } ?? []), e.reach.map { t in
                 ["\(Int(t.fraction * 100))% of ANN", t.steps.map(String.init) ?? "not reached", t.synapticOpsPerImage.map(g) ?? ""] + t.energy.map { String(format: "%.1f×", $0.efficiencyGain) }
             })
-            h += "<h2>Layers</h2>" + table(["layer", "neurons", "firing rate", "SOPs/image"], e.layers.map { [$0.node, "\($0.neurons)", g($0.firingRate), g($0.synapticOpsPerImage)] })
+            h += "<h2>Layers</h2><p>Gap: mean |SNN average output − clip-ANN activation| / mean |clip-ANN activation| of the layer at each checkpoint; a layer whose gap stays high costs accuracy.</p>"
+            h += table(["layer", "neurons", "firing rate", "SOPs/image"] + e.snn.map { "gap T=\($0.steps)" },
+                       e.layers.map { l in [l.node, "\(l.neurons)", g(l.firingRate), g(l.synapticOpsPerImage)] + l.gapToClipANN.map { g($0) } })
             h += "<div class=\"plots\">" + Plots.all(r).map { "<h3>\($0.0)</h3>" + $0.1.replacingOccurrences(of: "<?xml version=\"1.0\"?>", with: "") }.joined() + "</div>"
         }
         return h + "</body></html>\n"

@@ -17,6 +17,13 @@ final class IFLayerState {
     var spikesPerStep: [Double] = []
     var opsPerStep: [Double] = []
     let fanout: [Float]
+    /// Diagnostics: the clip-ANN's activation of this layer for the batch; when set, the
+    /// layer keeps the sum of its outputs and measures its distance to it at checkpoints.
+    var reference: Tensor?
+    var outputSum: [Float] = []
+    /// At each checkpoint T: sum |mean output over 1...T - clip activation|.
+    var gapNumerators: [Double] = []
+    var checkpoints: Set<Int> = []
 
     init(thresholds: [Float], sampleShape: [Int], batch: Int, initialPotential: Float, fanout: [Float]) {
         self.thresholds = thresholds
@@ -76,7 +83,26 @@ final class IFLayerState {
             spikesPerStep.append(spikes)
             opsPerStep.append(ops)
         }
+        if let reference { accumulateGap(output, steps: steps, reference: reference) }
         return output
+    }
+
+    private func accumulateGap(_ output: Tensor, steps: Int, reference: Tensor) {
+        let block = membrane.count
+        if outputSum.isEmpty { outputSum = [Float](repeating: 0, count: block) }
+        let done = spikesPerStep.count - steps
+        output.storage.withUnsafeBufferPointer { o in
+            for t in 0..<steps {
+                for i in 0..<block { outputSum[i] += o[t * block + i] }
+                let now = done + t + 1
+                if checkpoints.contains(now) {
+                    var gap = 0.0
+                    let scale = 1 / Float(now)
+                    for i in 0..<block { gap += Double(abs(outputSum[i] * scale - reference.storage[i])) }
+                    gapNumerators.append(gap)
+                }
+            }
+        }
     }
 
     /// One step of one channel plane, 16 neurons at a time: v += I; fire where v > theta.

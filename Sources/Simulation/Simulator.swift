@@ -12,6 +12,11 @@ public struct LayerActivity: Sendable, Codable, Equatable {
     public var spikesPerStep: [Double]
     /// Synaptic operations the layer's spikes trigger at each step, summed over the batch.
     public var synapticOpsPerStep: [Double]
+    /// When clip-ANN activations were given: at each checkpoint, sum over the batch's neurons
+    /// of |average output over 1...T - clip-ANN activation|, and the sum of |clip-ANN
+    /// activation| to divide it by.
+    public var gapToClipANN: [Double] = []
+    public var clipANNMagnitude: Double = 0
 }
 
 /// What one simulation run produced: readouts for any evaluated window and the activity.
@@ -160,8 +165,10 @@ public final class Simulator {
         return p
     }
 
-    /// Simulates one batch. `progress` receives the number of steps done.
-    public func run(_ input: Tensor, progress: ((Int) -> Void)? = nil) throws -> SimulationResult {
+    /// Simulates one batch. `progress` receives the number of steps done. `clipActivations`
+    /// (neuron node name -> the clip-ANN's output of that layer for this batch) turns on the
+    /// per-layer distance diagnostics.
+    public func run(_ input: Tensor, clipActivations: [String: Tensor]? = nil, progress: ((Int) -> Void)? = nil) throws -> SimulationResult {
         guard input.shape == batchShape else {
             throw SimulationError.invalidOptions("data has shape \(input.shape), the simulator was set up for \(batchShape)")
         }
@@ -177,6 +184,10 @@ public final class Simulator {
                   let shape = shapes[node.inputs[0]] else { continue }
             neurons[node.name] = IFLayerState(thresholds: theta.storage, sampleShape: Array(shape.dropFirst()), batch: batch,
                                               initialPotential: v0, fanout: fanouts[node.name] ?? [])
+            if let reference = clipActivations?[node.name] {
+                neurons[node.name]!.reference = reference
+                neurons[node.name]!.checkpoints = Set(options.checkpoints)
+            }
         }
         var pools = [String: RunningMaxPoolState]()
         if options.maxPooling == .runningSum {
@@ -250,7 +261,9 @@ public final class Simulator {
         constants[inputName] = input
         let activity = neuronLayers.map { name -> LayerActivity in
             let s = neurons[name]!
-            return LayerActivity(node: name, neurons: s.perSample, spikesPerStep: s.spikesPerStep, synapticOpsPerStep: s.opsPerStep)
+            return LayerActivity(node: name, neurons: s.perSample, spikesPerStep: s.spikesPerStep, synapticOpsPerStep: s.opsPerStep,
+                                 gapToClipANN: s.gapNumerators,
+                                 clipANNMagnitude: s.reference.map { $0.storage.reduce(0.0) { $0 + Double(abs($1)) } } ?? 0)
         }
         return SimulationResult(timeSteps: options.timeSteps, batch: batch, layers: activity, analogMACsPerStep: analogMACs,
                                 readoutSums: sums, constantValues: constants, tail: tailPlan, outputNames: graph.outputs.map(\.name))

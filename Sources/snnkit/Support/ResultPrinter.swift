@@ -47,8 +47,13 @@ enum ResultPrinter {
         }
         print(reach.render())
         print("")
-        var layers = TextTable(["layer", "neurons", "firing rate", "SOPs/image"])
-        for l in e.layers { layers.add([l.node, num(Double(l.neurons)), String(format: "%.4f", l.firingRate), num(l.synapticOpsPerImage)]) }
+        let marks = [e.snn.first?.steps, e.snn.count > 2 ? e.snn[e.snn.count / 2].steps : nil, e.snn.last?.steps].compactMap { $0 }
+        let markIndex = marks.map { m in e.snn.firstIndex { $0.steps == m }! }
+        var layers = TextTable(["layer", "neurons", "firing rate", "SOPs/image"] + marks.map { "gap to clip-ANN @T=\($0)" })
+        for l in e.layers {
+            layers.add([l.node, num(Double(l.neurons)), String(format: "%.4f", l.firingRate), num(l.synapticOpsPerImage)] +
+                       markIndex.map { $0 < l.gapToClipANN.count ? String(format: "%.3f", l.gapToClipANN[$0]) : "" })
+        }
         print(layers.render())
         print(String(format: "ANN: %@ MACs/image; SNN analog input layer: %@ MACs/image per step; simulated %d images at %.1f images/s (T = %d)",
                      num(e.annMACsPerImage), num(e.analogMACsPerStepPerImage), e.images, e.imagesPerSecond, e.timeSteps))
