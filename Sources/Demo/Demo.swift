@@ -23,6 +23,8 @@ public enum Demo {
         public var batchSize = 100
         public var timeSteps = 256
         public var testImages: Int? = nil
+        /// Also run layer-wise LTB, max-norm and robust-norm on the same batches.
+        public var baselines = false
         public init() {}
     }
 
@@ -77,7 +79,12 @@ public enum Demo {
             labels: Array(assets.testLabels[0..<count]), batchSize: budget.batchSize)
         let ann = try Converter.prepare(assets.model)
         let result = try Evaluator(ann: ann, converted: conversion.graph, options: evaluation).evaluate(test, progress: evaluationProgress)
-        let report = RunReport(command: "snnkit demo", model: "digits-cnn.onnx (embedded)", conversion: ConversionSummary(conversion), evaluation: result)
+        let baselines = budget.baselines
+            ? try Baselines.run(source: assets.model, ann: ann, calibration: calibration, batches: conversion.batchesUsed,
+                                options: evaluation, data: test)
+            : nil
+        let report = RunReport(command: "snnkit demo", model: "digits-cnn.onnx (embedded)", conversion: ConversionSummary(conversion),
+                               evaluation: result, baselines: baselines)
         return Run(assets: assets, conversion: conversion, evaluation: result, report: report)
     }
 }

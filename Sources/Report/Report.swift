@@ -10,7 +10,8 @@ import SNNONNX
 /// per-layer thresholds and clipping, the batches/agreement curve) and optional
 /// `evaluation` (images, T, ANN / clip-ANN / SNN accuracies per checkpoint with and without
 /// delay, per-layer firing rates and SOPs, energy against the ANN under each preset, the
-/// steps needed for 90/95/99% of the ANN, readout windows). Keys are snake_case; every
+/// steps needed for 90/95/99% of the ANN, readout windows) and optional `baselines` (other
+/// threshold rules' top-1 per checkpoint on the same data). Keys are snake_case; every
 /// number is a plain JSON number; accuracies are fractions in [0, 1]. Later versions only
 /// add keys.
 public struct RunReport: Codable, Sendable {
@@ -22,12 +23,16 @@ public struct RunReport: Codable, Sendable {
     public var model: String
     public var conversion: ConversionSummary?
     public var evaluation: EvaluationResult?
+    /// Other threshold rules on the same calibration and evaluation data, when run.
+    public var baselines: [BaselineRun]?
 
-    public init(command: String, model: String, conversion: ConversionSummary? = nil, evaluation: EvaluationResult? = nil) {
+    public init(command: String, model: String, conversion: ConversionSummary? = nil, evaluation: EvaluationResult? = nil,
+                baselines: [BaselineRun]? = nil) {
         self.command = command
         self.model = model
         self.conversion = conversion
         self.evaluation = evaluation
+        self.baselines = baselines
         created = ISO8601DateFormatter().string(from: Date())
     }
 }

@@ -18,6 +18,9 @@ struct DemoCommand: ParsableCommand {
     @Option(name: .long, help: "Use only the first N test images.")
     var images: Int?
 
+    @Flag(name: .long, help: "Also convert with layer-wise LTB, max-norm and robust-norm on the same batches and compare.")
+    var baselines = false
+
     @OptionGroup var common: CommonOptions
 
     func run() throws {
@@ -27,6 +30,7 @@ struct DemoCommand: ParsableCommand {
             var budget = Demo.Budget()
             budget.timeSteps = timeSteps
             budget.testImages = images
+            budget.baselines = baselines
             if !common.json {
                 print("SNNKit demo: a residual CNN (conv, BatchNorm, max pooling, residual add) trained on 8x8 handwritten digits,")
                 print("converted to a spiking network with channel-wise local threshold balancing, simulated for T = 1...\(timeSteps).\n")
@@ -49,6 +53,7 @@ struct DemoCommand: ParsableCommand {
             ResultPrinter.conversion(run.conversion)
             print("\n2. Simulation (delayed evaluation from the estimated delay, t0 = \(run.conversion.delay.steps))")
             ResultPrinter.evaluation(run.evaluation)
+            if let b = run.report.baselines { ResultPrinter.baselines(b, main: run.evaluation) }
             print("\nreport: " + files.map { $0.path }.joined(separator: "\n        "))
         }
     }

@@ -36,6 +36,9 @@ struct EvalCommand: ParsableCommand {
     @Option(name: .long, help: "Folder for report.json, curves.csv, plots and report.html.")
     var report: String?
 
+    @Flag(name: .long, help: "Also convert with layer-wise LTB, max-norm and robust-norm on the same batches and compare.")
+    var baselines = false
+
     @OptionGroup var simulation: SimulationFlags
     @OptionGroup var dataOptions: DataOptions
     @OptionGroup var common: CommonOptions
@@ -46,6 +49,7 @@ struct EvalCommand: ParsableCommand {
             let graph = try ModelLoader.load(model)
             var converted = graph
             var summary: ConversionSummary? = nil
+            var calibrationSource: CalibrationAdapter? = nil
             if graph.neuronLayers().isEmpty {
                 guard let calib else { throw InputError("\(model) is not converted yet: pass --calib DATA to convert it") }
                 guard let rule = ThresholdMethod(name: method) else { throw ValidationError("unknown --method '\(method)'") }
@@ -55,6 +59,7 @@ struct EvalCommand: ParsableCommand {
                     options.budget = .fixed(n)
                 } else { throw ValidationError("--calib-batches takes a positive number or auto") }
                 let source = try DataOpening.open(calib, labels: nil, options: dataOptions)
+                calibrationSource = CalibrationAdapter(source: source, batchSize: dataOptions.batchSize)
                 let bar = ProgressBar(label: "calibrating", unit: "img", quiet: common.quiet || common.json)
                 let result = try Converter(options: options).convert(graph, calibration: CalibrationAdapter(source: source, batchSize: dataOptions.batchSize)) { p in
                     bar.update(done: p.batchesDone, total: p.batchesPlanned, extraUnits: p.images)
@@ -67,7 +72,18 @@ struct EvalCommand: ParsableCommand {
             let options = try simulation.options(stored: converted.metadata["snnkit.delay"].flatMap(Int.init))
             let result = try Evaluate.run(ann: ann, converted: converted, options: options, data: data, labels: labels, limit: limit,
                                           dataOptions: dataOptions, quiet: common.quiet || common.json)
-            try Evaluate.finish(RunReport(command: "snnkit eval", model: model, conversion: summary, evaluation: result), report: report, json: common.json)
+            var baselineRuns: [BaselineRun]? = nil
+            if baselines {
+                guard let calibrationSource, let summary else { throw InputError("--baselines needs --calib and an unconverted model") }
+                let evalSource = try DataOpening.open(data, labels: labels, options: dataOptions)
+                let evalData = LabeledAdapter(source: evalSource, batchSize: dataOptions.batchSize, limit: limit ?? evalSource.count)
+                baselineRuns = try Baselines.run(source: graph, ann: ann, calibration: calibrationSource, batches: summary.calibrationBatches,
+                                                 options: options, data: evalData) { method in
+                    if !common.quiet && !common.json { FileHandle.standardError.write(Data("baseline \(method)...\n".utf8)) }
+                }
+            }
+            let full = RunReport(command: "snnkit eval", model: model, conversion: summary, evaluation: result, baselines: baselineRuns)
+            try Evaluate.finish(full, report: report, json: common.json)
         }
     }
 }

@@ -114,7 +114,10 @@ enum Evaluate {
             print("Conversion")
             print(String(format: "  %@: %d batches of %d, %.2f s, delay %d steps", c.method, c.calibrationBatches, c.batchSize, c.seconds, c.delay.steps))
         }
-        if let e = report.evaluation { ResultPrinter.evaluation(e) }
+        if let e = report.evaluation {
+            ResultPrinter.evaluation(e)
+            if let b = report.baselines { ResultPrinter.baselines(b, main: e) }
+        }
         if !files.isEmpty { print("\nreport: " + files.joined(separator: "\n        ")) }
     }
 }

@@ -58,4 +58,13 @@ enum ResultPrinter {
         print(String(format: "ANN: %@ MACs/image; SNN analog input layer: %@ MACs/image per step; simulated %d images at %.1f images/s (T = %d)",
                      num(e.annMACsPerImage), num(e.analogMACsPerStepPerImage), e.images, e.imagesPerSecond, e.timeSteps))
     }
+
+    static func baselines(_ runs: [BaselineRun], main: EvaluationResult) {
+        print("\nThreshold rules on the same calibration batches (top-1, delayed when a delay is set):")
+        var table = TextTable(["method", "batches", "delay", "clip-ANN"] + main.snn.map { "T=\($0.steps)" })
+        table.add(["ltb (channel)", "", main.snn.first.map { "\($0.windowStart)" } ?? "", pct(main.clipANN.top1)] +
+                  main.snn.map { pct(($0.delayed ?? $0.accuracy).top1) })
+        for r in runs { table.add([r.method, "\(r.calibrationBatches)", "\(r.delay)", pct(r.clipANNTop1)] + r.top1.map(pct)) }
+        print(table.render())
+    }
 }

@@ -1,0 +1,41 @@
+import SNNConversion
+import SNNGraph
+
+/// One baseline threshold rule, converted on the same calibration batches and evaluated
+/// on the same data as the main method.
+public struct BaselineRun: Sendable, Codable {
+    public var method: String
+    public var calibrationBatches: Int
+    public var delay: Int
+    public var clipANNTop1: Double
+    /// Per checkpoint: (T, top-1 with the run's delay rule applied).
+    public var steps: [Int]
+    public var top1: [Double]
+}
+
+public enum Baselines {
+    /// The ablation (layer-wise LTB) and the data-normalisation baselines (max-norm,
+    /// robust-norm at the 99.9th percentile).
+    public static let standard: [ThresholdMethod] = [.layerLTB(eta: 1), .maxNorm, .robustNorm(percentile: 99.9)]
+
+    /// Converts `source` with each rule on exactly `batches` calibration batches and
+    /// evaluates it like the main run (delayed evaluation uses each baseline's own delay
+    /// estimate when the main run uses the estimate).
+    public static func run(_ methods: [ThresholdMethod] = standard, source: Graph, ann: Graph, calibration: any CalibrationSource,
+                           batches: Int, options: EvaluationOptions, data: any LabeledBatchSource,
+                           progress: ((String) -> Void)? = nil) throws -> [BaselineRun] {
+        try methods.map { method in
+            progress?(method.description)
+            var conversion = ConversionOptions()
+            conversion.method = method
+            conversion.budget = .fixed(batches)
+            let converted = try Converter(options: conversion).convert(source, calibration: calibration)
+            var evaluation = options
+            if case .estimated = options.delay { evaluation.delay = .estimated(converted.delay.steps) }
+            let result = try Evaluator(ann: ann, converted: converted.graph, options: evaluation).evaluate(data)
+            return BaselineRun(method: method.description, calibrationBatches: converted.batchesUsed, delay: converted.delay.steps,
+                               clipANNTop1: result.clipANN.top1, steps: result.snn.map(\.steps),
+                               top1: result.snn.map { ($0.delayed ?? $0.accuracy).top1 })
+        }
+    }
+}
