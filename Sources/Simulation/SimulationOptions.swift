@@ -21,6 +21,13 @@ public struct SimulationOptions: Sendable {
     public var windowStarts: Set<Int> = []
     /// Keep the readout's running sum at every step (enables any (t0, T] window).
     public var keepEveryStep: Bool = true
+    /// Compute convolutions fed by sparse inputs (spikes) event-driven, visiting only the
+    /// non-zero inputs, whenever the chunk's input density is below `denseAbove`; denser
+    /// inputs use the dense GEMM, which is faster there.
+    public var eventDriven: Bool = true
+    public var denseAbove: Double = 0.5
+    /// Measure where the time goes, per operator type (for `snnkit bench snn --profile`).
+    public var collectTimings: Bool = false
 
     public init(timeSteps: Int, checkpoints: [Int]? = nil) {
         self.timeSteps = timeSteps

@@ -79,7 +79,11 @@ public final class Simulator {
     let shapes: [String: [Int]]
     let neuronLayers: [String]
     let fanouts: [String: [Float]]
+    /// Event-driven kernels for the dynamic convolutions that have one.
+    let eventConvolutions: [String: SparseInputConvolution]
     let analogMACs: Int
+    /// Seconds per operator type ("IFNeuron", "Conv", "readout", ...) when timings are collected.
+    public private(set) var timings: [String: Double] = [:]
     private var dynamicPlans: [Int: ExecutionPlan] = [:]
 
     public init(graph: Graph, inputShape: [Int], options: SimulationOptions) throws {
@@ -150,6 +154,18 @@ public final class Simulator {
         var maps = [String: [Float]]()
         for node in graph.nodes { if case .ifNeuron = node.op, let out = node.outputs.first { maps[node.name] = fan.fanout(of: out) } }
         fanouts = maps
+        var events = [String: SparseInputConvolution]()
+        for i in partition.dynamicNodes {
+            let node = graph.nodes[i]
+            guard case .conv(let a) = node.op, let x = full.shapes[node.inputs[0]], x.count == 4,
+                  let w = node.input(1).flatMap({ graph.floatConstant($0) }), w.rank == 4 else { continue }
+            let geometry = try WindowGeometry.resolve(node: node.name, kernel: Array(w.shape[2...]), strides: a.strides,
+                                                      dilations: a.dilations, pads: a.pads, autoPad: a.autoPad,
+                                                      inputSpatial: [x[2], x[3]])
+            events[node.name] = SparseInputConvolution(weights: w.storage, bias: node.input(2).flatMap { graph.floatConstant($0)?.storage },
+                                                       inputChannels: x[1], outputChannels: w.shape[0], groups: a.group, window: geometry)
+        }
+        eventConvolutions = events
     }
 
     private func dynamicPlan(steps: Int) throws -> ExecutionPlan {
@@ -234,12 +250,25 @@ public final class Simulator {
                 chunkFeeds[name] = Tensor(shape: shape, storage: storage)
             }
             let dynamicNodes = dynamicGraph.nodes
+            let timed = options.collectTimings
+            var mark = DispatchTime.now().uptimeNanoseconds
+            func lap(_ label: String) {
+                guard timed else { return }
+                let now = DispatchTime.now().uptimeNanoseconds
+                timings[label, default: 0] += Double(now - mark) * 1e-9
+                mark = now
+            }
+            lap("input tiling")
             let out = try plan.run(chunkFeeds, intercept: { index, inputs in
                 let node = dynamicNodes[index]
                 if let state = neurons[node.name], let z = inputs[0] { return [state.step(z, steps: steps)] }
                 if let pool = pools[node.name], let z = inputs[0] { return [pool.step(z, steps: steps)] }
+                if self.options.eventDriven, let conv = self.eventConvolutions[node.name], let x = inputs[0],
+                   SparseInputConvolution.density(x) < self.options.denseAbove {
+                    return [conv.forward(x)]
+                }
                 return nil
-            })
+            }, observe: timed ? { index, _ in lap(dynamicNodes[index].op.onnxType) } : nil)
             for name in partition.readoutValues {
                 guard let chunk = out[name], var total = running[name] else { continue }
                 let block = total.count
@@ -253,6 +282,7 @@ public final class Simulator {
                 }
                 running[name] = total
             }
+            lap("readout sums")
             done += steps
             progress?(done)
         }

@@ -80,3 +80,25 @@ import Testing
         #expect(max.storage == [2, 4, 5])
     }
 }
+
+@Suite struct SparseInputConvolutionTests {
+    @Test(arguments: [
+        // (cin, cout, kernel, stride, pad, H, W, density %)
+        [3, 16, 3, 1, 1, 8, 8, 30],
+        [8, 64, 3, 1, 1, 6, 7, 10],
+        [16, 80, 3, 2, 1, 9, 9, 50],
+        [5, 32, 1, 1, 0, 4, 4, 100],
+        [4, 128, 5, 1, 2, 7, 5, 5],
+    ])
+    func matchesTheDenseConvolution(_ p: [Int]) throws {
+        let (cin, cout, k, s, pad, h, w) = (p[0], p[1], p[2], p[3], p[4], p[5], p[6])
+        var g = KernelTests.Generator(state: UInt64(p.reduce(7, +)))
+        let window = WindowGeometry(kernel: (k, k), stride: (s, s), pads: (pad, pad, pad, pad))
+        var x = Tensor(shape: [3, cin, h, w], storage: g.array(3 * cin * h * w))
+        for i in 0..<x.count where abs(x.storage[i]) * 100 > Float(p[7]) { x.storage[i] = 0 }
+        let weights = g.array(cout * cin * k * k), bias = g.array(cout)
+        let sparse = try #require(SparseInputConvolution(weights: weights, bias: bias, inputChannels: cin, outputChannels: cout, groups: 1, window: window))
+        let dense = Convolution(weights: weights, bias: bias, inputChannels: cin, outputChannels: cout, groups: 1, window: window)
+        #expect(relativeError(sparse.forward(x), dense.forward(x)) <= 1e-5)
+    }
+}

@@ -183,6 +183,12 @@ struct BenchSNN: ParsableCommand {
     @Option(name: .long, help: "Timed runs.")
     var iterations: Int = 3
 
+    @Flag(name: .long, help: "Also print where the time goes, per operator type.")
+    var profile = false
+
+    @Option(name: .customLong("dense-above"), help: "Input density above which convolutions run dense (0 = always dense).")
+    var denseAbove: Double = SimulationOptions(timeSteps: 1).denseAbove
+
     @OptionGroup var common: CommonOptions
 
     struct Report: Encodable {
@@ -206,6 +212,8 @@ struct BenchSNN: ParsableCommand {
             var options = SimulationOptions(timeSteps: timeSteps, checkpoints: [timeSteps])
             options.chunk = chunk
             options.keepEveryStep = false
+            options.collectTimings = profile
+            options.denseAbove = denseAbove
             let simulator = try Simulator(graph: graph, inputShape: shape, options: options)
             var state: UInt64 = 42
             let x = Tensor(shape: shape, storage: (0..<shape.reduce(1, *)).map { _ in
@@ -228,6 +236,14 @@ struct BenchSNN: ParsableCommand {
                                 imageStepsPerSecond: Double(batch * timeSteps) / median, synapticOpsPerSecond: ops / median,
                                 spikesPerNeuronPerStep: spikes / max(neurons * Double(batch * timeSteps), 1))
             if common.json { try JSONOutput.print(report); return }
+            if profile {
+                let all = simulator.timings.values.reduce(0, +)
+                var table = TextTable(["part", "seconds", "share"])
+                for (part, t) in simulator.timings.sorted(by: { $0.value > $1.value }) {
+                    table.add([part, String(format: "%.3f", t), String(format: "%.1f%%", t / all * 100)])
+                }
+                print(table.render())
+            }
             print(String(format: "%@  batch %d  T %d  threads %d: %.0f image-steps/s, %.2f G synaptic ops/s, firing rate %.3f (median of %d, %.2f s)",
                          model, batch, timeSteps, report.threads, report.imageStepsPerSecond, report.synapticOpsPerSecond / 1e9,
                          report.spikesPerNeuronPerStep, iterations, median))
