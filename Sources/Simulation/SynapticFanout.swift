@@ -161,18 +161,11 @@ struct SynapticFanout {
         return result
     }
 
+    /// Begin paddings (top, left) of a window, resolved the way planning resolves them.
     static func resolvedPads(_ pads: [Int], _ autoPad: Operator.AutoPad, input: [Int], output: [Int], kernel: [Int],
                              strides: [Int], dilations: [Int]) -> [Int] {
-        switch autoPad {
-        case .notSet: return pads.count == 4 ? pads : [0, 0, 0, 0]
-        case .valid: return [0, 0, 0, 0]
-        case .sameUpper, .sameLower:
-            var begin = [0, 0]
-            for a in 0..<2 {
-                let total = max((output[a] - 1) * strides[a] + (kernel[a] - 1) * dilations[a] + 1 - input[a], 0)
-                begin[a] = autoPad == .sameUpper ? total / 2 : total - total / 2
-            }
-            return [begin[0], begin[1], 0, 0]
-        }
+        guard let w = try? WindowGeometry.resolve(node: "", kernel: kernel, strides: strides, dilations: dilations, pads: pads,
+                                                  autoPad: autoPad, inputSpatial: input) else { return [0, 0, 0, 0] }
+        return [w.padTop, w.padLeft, w.padBottom, w.padRight]
     }
 }

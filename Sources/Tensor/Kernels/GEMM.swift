@@ -67,49 +67,12 @@ public enum GEMM {
         UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD16<Float>.self)
     }
 
-    /// The 8 x 32 tile: tile[r * 32 + j] = sum_k a[k * 8 + r] * b[k * 32 + j].
+    /// The 8 x 32 tile: tile[r * 32 + j] = sum_k a[k * 8 + r] * b[k * 32 + j]: the tapped
+    /// kernel with one tap and packed B rows 32 floats apart.
     @inline(__always)
     static func kernel(depth: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>, tile: UnsafeMutablePointer<Float>) {
-        var c00 = SIMD16<Float>(), c01 = SIMD16<Float>()
-        var c10 = SIMD16<Float>(), c11 = SIMD16<Float>()
-        var c20 = SIMD16<Float>(), c21 = SIMD16<Float>()
-        var c30 = SIMD16<Float>(), c31 = SIMD16<Float>()
-        var c40 = SIMD16<Float>(), c41 = SIMD16<Float>()
-        var c50 = SIMD16<Float>(), c51 = SIMD16<Float>()
-        var c60 = SIMD16<Float>(), c61 = SIMD16<Float>()
-        var c70 = SIMD16<Float>(), c71 = SIMD16<Float>()
-        var pa = a
-        var pb = b
-        for _ in 0..<depth {
-            let b0 = load16(pb)
-            let b1 = load16(pb + 16)
-            var s = SIMD16<Float>(repeating: pa[0])
-            c00 = c00.addingProduct(s, b0); c01 = c01.addingProduct(s, b1)
-            s = SIMD16<Float>(repeating: pa[1])
-            c10 = c10.addingProduct(s, b0); c11 = c11.addingProduct(s, b1)
-            s = SIMD16<Float>(repeating: pa[2])
-            c20 = c20.addingProduct(s, b0); c21 = c21.addingProduct(s, b1)
-            s = SIMD16<Float>(repeating: pa[3])
-            c30 = c30.addingProduct(s, b0); c31 = c31.addingProduct(s, b1)
-            s = SIMD16<Float>(repeating: pa[4])
-            c40 = c40.addingProduct(s, b0); c41 = c41.addingProduct(s, b1)
-            s = SIMD16<Float>(repeating: pa[5])
-            c50 = c50.addingProduct(s, b0); c51 = c51.addingProduct(s, b1)
-            s = SIMD16<Float>(repeating: pa[6])
-            c60 = c60.addingProduct(s, b0); c61 = c61.addingProduct(s, b1)
-            s = SIMD16<Float>(repeating: pa[7])
-            c70 = c70.addingProduct(s, b0); c71 = c71.addingProduct(s, b1)
-            pa += 8
-            pb += 32
-        }
-        store16(c00, tile); store16(c01, tile + 16)
-        store16(c10, tile + 32); store16(c11, tile + 48)
-        store16(c20, tile + 64); store16(c21, tile + 80)
-        store16(c30, tile + 96); store16(c31, tile + 112)
-        store16(c40, tile + 128); store16(c41, tile + 144)
-        store16(c50, tile + 160); store16(c51, tile + 176)
-        store16(c60, tile + 192); store16(c61, tile + 208)
-        store16(c70, tile + 224); store16(c71, tile + 240)
+        var origin = 0
+        kernelTaps(taps: &origin, tapCount: 1, channels: depth, planeStride: tileColumns, a: a, b: b, tile: tile)
     }
 
     /// The 8 x 32 tile of a stride-1 convolution read in place: for each kernel tap t and

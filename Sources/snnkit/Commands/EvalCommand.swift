@@ -24,17 +24,7 @@ struct EvalCommand: ParsableCommand {
     @Option(name: .long, help: "Threshold rule: ltb, ltb-layer, max-norm, robust-norm[:p].")
     var method: String = "ltb"
 
-    @Option(name: .long, help: "Evaluation data.")
-    var data: String
-
-    @Option(name: .long, help: "Labels file when not inside the data file.")
-    var labels: String?
-
-    @Option(name: .long, help: "Evaluate only the first N images.")
-    var limit: Int?
-
-    @Option(name: .long, help: "Folder for report.json, curves.csv, plots and report.html.")
-    var report: String?
+    @OptionGroup var evaluation: EvaluationFlags
 
     @Flag(name: .long, help: "Also convert with layer-wise LTB, max-norm and robust-norm on the same batches and compare.")
     var baselines = false
@@ -70,20 +60,19 @@ struct EvalCommand: ParsableCommand {
             }
             let ann = summary == nil ? converted.restoringReLUs() : try Converter.prepare(graph)
             let options = try simulation.options(stored: converted.metadata["snnkit.delay"].flatMap(Int.init))
-            let result = try Evaluate.run(ann: ann, converted: converted, options: options, data: data, labels: labels, limit: limit,
+            let result = try Evaluate.run(ann: ann, converted: converted, options: options, flags: evaluation,
                                           dataOptions: dataOptions, quiet: common.quiet || common.json)
             var baselineRuns: [BaselineRun]? = nil
             if baselines {
                 guard let calibrationSource, let summary else { throw InputError("--baselines needs --calib and an unconverted model") }
-                let evalSource = try DataOpening.open(data, labels: labels, options: dataOptions)
-                let evalData = LabeledAdapter(source: evalSource, batchSize: dataOptions.batchSize, limit: limit ?? evalSource.count)
+                let evalData = try evaluation.open(dataOptions)
                 baselineRuns = try Baselines.run(source: graph, ann: ann, calibration: calibrationSource, batches: summary.calibrationBatches,
                                                  options: options, data: evalData) { method in
                     if !common.quiet && !common.json { FileHandle.standardError.write(Data("baseline \(method)...\n".utf8)) }
                 }
             }
             let full = RunReport(command: "snnkit eval", model: model, conversion: summary, evaluation: result, baselines: baselineRuns)
-            try Evaluate.finish(full, report: report, json: common.json)
+            try Evaluate.finish(full, report: evaluation.report, json: common.json)
         }
     }
 }

@@ -61,18 +61,7 @@ struct SimulateCommand: ParsableCommand {
     @Argument(help: "Converted model (.snn.onnx).")
     var model: String
 
-    @Option(name: .long, help: "Evaluation data (.npy/.npz, IDX, CIFAR binary).")
-    var data: String
-
-    @Option(name: .long, help: "Labels file when not inside the data file.")
-    var labels: String?
-
-    @Option(name: .long, help: "Evaluate only the first N images.")
-    var limit: Int?
-
-    @Option(name: .long, help: "Folder for report.json, curves.csv, plots and report.html.")
-    var report: String?
-
+    @OptionGroup var evaluation: EvaluationFlags
     @OptionGroup var simulation: SimulationFlags
     @OptionGroup var dataOptions: DataOptions
     @OptionGroup var common: CommonOptions
@@ -85,19 +74,38 @@ struct SimulateCommand: ParsableCommand {
                 throw InputError("\(model) has no IF neurons: convert it first (snnkit convert \(model) --calib DATA)")
             }
             let options = try simulation.options(stored: converted.metadata["snnkit.delay"].flatMap(Int.init))
-            let result = try Evaluate.run(ann: converted.restoringReLUs(), converted: converted, options: options, data: data, labels: labels,
-                                          limit: limit, dataOptions: dataOptions, quiet: common.quiet || common.json)
-            try Evaluate.finish(RunReport(command: "snnkit simulate", model: model, evaluation: result), report: report, json: common.json)
+            let result = try Evaluate.run(ann: converted.restoringReLUs(), converted: converted, options: options, flags: evaluation,
+                                          dataOptions: dataOptions, quiet: common.quiet || common.json)
+            try Evaluate.finish(RunReport(command: "snnkit simulate", model: model, evaluation: result), report: evaluation.report, json: common.json)
         }
+    }
+}
+
+/// The evaluation data and report flags shared by simulate and eval.
+struct EvaluationFlags: ParsableArguments {
+    @Option(name: .long, help: "Evaluation data (.npy/.npz, IDX, CIFAR binary).")
+    var data: String
+
+    @Option(name: .long, help: "Labels file when not inside the data file.")
+    var labels: String?
+
+    @Option(name: .long, help: "Evaluate only the first N images.")
+    var limit: Int?
+
+    @Option(name: .long, help: "Folder for report.json, curves.csv, plots and report.html.")
+    var report: String?
+
+    func open(_ dataOptions: DataOptions) throws -> LabeledAdapter {
+        let source = try DataOpening.open(data, labels: labels, options: dataOptions)
+        return LabeledAdapter(source: source, batchSize: dataOptions.batchSize, limit: limit ?? source.count)
     }
 }
 
 /// The evaluation part shared by simulate and eval.
 enum Evaluate {
-    static func run(ann: Graph, converted: Graph, options: EvaluationOptions, data: String, labels: String?, limit: Int?,
+    static func run(ann: Graph, converted: Graph, options: EvaluationOptions, flags: EvaluationFlags,
                     dataOptions: DataOptions, quiet: Bool) throws -> EvaluationResult {
-        let source = try DataOpening.open(data, labels: labels, options: dataOptions)
-        let batches = LabeledAdapter(source: source, batchSize: dataOptions.batchSize, limit: limit ?? source.count)
+        let batches = try flags.open(dataOptions)
         let bar = ProgressBar(label: "simulating", unit: "img", quiet: quiet)
         let result = try Evaluator(ann: ann, converted: converted, options: options).evaluate(batches) { done, total in
             bar.update(done: done, total: total)
