@@ -44,13 +44,22 @@ public enum GEMM {
         columnOffset: Int, c: UnsafeMutablePointer<Float>, ldc: Int, epilogue: Epilogue
     ) {
         lhs.storage.withUnsafeBufferPointer { packedA in
-            withUnsafeTemporaryAllocation(of: Float.self, capacity: tileRows * tileColumns) { tile in
-                let tilePointer = tile.baseAddress!
-                for panel in rowPanels {
-                    let a = packedA.baseAddress! + panel * lhs.depth * tileRows
-                    kernel(depth: lhs.depth, a: a, b: rhsPanel, tile: tilePointer)
+            let count = rowPanels.count
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: max(1, count) * tileRows * tileColumns) { tiles in
+                let tileBase = tiles.baseAddress!
+                var k0 = 0
+                repeat {
+                    let depth = min(depthBlock, lhs.depth - k0)
+                    for (i, panel) in rowPanels.enumerated() {
+                        let a = packedA.baseAddress! + panel * lhs.depth * tileRows + k0 * tileRows
+                        kernel(depth: depth, a: a, b: rhsPanel + k0 * tileColumns, tile: tileBase + i * tileRows * tileColumns,
+                               accumulate: k0 > 0)
+                    }
+                    k0 += depth
+                } while k0 < lhs.depth
+                for (i, panel) in rowPanels.enumerated() {
                     let row0 = panel * tileRows
-                    store(tile: tilePointer, rows: min(tileRows, lhs.rows - row0), columns: columns,
+                    store(tile: tileBase + i * tileRows * tileColumns, rows: min(tileRows, lhs.rows - row0), columns: columns,
                           row0: row0, columnOffset: columnOffset, c: c + row0 * ldc, ldc: ldc, epilogue: epilogue)
                 }
             }
@@ -70,17 +79,25 @@ public enum GEMM {
     /// The 8 x 32 tile: tile[r * 32 + j] = sum_k a[k * 8 + r] * b[k * 32 + j]: the tapped
     /// kernel with one tap and packed B rows 32 floats apart.
     @inline(__always)
-    static func kernel(depth: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>, tile: UnsafeMutablePointer<Float>) {
+    static func kernel(depth: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>, tile: UnsafeMutablePointer<Float>,
+                       accumulate: Bool = false) {
         var origin = 0
-        kernelTaps(taps: &origin, tapCount: 1, channels: depth, planeStride: tileColumns, a: a, b: b, tile: tile)
+        kernelTaps(taps: &origin, tapCount: 1, channels: depth, planeStride: tileColumns, a: a, b: b, tile: tile, accumulate: accumulate)
     }
+
+    /// Depth block: a 256-deep slice of a 32-column B panel is 32 KiB and stays in L1 while
+    /// every row panel of A streams past it.
+    static let depthBlock = 256
 
     /// The 8 x 32 tile of a stride-1 convolution read in place: for each kernel tap t and
     /// input channel c, the B row is the 32 floats at b + taps[t] + c * planeStride of a
     /// zero-padded input plane. A is packed with k = t * channels + c.
     @inline(__always)
     static func kernelTaps(taps: UnsafePointer<Int>, tapCount: Int, channels: Int, planeStride: Int,
-                           a: UnsafePointer<Float>, b: UnsafePointer<Float>, tile: UnsafeMutablePointer<Float>) {
+                           a: UnsafePointer<Float>, b: UnsafePointer<Float>, tile: UnsafeMutablePointer<Float>,
+                           accumulate: Bool = false) {
+        // Starting from the tile's contents lets callers split the shared dimension into
+        // cache-sized blocks without changing the left-to-right summation order.
         var c00 = SIMD16<Float>(), c01 = SIMD16<Float>()
         var c10 = SIMD16<Float>(), c11 = SIMD16<Float>()
         var c20 = SIMD16<Float>(), c21 = SIMD16<Float>()
@@ -89,6 +106,16 @@ public enum GEMM {
         var c50 = SIMD16<Float>(), c51 = SIMD16<Float>()
         var c60 = SIMD16<Float>(), c61 = SIMD16<Float>()
         var c70 = SIMD16<Float>(), c71 = SIMD16<Float>()
+        if accumulate {
+            c00 = load16(tile); c01 = load16(tile + 16)
+            c10 = load16(tile + 32); c11 = load16(tile + 48)
+            c20 = load16(tile + 64); c21 = load16(tile + 80)
+            c30 = load16(tile + 96); c31 = load16(tile + 112)
+            c40 = load16(tile + 128); c41 = load16(tile + 144)
+            c50 = load16(tile + 160); c51 = load16(tile + 176)
+            c60 = load16(tile + 192); c61 = load16(tile + 208)
+            c70 = load16(tile + 224); c71 = load16(tile + 240)
+        }
         var pa = a
         for t in 0..<tapCount {
             var pb = b + taps[t]
