@@ -157,8 +157,10 @@ public final class Simulator {
         var events = [String: SparseInputConvolution]()
         for i in partition.dynamicNodes {
             let node = graph.nodes[i]
+            // Below 64 output channels the per-pixel bookkeeping outweighs the skipped zeros
+            // (measured: a CIFAR ResNet-20 ran 1.7x slower event-driven, a VGG-11 2x faster).
             guard case .conv(let a) = node.op, let x = full.shapes[node.inputs[0]], x.count == 4,
-                  let w = node.input(1).flatMap({ graph.floatConstant($0) }), w.rank == 4 else { continue }
+                  let w = node.input(1).flatMap({ graph.floatConstant($0) }), w.rank == 4, w.shape[0] >= 64 else { continue }
             let geometry = try WindowGeometry.resolve(node: node.name, kernel: Array(w.shape[2...]), strides: a.strides,
                                                       dilations: a.dilations, pads: a.pads, autoPad: a.autoPad,
                                                       inputSpatial: [x[2], x[3]])
