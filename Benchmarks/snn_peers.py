@@ -31,7 +31,12 @@ randomized BatchNorm) this
   4. times, for each T: the torch peer, the SpikingJelly peer and
      ``snnkit bench snn MODEL --batch B -T T --threads N --json``. The input
      is standard-normal noise of the model's input shape [B, 3, 32, 32]
-     (fixed seed), which is what ``snnkit bench snn`` uses. Throughput is
+     (fixed seed), which is what ``snnkit bench snn`` uses (same
+     distribution; snnkit draws its own samples, so the two firing rates
+     in the table differ slightly). To check the spike counts exactly, the
+     torch noise batch is also simulated with ``snnkit simulate`` at the
+     smallest T and the overall firing rate (per-layer rates weighted by
+     neurons) is compared with the peers'. Throughput is
      images * steps per second: one short untimed warm-up run, then the
      median of --iterations runs (default: as many as fit in
      --target-seconds, 1 to 3). The peers count spikes in every run (for
@@ -40,7 +45,8 @@ randomized BatchNorm) this
 
 The SpikingJelly peer (``--peers torch,sj``) is the same interpreter with the
 neuron replaced by SpikingJelly 2.0's ``neuron.ActivationAwareIFNode``
-(step_mode="m", channel_dim=1): it is the only SpikingJelly neuron with a
+(step_mode="m", channel_dim=1): it is the only integrate-and-fire neuron of
+SpikingJelly 2.0 with a
 per-channel threshold (``BaseNode``/``IFNode``/``HalfThresholdIFNode``
 require a scalar v_threshold; the LTB recipe works around that with
 ``ChannelVoltageScaler`` 1/theta before and theta after a unit-threshold
@@ -63,7 +69,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import statistics
 import subprocess
@@ -430,7 +435,7 @@ def main() -> int:
         print(f"warning: load average {load:.2f} > 1.2, the machine is busy and every column is skewed")
 
     calib = calibration_file(workdir, args.calib_batches * 100)
-    rows, checks = [], []
+    rows, checks, rate_checks = [], [], []
     for name in [MODEL_ALIASES.get(m.strip(), m.strip()) for m in args.models.split(",") if m.strip()]:
         model, weights = build_model(name, args.weights, args.seed)
         onnx_path = os.path.join(workdir, f"{name}.onnx")
@@ -463,14 +468,34 @@ def main() -> int:
                 check["sj_vs_torch"] = float((preds["sj"] == preds["torch"]).mean())
             labels = np.load(os.path.join(CIFAR_DIR, "test_labels.npy"))[:len(xs)]
             check["torch_top1"] = float((ref == labels).mean())
+            check["classes_predicted"] = int(len(np.unique(ref)))
             checks.append(check)
             extra = f", SpikingJelly peer vs torch peer {check['sj_vs_torch']:.2%}" if "sj_vs_torch" in check else ""
             print(f"  agreement at T={args.agree_T} on {len(xs)} test images (argmax of the readout averaged from t=1): "
                   f"SNNKit vs torch peer {agree:.2%}{extra}; torch peer top-1 vs labels {check['torch_top1']:.2%}"
-                  f"{'' if agree >= 0.99 else '  (!) below 99%'}")
+                  f", {check['classes_predicted']} distinct classes predicted{'' if agree >= 0.99 else '  (!) below 99%'}")
 
         gen = torch.Generator().manual_seed(args.seed)
         x = torch.randn(args.batch, 3, 32, 32, generator=gen)
+        # snnkit bench draws its own noise (same distribution, other samples); for an exact
+        # check of the spike counts, simulate the torch noise batch in SNNKit too.
+        rate_T = min(steps_list)
+        noise_path = os.path.join(workdir, f"noise_b{args.batch}_seed{args.seed}.npy")
+        np.save(noise_path, x.numpy())
+        np.save(noise_path[:-4] + "_labels.npy", np.zeros(args.batch, np.int64))
+        try:
+            sim_noise = snnkit_json([args.snnkit, "simulate", snn_path, "--data", noise_path, "--labels", noise_path[:-4] + "_labels.npy",
+                                     "-T", str(rate_T), "--checkpoints", str(rate_T), "--delay", "none", "--batch-size", str(args.batch),
+                                     "--threads", str(args.threads), "--json", "--quiet"])
+            layers = sim_noise["evaluation"]["layers"]
+            sk_rate = sum(l["firing_rate"] * l["neurons"] for l in layers) / sum(l["neurons"] for l in layers)
+            peer_rates = {peer: sim.run(x, rate_T, args.chunk, count_spikes=True)["spikes_per_neuron_per_step"] for peer, sim in sims.items()}
+            rate_check = dict(model=name, T=rate_T, snnkit=sk_rate, **peer_rates)
+            rate_checks.append(rate_check)
+            print(f"  firing rate on the same noise batch, T={rate_T}: SNNKit (simulate) {sk_rate:.6f}, "
+                  + ", ".join(f"{peer} peer {r:.6f} (rel. diff {abs(r - sk_rate) / sk_rate:.1e})" for peer, r in peer_rates.items()))
+        except Exception as e:  # noqa: BLE001
+            print(f"  firing-rate check failed: {e}")
         for steps in steps_list:
             row = dict(model=name, T=steps, batch=args.batch, threads=args.threads)
             for peer, sim in sims.items():
@@ -484,6 +509,7 @@ def main() -> int:
             except Exception as e:  # noqa: BLE001
                 print(f"  snnkit bench failed: {e}")
                 row["snnkit"] = None
+            row["load_average_after"] = os.getloadavg()[0]
             rows.append(row)
             sk_ips = row["snnkit"]["image_steps_per_second"] if row["snnkit"] else float("nan")
             parts = [f"  T={steps:<4}"]
@@ -514,12 +540,18 @@ def main() -> int:
         rate_t = r.get("torch", r[peers[0]])["spikes_per_neuron_per_step"]
         line += f" {sk.get('spikes_per_neuron_per_step', float('nan')):>11.4f} {rate_t:>10.4f} {sk.get('synaptic_ops_per_second', float('nan')):>12.3g}"
         print(line)
+    busy = [r for r in rows if r["load_average_after"] > args.threads + 0.8]
+    if busy:
+        print(f"warning: the 1-minute load average rose above {args.threads + 0.8:.1f} during "
+              + ", ".join(f"{r['model']} T={r['T']} ({r['load_average_after']:.2f})" for r in busy)
+              + ": another job was probably running; rerun those on an idle machine")
     for c in checks:
         print(f"agreement {c['model']}: SNNKit vs torch peer {c['snnkit_vs_torch']:.2%} of {c['images']} test images at T={c['T']}"
               + (f", SpikingJelly peer vs torch peer {c['sj_vs_torch']:.2%}" if "sj_vs_torch" in c else ""))
     if args.json:
         with open(args.json, "w") as f:
             json.dump(dict(threads=args.threads, batch=args.batch, load_average=load, rows=rows, agreement=checks,
+                           firing_rate_check=rate_checks,
                            torch=torch.__version__), f, indent=2)
     ok = all(c["snnkit_vs_torch"] >= 0.99 for c in checks)
     return 0 if ok else 1
