@@ -52,13 +52,7 @@ struct ConvertCommand: ParsableCommand {
         }
         var options = ConversionOptions()
         options.method = rule
-        if calibBatches == "auto" {
-            options.budget = .auto(maximum: maxCalibBatches, minimumGain: 0.001)
-        } else if let n = Int(calibBatches), n > 0 {
-            options.budget = .fixed(n)
-        } else {
-            throw ValidationError("--calib-batches takes a positive number or auto")
-        }
+        options.budget = try CalibrationBudgetArgument.parse(calibBatches, maximum: maxCalibBatches)
         let out = output ?? Self.defaultOutput(for: model)
         try Failure.run {
             let graph = try ModelLoader.load(model)

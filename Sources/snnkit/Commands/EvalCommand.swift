@@ -45,13 +45,12 @@ struct EvalCommand: ParsableCommand {
                 guard let rule = ThresholdMethod(name: method) else { throw ValidationError("unknown --method '\(method)'") }
                 var options = ConversionOptions()
                 options.method = rule
-                if calibBatches == "auto" { options.budget = .auto(maximum: 1600, minimumGain: 0.001) } else if let n = Int(calibBatches), n > 0 {
-                    options.budget = .fixed(n)
-                } else { throw ValidationError("--calib-batches takes a positive number or auto") }
+                options.budget = try CalibrationBudgetArgument.parse(calibBatches, maximum: 1600)
                 let source = try DataOpening.open(calib, labels: nil, options: dataOptions)
-                calibrationSource = CalibrationAdapter(source: source, batchSize: dataOptions.batchSize)
+                let calibration = CalibrationAdapter(source: source, batchSize: dataOptions.batchSize)
+                calibrationSource = calibration
                 let bar = ProgressBar(label: "calibrating", unit: "img", quiet: common.quiet || common.json)
-                let result = try Converter(options: options).convert(graph, calibration: CalibrationAdapter(source: source, batchSize: dataOptions.batchSize)) { p in
+                let result = try Converter(options: options).convert(graph, calibration: calibration) { p in
                     bar.update(done: p.batchesDone, total: p.batchesPlanned, extraUnits: p.images)
                 }
                 bar.finish()

@@ -42,3 +42,16 @@ struct LabeledAdapter: LabeledBatchSource {
         return (b.images, labels)
     }
 }
+
+/// Parses --calib-batches: a positive number, or "auto" (stop when more batches no longer
+/// bring the clip-ANN closer to the ANN, at most `maximum`).
+enum CalibrationBudgetArgument {
+    static func parse(_ text: String, maximum: Int) throws -> CalibrationBudget {
+        if text == "auto" {
+            guard maximum > 0 else { throw ValidationError("--max-calib-batches must be positive") }
+            return .auto(maximum: maximum, minimumGain: 0.001)
+        }
+        guard let n = Int(text), n > 0 else { throw ValidationError("--calib-batches takes a positive number or auto") }
+        return .fixed(n)
+    }
+}
