@@ -121,7 +121,6 @@ public final class Simulator {
             staticPlan = plan
             analogMACs = plan.layerCosts().reduce(0) { $0 + $1.macs }
         }
-        let dynamicSet = Set(partition.dynamicNodes)
         var produced = Set<String>()
         for i in partition.dynamicNodes { produced.formUnion(graph.nodes[i].outputs) }
         var readsFromOutside = [String]()
@@ -133,7 +132,6 @@ public final class Simulator {
         dynamicGraph = graph.subgraph(nodeIndices: partition.dynamicNodes,
                                       inputs: readsFromOutside.map { ValueInfo(name: $0, dimensions: nil) },
                                       outputs: partition.readoutValues, name: "dynamic")
-        _ = dynamicSet
         if partition.tailNodes.isEmpty {
             tailPlan = nil
         } else {

@@ -67,12 +67,11 @@ struct SynapticFanout {
             var result = [Float](repeating: 0, count: perSample)
             for c in 0..<cin { for p in 0..<(h * wd) { result[c * h * wd + p] = count[p] * perGroupOut } }
             return result
-        case .convTranspose(let a):
+        case .convTranspose:
             guard let w = node.input(1).flatMap({ graph.floatConstant($0) }), w.rank == 4 else { return [Float](repeating: 0, count: perSample) }
-            return [Float](repeating: Float(w.shape[1] * w.shape[2] * w.shape[3]) * Float(a.group > 0 ? 1 : 1), count: perSample)
-        case .gemm(let g):
+            return [Float](repeating: Float(w.shape[1] * w.shape[2] * w.shape[3]), count: perSample)
+        case .gemm:
             guard let outShape = shapes[out], outShape.count == 2 else { return [Float](repeating: 0, count: perSample) }
-            _ = g
             return [Float](repeating: Float(outShape[1]), count: perSample)
         case .matMul:
             guard let outShape = shapes[out], let n = outShape.last else { return [Float](repeating: 0, count: perSample) }

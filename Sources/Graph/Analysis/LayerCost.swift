@@ -29,10 +29,9 @@ extension ExecutionPlan {
             var macs = 0
             var p = 0
             switch node.op {
-            case .conv(let a):
+            case .conv:
                 let w = node.input(1).flatMap { shapes[$0] } ?? []
                 if w.count >= 3 { macs = outCount * w[1...].reduce(1, *) }
-                _ = a
                 p = params(node.input(1)) + params(node.input(2))
             case .convTranspose:
                 let w = node.input(1).flatMap { shapes[$0] } ?? []

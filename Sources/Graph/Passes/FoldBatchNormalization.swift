@@ -58,9 +58,8 @@ public struct FoldBatchNormalization: GraphPass {
         var bias = [Double](repeating: 0, count: channels)
         var weight = w
         switch node.op {
-        case .conv(let a):
+        case .conv:
             guard w.rank >= 3, w.shape[0] == channels else { return nil }
-            _ = a
             let inner = w.count / channels
             for c in 0..<channels { for j in 0..<inner { weight.storage[c * inner + j] = Float(Double(w.storage[c * inner + j]) * scale[c]) } }
         case .convTranspose(let a):

@@ -14,7 +14,7 @@ extension NodeCompiler {
         let outShape = [m, n]
         var columnBias: [Float]? = nil
         var addend: Tensor? = nil
-        if let cFact = optional(2), g.beta != 0 {
+        if optional(2) != nil, g.beta != 0 {
             let c = try floatConstant(2, "C")
             guard let s = Broadcast.shape(c.shape, outShape), s == outShape else { throw fail("C \(c.shape) does not broadcast to [\(m), \(n)]") }
             if c.count == n && (c.rank == 1 || c.shape[0] == 1) {
@@ -22,7 +22,6 @@ extension NodeCompiler {
             } else {
                 addend = Tensor(shape: c.shape, storage: c.storage.map { $0 * g.beta })
             }
-            _ = cFact
         }
         let alpha = g.alpha
         let transB = g.transB

@@ -109,10 +109,9 @@ public final class ExecutionPlan: @unchecked Sendable {
         let keep = Set(graph.outputs.map(\.name))
         var lastUse = [Int: Int]()
         for (i, step) in steps.enumerated() { for s in step.inputSlots.compactMap({ $0 }) { lastUse[s] = i } }
-        for (s, i) in lastUse where initial[s] == nil {
-            let name = slotOf.first { $0.value == s }!.key
-            if !keep.contains(name) { steps[i].release.append(s) }
-        }
+        var nameOfSlot = [String](repeating: "", count: initial.count)
+        for (name, s) in slotOf { nameOfSlot[s] = name }
+        for (s, i) in lastUse where initial[s] == nil && !keep.contains(nameOfSlot[s]) { steps[i].release.append(s) }
         self.steps = steps
         self.slotOf = slotOf
         self.initialSlots = initial
