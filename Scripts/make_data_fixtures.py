@@ -260,6 +260,26 @@ def main():
     write_bytes(BAD / "cifar_badlabel" / "data_batch_1.bin", bad_labels.tobytes())
     write_bytes(BAD / "unknown.dat", b"hello, world\n")
 
+    # --- Task annotations: segmentation masks and padded detection boxes (class -1 = padding).
+    seg_images = rng(15).integers(0, 256, size=(3, 4, 5, 1), dtype=np.uint8)
+    masks = np.array([[[0, 1, 2, 255, 0]] * 4, [[1] * 5] * 4, [[2, 2, 0, 0, 255]] * 4], dtype=np.uint8)
+    np.savez(OUT / "seg_masks.npz", images=seg_images, masks=masks)
+    det_images = rng(16).integers(0, 256, size=(3, 8, 8, 3), dtype=np.uint8)
+    boxes = np.array([[[0, 0, 4, 4], [1, 2, 7, 8]], [[2, 2, 3, 3], [0, 0, 0, 0]], [[0, 0, 0, 0], [0, 0, 0, 0]]], dtype="<f4")
+    classes = np.array([[0, 2], [1, -1], [-1, -1]], dtype="<i8")
+    np.savez(OUT / "det_boxes.npz", images=det_images, boxes=boxes, classes=classes)
+    flipped = boxes.copy()
+    flipped[1, 0] = [3, 2, 2, 3]
+    np.savez(BAD / "boxes_x2_lt_x1.npz", images=det_images, boxes=flipped, classes=classes)
+    negative = classes.copy()
+    negative[0, 1] = -3
+    np.savez(BAD / "boxes_negative_class.npz", images=det_images, boxes=boxes, classes=negative)
+    np.savez(BAD / "boxes_without_classes.npz", images=det_images, boxes=boxes)
+    np.savez(BAD / "boxes_short.npz", images=det_images, boxes=boxes[:2], classes=classes[:2])
+    np.savez(BAD / "masks_rank2.npz", images=seg_images, masks=masks.reshape(3, 20))
+    np.savez(BAD / "masks_short.npz", images=seg_images, masks=masks[:2])
+    np.savez(BAD / "masks_float.npz", images=seg_images, masks=masks.astype("<f4"))
+
     # --- The real test sets, when this machine has them.
     real = {}
     shared = next((p for p in SHARED_CANDIDATES if p.is_dir()), None)

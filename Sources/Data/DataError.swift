@@ -24,6 +24,8 @@ public enum DataError: Error, Equatable, CustomStringConvertible {
     case countMismatch(images: String, imageCount: Int, labels: String, labelCount: Int)
     /// A label that is negative, or not below the class count.
     case labelOutOfRange(file: String, index: Int, label: Int, classCount: Int?)
+    /// A ground-truth row that is not a valid object (image and row within the image).
+    case badAnnotation(file: String, image: Int, row: Int, detail: String)
     /// An .npz archive without the requested array.
     case missingArray(file: String, name: String, available: [String])
     /// A compressed stream (gzip, or a deflated .npz entry) that does not decode or fails
@@ -61,6 +63,8 @@ public enum DataError: Error, Equatable, CustomStringConvertible {
         case .labelOutOfRange(let file, let index, let label, let classCount):
             let bound = classCount.map { "in 0..<\($0)" } ?? "non-negative"
             return "\(file): label \(label) at index \(index) is out of range (labels must be \(bound))."
+        case .badAnnotation(let file, let image, let row, let detail):
+            return "\(file): image \(image), object row \(row): \(detail). Fix the annotation or mark the row as padding (class -1)."
         case .missingArray(let file, let name, let available):
             let list = available.isEmpty ? "nothing" : available.joined(separator: ", ")
             return "\(file): no array named '\(name)' (the archive holds \(list)). Name the array to use."

@@ -7,10 +7,11 @@ public struct BaselineRun: Sendable, Codable {
     public var method: String
     public var calibrationBatches: Int
     public var delay: Int
-    public var clipANNTop1: Double
-    /// Per checkpoint: (T, top-1 with the run's delay rule applied).
+    /// The clip-ANN's headline metric (top-1, mIoU or mAP@0.5).
+    public var clipANN: Double
+    /// Per checkpoint: (T, headline metric with the run's delay rule applied).
     public var steps: [Int]
-    public var top1: [Double]
+    public var values: [Double]
 }
 
 public enum Baselines {
@@ -22,7 +23,7 @@ public enum Baselines {
     /// evaluates it like the main run (delayed evaluation uses each baseline's own delay
     /// estimate when the main run uses the estimate).
     public static func run(_ methods: [ThresholdMethod] = standard, source: Graph, ann: Graph, calibration: any CalibrationSource,
-                           batches: Int, options: EvaluationOptions, data: any LabeledBatchSource,
+                           batches: Int, options: EvaluationOptions, data: any EvaluationData,
                            progress: ((String) -> Void)? = nil) throws -> [BaselineRun] {
         try methods.map { method in
             progress?(method.description)
@@ -34,8 +35,8 @@ public enum Baselines {
             if case .estimated = options.delay { evaluation.delay = .estimated(converted.delay.steps) }
             let result = try Evaluator(ann: ann, converted: converted.graph, options: evaluation).evaluate(data)
             return BaselineRun(method: method.description, calibrationBatches: converted.batchesUsed, delay: converted.delay.steps,
-                               clipANNTop1: result.clipANN.top1, steps: result.snn.map(\.steps),
-                               top1: result.snn.map { ($0.delayed ?? $0.accuracy).top1 })
+                               clipANN: result.clipANN.primary, steps: result.snn.map(\.steps),
+                               values: result.snn.map { $0.effective.primary })
         }
     }
 }

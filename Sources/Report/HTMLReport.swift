@@ -1,5 +1,6 @@
 import Foundation
 import SNNEvaluation
+import SNNTasks
 
 /// report.html: the tables and the plots of a run on one page (plots inlined).
 enum HTMLReport {
@@ -20,10 +21,12 @@ enum HTMLReport {
             })
         }
         if let e = r.evaluation {
-            h += "<h2>Accuracy</h2><p>\(e.images) images. ANN top-1 \(pct(e.ann.top1)), clip-ANN \(pct(e.clipANN.top1)).</p>"
-            h += table(["T", "SNN top-1", "delayed top-1", "window", "gap to clip-ANN", "SOPs/image"] + (e.snn.first?.energy.map { "energy vs ANN (\($0.preset))" } ?? []),
+            let label = EvaluationTask.label(e.primaryMetric)
+            let annText = e.metricNames.map { "\(EvaluationTask.label($0)) \(pct(e.ann[$0] ?? 0))" }.joined(separator: ", ")
+            h += "<h2>\(escape(e.task.capitalized))</h2><p>\(e.images) images. ANN \(escape(annText)); clip-ANN \(escape(label)) \(pct(e.clipANN.primary)).</p>"
+            h += table(["T", "SNN \(label)", "delayed \(label)", "window", "gap to clip-ANN", "SOPs/image"] + (e.snn.first?.energy.map { "energy vs ANN (\($0.preset))" } ?? []),
                        e.snn.map { s in
-                           ["\(s.steps)", pct(s.accuracy.top1), s.delayed.map { pct($0.top1) } ?? "", "(\(s.windowStart), \(s.steps)]", g(s.gapToClipANN),
+                           ["\(s.steps)", pct(s.score.primary), s.delayed.map { pct($0.primary) } ?? "", "(\(s.windowStart), \(s.steps)]", g(s.gapToClipANN),
                             g(s.synapticOpsPerImage)] + s.energy.map { String(format: "%.3g×", 1 / max($0.efficiencyGain, 1e-30)) }
                        })
             h += "<h2>Reaching the ANN</h2>" + table(["target", "T", "SOPs/image"] + (e.snn.first?.energy.map { "ANN/SNN energy (\($0.preset))" } ?? []), e.reach.map { t in

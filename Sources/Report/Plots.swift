@@ -1,29 +1,32 @@
 import Foundation
 import SNNEvaluation
+import SNNTasks
 
 /// The report's figures, each a self-contained SVG file.
 enum Plots {
     static func all(_ report: RunReport) -> [(String, String)] {
         guard let e = report.evaluation else { return [] }
-        var plots = [("accuracy.svg", accuracy(e, baselines: report.baselines ?? [])), ("firing-rates.svg", firingRates(e)), ("energy.svg", energy(e))]
+        var plots = [("\(e.primaryMetric).svg", headline(e, baselines: report.baselines ?? [])), ("firing-rates.svg", firingRates(e)), ("energy.svg", energy(e))]
         if let c = report.conversion { plots.append(("thresholds.svg", thresholds(c))) }
         return plots
     }
 
-    static func accuracy(_ e: EvaluationResult, baselines: [BaselineRun]) -> String {
-        var chart = SVGChart(title: "Top-1 accuracy vs time steps", xLabel: "time steps T", yLabel: "top-1 accuracy (%)")
+    /// The task's headline metric (top-1, mIoU, mAP@0.5) against T.
+    static func headline(_ e: EvaluationResult, baselines: [BaselineRun]) -> String {
+        let label = EvaluationTask.label(e.primaryMetric)
+        var chart = SVGChart(title: "\(label) vs time steps", xLabel: "time steps T", yLabel: "\(label) (%)")
         chart.logX = true
-        chart.series.append(.init(name: "SNN", points: e.snn.map { (Double($0.steps), $0.accuracy.top1 * 100) }, color: SVGChart.palette[0]))
+        chart.series.append(.init(name: "SNN", points: e.snn.map { (Double($0.steps), $0.score.primary * 100) }, color: SVGChart.palette[0]))
         if e.snn.contains(where: { $0.delayed != nil }) {
-            chart.series.append(.init(name: "SNN, delayed", points: e.snn.compactMap { s in s.delayed.map { (Double(s.steps), $0.top1 * 100) } },
+            chart.series.append(.init(name: "SNN, delayed", points: e.snn.compactMap { s in s.delayed.map { (Double(s.steps), $0.primary * 100) } },
                                       color: SVGChart.palette[1]))
         }
         for (i, b) in baselines.enumerated() {
-            chart.series.append(.init(name: b.method, points: zip(b.steps, b.top1).map { (Double($0), $1 * 100) },
+            chart.series.append(.init(name: b.method, points: zip(b.steps, b.values).map { (Double($0), $1 * 100) },
                                       color: SVGChart.palette[2 + i % 6], dashed: true))
         }
-        chart.references = [("ANN \(String(format: "%.2f", e.ann.top1 * 100))%", e.ann.top1 * 100, "#000000"),
-                            ("clip-ANN \(String(format: "%.2f", e.clipANN.top1 * 100))%", e.clipANN.top1 * 100, "#888888")]
+        chart.references = [("ANN \(String(format: "%.2f", e.ann.primary * 100))%", e.ann.primary * 100, "#000000"),
+                            ("clip-ANN \(String(format: "%.2f", e.clipANN.primary * 100))%", e.clipANN.primary * 100, "#888888")]
         chart.yRange = (0, 100)
         return chart.render()
     }

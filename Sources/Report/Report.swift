@@ -2,20 +2,24 @@ import Foundation
 import SNNConversion
 import SNNEvaluation
 import SNNONNX
+import SNNTasks
 
 /// Everything a run measured, as written to report.json.
 ///
-/// Schema (version 1): `schema_version`, `snnkit_version`, `created`, `command`, `model`,
+/// Schema (version 2): `schema_version`, `snnkit_version`, `created`, `command`, `model`,
 /// optional `conversion` (method, batches, batch size, seconds, images per second, delay,
 /// per-layer thresholds and clipping, the batches/agreement curve) and optional
-/// `evaluation` (images, T, ANN / clip-ANN / SNN accuracies per checkpoint with and without
-/// delay, per-layer firing rates and SOPs, energy against the ANN under each preset, the
-/// steps needed for 90/95/99% of the ANN, readout windows) and optional `baselines` (other
-/// threshold rules' top-1 per checkpoint on the same data). Keys are snake_case; every
-/// number is a plain JSON number; accuracies are fractions in [0, 1]. Later versions only
-/// add keys.
+/// `evaluation` (`task`, `metric_names`, `primary_metric`, images, T, ANN / clip-ANN / SNN
+/// scores per checkpoint with and without delay, each `{"values": {metric: value},
+/// "primary": value}`, per-layer firing rates and SOPs, energy against the ANN under each
+/// preset, the steps needed for 90/95/99% of the ANN's headline metric, readout windows)
+/// and optional `baselines` (other threshold rules' headline metric per checkpoint on the
+/// same data). Metrics: `top1`/`top5` (classification), `miou`/`pixel_accuracy`
+/// (segmentation), `map50`/`map` (detection, mAP@0.5 and COCO mAP@[.5:.95]). Keys are
+/// snake_case; every number is a plain JSON number; metrics are fractions in [0, 1].
+/// Version 2 replaced version 1's `accuracy`/`top1` fields by task-neutral scores.
 public struct RunReport: Codable, Sendable {
-    public static let schemaVersion = 1
+    public static let schemaVersion = 2
     public var schemaVersion = RunReport.schemaVersion
     public var snnkitVersion = SNNKitVersion.current
     public var created: String
@@ -98,14 +102,18 @@ public enum ReportWriter {
         return try encoder.encode(value)
     }
 
-    /// One row per checkpoint: T, accuracies, SOPs, energy ratios.
+    /// One row per checkpoint: T, the task's metrics (plain and delayed readout, ANN,
+    /// clip-ANN), SOPs, energy.
     public static func curvesCSV(_ e: EvaluationResult) -> String {
-        var header = ["T", "snn_top1", "snn_top5", "snn_top1_delayed", "window_start", "ann_top1", "clip_ann_top1", "gap_to_clip_ann", "sops_per_image"]
+        let m = e.metricNames
+        var header = ["T"] + m.map { "snn_\($0)" } + m.map { "snn_\($0)_delayed" } + ["window_start"]
+        header += m.map { "ann_\($0)" } + m.map { "clip_ann_\($0)" } + ["gap_to_clip_ann", "sops_per_image"]
         header += EnergyPresetNames.all.flatMap { ["snn_joules_\($0)", "ann_joules_\($0)"] }
         var lines = [header.joined(separator: ",")]
+        func values(_ s: TaskScore?) -> [String] { m.map { name in s?[name].map { "\($0)" } ?? "" } }
         for s in e.snn {
-            var row = ["\(s.steps)", "\(s.accuracy.top1)", "\(s.accuracy.top5)", s.delayed.map { "\($0.top1)" } ?? "", "\(s.windowStart)",
-                       "\(e.ann.top1)", "\(e.clipANN.top1)", "\(s.gapToClipANN)", "\(s.synapticOpsPerImage)"]
+            var row = ["\(s.steps)"] + values(s.score) + values(s.delayed) + ["\(s.windowStart)"]
+            row += values(e.ann) + values(e.clipANN) + ["\(s.gapToClipANN)", "\(s.synapticOpsPerImage)"]
             row += s.energy.flatMap { ["\($0.snnJoules)", "\($0.annJoules)"] }
             lines.append(row.joined(separator: ","))
         }

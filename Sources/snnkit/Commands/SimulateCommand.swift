@@ -81,31 +81,13 @@ struct SimulateCommand: ParsableCommand {
     }
 }
 
-/// The evaluation data and report flags shared by simulate and eval.
-struct EvaluationFlags: ParsableArguments {
-    @Option(name: .long, help: "Evaluation data (.npy/.npz, IDX, CIFAR binary).")
-    var data: String
-
-    @Option(name: .long, help: "Labels file when not inside the data file.")
-    var labels: String?
-
-    @Option(name: .long, help: "Evaluate only the first N images.")
-    var limit: Int?
-
-    @Option(name: .long, help: "Folder for report.json, curves.csv, plots and report.html.")
-    var report: String?
-
-    func open(_ dataOptions: DataOptions) throws -> LabeledAdapter {
-        let source = try DataOpening.open(data, labels: labels, options: dataOptions)
-        return LabeledAdapter(source: source, batchSize: dataOptions.batchSize, limit: limit ?? source.count)
-    }
-}
-
 /// The evaluation part shared by simulate and eval.
 enum Evaluate {
     static func run(ann: Graph, converted: Graph, options: EvaluationOptions, flags: EvaluationFlags,
                     dataOptions: DataOptions, quiet: Bool) throws -> EvaluationResult {
         let batches = try flags.open(dataOptions)
+        var options = options
+        options.task = batches.task
         let bar = ProgressBar(label: "simulating", unit: "img", quiet: quiet)
         let result = try Evaluator(ann: ann, converted: converted, options: options).evaluate(batches) { done, total in
             bar.update(done: done, total: total)

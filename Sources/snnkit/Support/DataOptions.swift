@@ -28,18 +28,37 @@ struct CalibrationAdapter: CalibrationSource {
     }
 }
 
-/// A labeled dataset as evaluation batches (the last batch may be partial).
-struct LabeledAdapter: LabeledBatchSource {
+/// A dataset and its ground truth as evaluation batches (the last batch may be partial):
+/// labels from the data source, masks or boxes from the annotation arrays.
+struct LabeledAdapter: EvaluationData {
     let source: any DataSource
+    let annotations: Annotations?
+    let task: EvaluationTask
     let batchSize: Int
     let limit: Int
+    var name: String { source.name }
     var sampleCount: Int { min(limit, source.count) }
     var batchCount: Int { (sampleCount + batchSize - 1) / batchSize }
-    func batch(_ index: Int) throws -> (images: Tensor, labels: [Int]) {
+
+    func batch(_ index: Int) throws -> (images: Tensor, targets: TaskTargets) {
         let lo = index * batchSize, hi = min(sampleCount, lo + batchSize)
         let b = try source.batch(lo..<hi)
-        guard let labels = b.labels else { throw InputError("\(source.name) has no labels; pass --labels FILE (or an .npz with a labels array)") }
-        return (b.images, labels)
+        switch (task, annotations) {
+        case (.segmentation, .masks(let masks)?):
+            return (b.images, .masks(try masks.masks(lo..<hi), shape: [hi - lo] + masks.maskShape))
+        case (.detection, .boxes(let boxes)?):
+            let objects = try boxes.objects(lo..<hi).map { image in
+                image.map { GroundTruthBox(x1: $0.x1, y1: $0.y1, x2: $0.x2, y2: $0.y2, classIndex: $0.classIndex) }
+            }
+            return (b.images, .boxes(objects))
+        case (.classification, _):
+            guard let labels = b.labels else { throw InputError("\(source.name) has no labels; pass --labels FILE (or an .npz with a labels array)") }
+            return (b.images, .labels(labels))
+        case (.segmentation, _):
+            throw InputError("\(source.name): segmentation needs masks: an array 'masks' (N, H, W) in the .npz, or --targets FILE.npz")
+        case (.detection, _):
+            throw InputError("\(source.name): detection needs boxes: arrays 'boxes' (N, K, 4) and 'classes' (N, K) in the .npz, or --targets FILE.npz")
+        }
     }
 }
 

@@ -23,17 +23,20 @@ enum ResultPrinter {
     }
 
     static func evaluation(_ e: EvaluationResult) {
-        print("ANN top-1 \(pct(e.ann.top1)) (top-5 \(pct(e.ann.top5))), clip-ANN top-1 \(pct(e.clipANN.top1)) on \(e.images) images")
+        let names = e.metricNames
+        let label = EvaluationTask.label(e.primaryMetric)
+        print("\(e.task): ANN " + names.map { "\(EvaluationTask.label($0)) \(pct(e.ann[$0] ?? 0))" }.joined(separator: ", ")
+              + ", clip-ANN \(label) \(pct(e.clipANN.primary)) on \(e.images) images")
         let delayed = e.snn.contains { $0.delayed != nil }
-        var headers = ["T", "SNN top-1"]
-        if delayed { headers += ["delayed top-1", "window"] }
+        var headers = ["T"] + names.map { "SNN \(EvaluationTask.label($0))" }
+        if delayed { headers += names.map { "delayed \(EvaluationTask.label($0))" } + ["window"] }
         headers += ["gap to clip-ANN", "SOPs/image"]
         let presets = e.snn.first?.energy.map { $0.preset.components(separatedBy: " ").first ?? $0.preset } ?? []
         headers += presets.map { "E(SNN)/E(ANN) \($0)" }
         var table = TextTable(headers, leftAligned: [])
         for s in e.snn {
-            var row = ["\(s.steps)", pct(s.accuracy.top1)]
-            if delayed { row += [s.delayed.map { pct($0.top1) } ?? "", "(\(s.windowStart), \(s.steps)]"] }
+            var row = ["\(s.steps)"] + names.map { pct(s.score[$0] ?? 0) }
+            if delayed { row += names.map { n in s.delayed.map { pct($0[n] ?? 0) } ?? "" } + ["(\(s.windowStart), \(s.steps)]"] }
             row += [String(format: "%.3f", s.gapToClipANN), num(s.synapticOpsPerImage)]
             row += s.energy.map { String(format: "%.3f", 1 / max($0.efficiencyGain, 1e-30)) }
             table.add(row)
@@ -42,7 +45,7 @@ enum ResultPrinter {
         print("")
         var reach = TextTable(["target", "first T", "SOPs/image"] + presets.map { "ANN/SNN energy \($0)" })
         for r in e.reach {
-            reach.add(["\(Int(r.fraction * 100))% of ANN top-1", r.steps.map(String.init) ?? "not reached",
+            reach.add(["\(Int(r.fraction * 100))% of ANN \(label)", r.steps.map(String.init) ?? "not reached",
                        r.synapticOpsPerImage.map(num) ?? ""] + r.energy.map { String(format: "%.1f×", $0.efficiencyGain) })
         }
         print(reach.render())
@@ -60,11 +63,11 @@ enum ResultPrinter {
     }
 
     static func baselines(_ runs: [BaselineRun], main: EvaluationResult) {
-        print("\nThreshold rules on the same calibration batches (top-1, delayed when a delay is set):")
+        print("\nThreshold rules on the same calibration batches (\(EvaluationTask.label(main.primaryMetric)), delayed when a delay is set):")
         var table = TextTable(["method", "batches", "delay", "clip-ANN"] + main.snn.map { "T=\($0.steps)" })
-        table.add(["ltb (channel)", "", main.snn.first.map { "\($0.windowStart)" } ?? "", pct(main.clipANN.top1)] +
-                  main.snn.map { pct(($0.delayed ?? $0.accuracy).top1) })
-        for r in runs { table.add([r.method, "\(r.calibrationBatches)", "\(r.delay)", pct(r.clipANNTop1)] + r.top1.map(pct)) }
+        table.add(["ltb (channel)", "", main.snn.first.map { "\($0.windowStart)" } ?? "", pct(main.clipANN.primary)] +
+                  main.snn.map { pct($0.effective.primary) })
+        for r in runs { table.add([r.method, "\(r.calibrationBatches)", "\(r.delay)", pct(r.clipANN)] + r.values.map(pct)) }
         print(table.render())
     }
 }

@@ -1,0 +1,21 @@
+import SNNConversion
+
+/// Where the readout average starts (shared/method.md, section 4).
+public enum DelayMode: Sendable, Equatable, Codable {
+    /// Average from the first step.
+    case none
+    /// Average over (t0, T] with the delay estimated at conversion time (t0 = T - 4 when T < t0 + 4).
+    case estimated(Int)
+    /// A user-fixed t0 (same rule for short runs).
+    case fixed(Int)
+    /// t0 = T/2 (the paper's choice for segmentation).
+    case half
+
+    public func start(forSteps t: Int) -> Int {
+        switch self {
+        case .none: return 0
+        case .estimated(let d), .fixed(let d): return DelayEstimate(steps: d, perLayer: []).start(forSteps: t)
+        case .half: return t / 2
+        }
+    }
+}
