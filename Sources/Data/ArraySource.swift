@@ -85,7 +85,8 @@ public struct ArraySource: DataSource {
             try Self.checkLabels(labels.values, file: labels.file, classCount: classCount)
         }
         self.labels = labels?.values
-        let chosen = preprocessing ?? .default(forFloatData: pixelType != .uint8)
+        var chosen = preprocessing ?? .default(forFloatData: pixelType != .uint8)
+        if chosen.scaleFollowsDataType { chosen.scale = Preprocessing.default(forFloatData: pixelType != .uint8).scale }
         self.preprocessing = chosen
         (scale, shift) = try chosen.affine(channels: shape[0], source: name)
     }

@@ -9,6 +9,10 @@ public struct Preprocessing: Sendable, Equatable, CustomStringConvertible {
     public var scale: Float
     public var mean: [Float]
     public var std: [Float]
+    /// When set, `scale` is replaced by the stored type's default (1/255 for bytes, 1 for
+    /// floats): a mean/std given without a scale then means what torchvision's ToTensor +
+    /// Normalize would do with that data.
+    public var scaleFollowsDataType = false
 
     public init(name: String = "custom", scale: Float = 1, mean: [Float] = [0], std: [Float] = [1]) {
         self.name = name

@@ -225,4 +225,15 @@ import Testing
         #expect(batch.labels == [1, 0, 1])
         #expect(try source.batch(2..<2).images.shape == [0, 3, 5, 6])
     }
+
+    @Test func meanAndStdWithoutAScaleFollowTheStoredType() throws {
+        var custom = Preprocessing(name: "custom", mean: [0.5], std: [0.25])
+        custom.scaleFollowsDataType = true
+        let raw = try DataSources.open(path: F.path("u8_nchw.npy"), preprocessing: .identity).batch(0..<1).images
+        let bytes = try DataSources.open(path: F.path("u8_nchw.npy"), preprocessing: custom).batch(0..<1).images
+        for (x, y) in zip(raw.storage, bytes.storage) { #expect(abs(y - (x / 255 - 0.5) / 0.25) < 1e-5) }
+        let floats = try DataSources.open(path: F.path("f32_nchw_v3.npy"), preprocessing: custom).batch(0..<1).images
+        let rawFloats = try DataSources.open(path: F.path("f32_nchw_v3.npy"), preprocessing: .identity).batch(0..<1).images
+        for (x, y) in zip(rawFloats.storage, floats.storage) { #expect(abs(y - (x - 0.5) / 0.25) < 1e-5) }
+    }
 }

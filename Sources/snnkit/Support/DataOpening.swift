@@ -9,7 +9,6 @@ enum DataOpening {
             guard let l = ImageLayout(rawValue: name.lowercased()) else { throw InputError("--layout is nchw or nhwc, not '\(name)'") }
             layout = l
         }
-        let preprocessing = try options.preset.map { try Preprocessing.named($0) }
-        return try DataSources.open(path: path, labels: labels, layout: layout, preprocessing: preprocessing)
+        return try DataSources.open(path: path, labels: labels, layout: layout, preprocessing: try options.preprocessing())
     }
 }
