@@ -111,8 +111,9 @@ final class IFLayerState {
                           _ fan: UnsafePointer<Float>, _ count: Int, _ theta: Float) -> (Double, Double) {
         var spikes = 0, i = 0
         var weighted = SIMD16<Float>()
+        var fired = SIMD16<Int32>()
         let th = SIMD16<Float>(repeating: theta)
-        let zero = SIMD16<Float>()
+        let zero = SIMD16<Float>(), one = SIMD16<Int32>(repeating: 1)
         while i + 16 <= count {
             let potential = UnsafeRawPointer(v + i).loadUnaligned(as: SIMD16<Float>.self) + UnsafeRawPointer(z + i).loadUnaligned(as: SIMD16<Float>.self)
             let fire = potential .> th
@@ -120,9 +121,10 @@ final class IFLayerState {
             UnsafeMutableRawPointer(v + i).storeBytes(of: potential - spike, as: SIMD16<Float>.self)
             UnsafeMutableRawPointer(out + i).storeBytes(of: spike, as: SIMD16<Float>.self)
             weighted += zero.replacing(with: UnsafeRawPointer(fan + i).loadUnaligned(as: SIMD16<Float>.self), where: fire)
-            for lane in 0..<16 where fire[lane] { spikes += 1 }
+            fired &+= SIMD16<Int32>().replacing(with: one, where: fire)
             i += 16
         }
+        spikes = Int(fired.wrappedSum())
         var tail: Float = 0
         while i < count {
             let potential = v[i] + z[i]
@@ -159,28 +161,42 @@ final class RunningMaxPoolState {
     /// The running sums of the whole chunk are pooled in one call on [steps * batch, ...].
     func step(_ current: Tensor, steps: Int) -> Tensor {
         let block = cumulative.count
-        var sums = [Float](repeating: 0, count: block * steps)
+        var sums = Tensor(zeros: current.shape)
         current.storage.withUnsafeBufferPointer { z in
-            for t in 0..<steps {
-                for i in 0..<block {
-                    cumulative[i] += z[t * block + i]
-                    sums[t * block + i] = cumulative[i]
+            sums.storage.withUnsafeMutableBufferPointer { out in
+                cumulative.withUnsafeMutableBufferPointer { c in
+                    let zp = z.baseAddress!, op = out.baseAddress!, cp = c.baseAddress!
+                    // Independent runs of 4096 sums, split across cores.
+                    let piece = 4096
+                    Parallel.forEach((block + piece - 1) / piece, minimumPerThread: 4) { k in
+                        let lo = k * piece, hi = min(block, lo + piece)
+                        for t in 0..<steps {
+                            let zt = zp + t * block, ot = op + t * block
+                            for i in lo..<hi {
+                                cp[i] += zt[i]
+                                ot[i] = cp[i]
+                            }
+                        }
+                    }
                 }
             }
         }
-        var pooled = pool(Tensor(shape: current.shape, storage: sums))
+        var pooled = pool(sums)
         let outBlock = pooled.count / steps
         let last = Array(pooled.storage[((steps - 1) * outBlock)...])
+        let previous = self.previous ?? [Float](repeating: 0, count: outBlock)
         pooled.storage.withUnsafeMutableBufferPointer { p in
-            // Differences from the last step backwards, so each uses the unmodified P(t-1).
-            for t in stride(from: steps - 1, through: 0, by: -1) {
-                for i in 0..<outBlock {
-                    let before = t > 0 ? p[(t - 1) * outBlock + i] : (previous?[i] ?? 0)
-                    p[t * outBlock + i] -= before
+            previous.withUnsafeBufferPointer { before in
+                let pp = p.baseAddress!
+                // Differences from the last step backwards, so each uses the unmodified P(t-1).
+                for t in stride(from: steps - 1, through: 1, by: -1) {
+                    let now = pp + t * outBlock, earlier = pp + (t - 1) * outBlock
+                    for i in 0..<outBlock { now[i] -= earlier[i] }
                 }
+                for i in 0..<outBlock { pp[i] -= before[i] }
             }
         }
-        previous = last
+        self.previous = last
         return pooled
     }
 }

@@ -82,7 +82,9 @@ public final class Simulator {
     /// Event-driven kernels for the dynamic convolutions that have one.
     let eventConvolutions: [String: SparseInputConvolution]
     let analogMACs: Int
-    /// Seconds per operator type ("IFNeuron", "Conv", "readout", ...) when timings are collected.
+    /// Seconds per part when timings are collected: "OpType node" for each dynamic node
+    /// ("Conv conv5", with " (events)" when the event-driven kernel ran), plus "input
+    /// tiling" and "readout sums".
     public private(set) var timings: [String: Double] = [:]
     private var dynamicPlans: [Int: ExecutionPlan] = [:]
 
@@ -259,16 +261,21 @@ public final class Simulator {
                 mark = now
             }
             lap("input tiling")
+            var eventNodes = Set<Int>()
             let out = try plan.run(chunkFeeds, intercept: { index, inputs in
                 let node = dynamicNodes[index]
                 if let state = neurons[node.name], let z = inputs[0] { return [state.step(z, steps: steps)] }
                 if let pool = pools[node.name], let z = inputs[0] { return [pool.step(z, steps: steps)] }
                 if self.options.eventDriven, let conv = self.eventConvolutions[node.name], let x = inputs[0],
                    SparseInputConvolution.density(x) < self.options.denseAbove {
+                    if timed { eventNodes.insert(index) }
                     return [conv.forward(x)]
                 }
                 return nil
-            }, observe: timed ? { index, _ in lap(dynamicNodes[index].op.onnxType) } : nil)
+            }, observe: timed ? { index, _ in
+                let node = dynamicNodes[index]
+                lap("\(node.op.onnxType) \(node.name)" + (eventNodes.contains(index) ? " (events)" : ""))
+            } : nil)
             for name in partition.readoutValues {
                 guard let chunk = out[name], var total = running[name] else { continue }
                 let block = total.count

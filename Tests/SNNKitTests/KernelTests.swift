@@ -89,6 +89,8 @@ import Testing
         [16, 80, 3, 2, 1, 9, 9, 50],
         [5, 32, 1, 1, 0, 4, 4, 100],
         [4, 128, 5, 1, 2, 7, 5, 5],
+        [24, 256, 3, 1, 1, 5, 6, 15],
+        [9, 208, 3, 2, 0, 9, 8, 20],
     ])
     func matchesTheDenseConvolution(_ p: [Int]) throws {
         let (cin, cout, k, s, pad, h, w) = (p[0], p[1], p[2], p[3], p[4], p[5], p[6])

@@ -1,5 +1,10 @@
 /// Max and average pooling over NCHW planes, with ONNX's padding rules.
 public enum Pooling {
+    /// 2 x 2 window, stride 2, no dilation or padding.
+    static func isPlain2x2(_ w: WindowGeometry) -> Bool {
+        w.kernel == (2, 2) && w.stride == (2, 2) && w.dilation == (1, 1) && w.padTop == 0 && w.padLeft == 0
+    }
+
     public enum Kind: Sendable, Equatable {
         case max
         /// `countIncludePad`: divide by the full window (padding counts as zeros) or only
@@ -22,6 +27,18 @@ public enum Pooling {
                 Parallel.forEach(outShape[0] * outShape[1], minimumPerThread: 4) { plane in
                     let src = xBase + plane * inH * inW
                     let dst = yBase + plane * outH * outW
+                    if case .max = kind, Self.isPlain2x2(window), 2 * outH <= inH, 2 * outW <= inW {
+                        // The common 2 x 2 / stride 2 max pool, with no window straddling a border.
+                        for oh in 0..<outH {
+                            let r0 = src + 2 * oh * inW, r1 = r0 + inW, o = dst + oh * outW
+                            for ow in 0..<outW {
+                                let a = r0[2 * ow] > r0[2 * ow + 1] ? r0[2 * ow] : r0[2 * ow + 1]
+                                let b = r1[2 * ow] > r1[2 * ow + 1] ? r1[2 * ow] : r1[2 * ow + 1]
+                                o[ow] = a > b ? a : b
+                            }
+                        }
+                        return
+                    }
                     for oh in 0..<outH {
                         let h0 = oh * window.stride.h - window.padTop
                         for ow in 0..<outW {

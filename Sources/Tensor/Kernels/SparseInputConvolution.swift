@@ -3,7 +3,7 @@
 ///
 /// A layer fed by spikes has mostly zero inputs (converted CNNs fire at 2-30% per step),
 /// and every zero contributes nothing. This kernel is output-stationary: for each output
-/// pixel it keeps a block of 64 output channels in four 16-lane registers and, for every
+/// pixel it keeps a block of up to 128 output channels in eight 16-lane registers and, for every
 /// kernel tap, adds value x weight-row for each active input channel of the input pixel
 /// under that tap. Weights are stored [tap][C_in][C_out] so a weight row is contiguous.
 /// Work is proportional to the number of active inputs (the synaptic operations), not to
@@ -38,7 +38,20 @@ public final class SparseInputConvolution: Sendable {
     /// Fraction of non-zero values: the work this kernel does relative to the dense one.
     public static func density(_ x: Tensor) -> Double {
         var nonzero = 0
-        x.storage.withUnsafeBufferPointer { p in for v in p where v != 0 { nonzero += 1 } }
+        x.storage.withUnsafeBufferPointer { p in
+            // 16 lanes at a time; lane counts stay far below Int32's range per call.
+            var lanes = SIMD16<Int32>()
+            let zero = SIMD16<Float>(), one = SIMD16<Int32>(repeating: 1)
+            var i = 0
+            let base = p.baseAddress!
+            while i + 16 <= p.count {
+                lanes &+= SIMD16<Int32>().replacing(with: one, where: GEMM.load16(base + i) .!= zero)
+                i += 16
+                if i & 0xFFFFF == 0 { nonzero += Int(lanes.wrappedSum()); lanes = SIMD16<Int32>() }
+            }
+            nonzero += Int(lanes.wrappedSum())
+            while i < p.count { nonzero += p[i] != 0 ? 1 : 0; i += 1 }
+        }
         return x.count > 0 ? Double(nonzero) / Double(x.count) : 0
     }
 
@@ -46,52 +59,27 @@ public final class SparseInputConvolution: Sendable {
         let (batch, inH, inW) = (input.shape[0], input.shape[2], input.shape[3])
         let outH = window.outputHeight(inH), outW = window.outputWidth(inW)
         let cin = inputChannels, cout = outputChannels
-        let pixels = inH * inW
+        let pixels = inH * inW, outPixels = outH * outW
         return Tensor(shape: [batch, cout, outH, outW]) { out in
             input.storage.withUnsafeBufferPointer { xBuffer in
                 weights.withUnsafeBufferPointer { wBuffer in
                     bias.withUnsafeBufferPointer { bBuffer in
                         let x = xBuffer.baseAddress!, w = wBuffer.baseAddress!, b = bBuffer.baseAddress!, y = out.baseAddress!
                         Parallel.forEachRange(batch) { range in
-                            // Per input pixel, the active channels and their values (CSR).
-                            var start = [Int32](repeating: 0, count: pixels + 1)
-                            var channel = [Int32]()
-                            var value = [Float]()
-                            var accumulator = [Float](repeating: 0, count: cout)
+                            // Per input pixel, its active channels and their values, at a fixed
+                            // stride of C_in (the most a pixel can have), so one pass fills them.
+                            let count = UnsafeMutablePointer<Int32>.allocate(capacity: pixels)
+                            let channel = UnsafeMutablePointer<Int32>.allocate(capacity: pixels * cin)
+                            let value = UnsafeMutablePointer<Float>.allocate(capacity: pixels * cin)
+                            // Output pixel-major, [outPixels][C_out]: each pixel's channels are
+                            // stored as whole vectors, then transposed to NCHW once.
+                            let rows = UnsafeMutablePointer<Float>.allocate(capacity: outPixels * cout)
+                            defer { count.deallocate(); channel.deallocate(); value.deallocate(); rows.deallocate() }
                             for n in range {
-                                let image = x + n * cin * pixels
-                                for i in 0...pixels { start[i] = 0 }
-                                for c in 0..<cin { for p in 0..<pixels where image[c * pixels + p] != 0 { start[p + 1] += 1 } }
-                                for p in 0..<pixels { start[p + 1] += start[p] }
-                                let active = Int(start[pixels])
-                                if channel.count < active {
-                                    channel = [Int32](repeating: 0, count: active)
-                                    value = [Float](repeating: 0, count: active)
-                                }
-                                var fill = Array(start[0..<pixels])
-                                for c in 0..<cin {
-                                    for p in 0..<pixels {
-                                        let v = image[c * pixels + p]
-                                        if v != 0 {
-                                            let k = Int(fill[p])
-                                            channel[k] = Int32(c)
-                                            value[k] = v
-                                            fill[p] += 1
-                                        }
-                                    }
-                                }
-                                let outImage = y + n * cout * outH * outW
-                                channel.withUnsafeBufferPointer { chBuffer in
-                                    value.withUnsafeBufferPointer { valBuffer in
-                                        accumulator.withUnsafeMutableBufferPointer { accBuffer in
-                                            start.withUnsafeBufferPointer { stBuffer in
-                                                self.outputImage(ch: chBuffer.baseAddress!, val: valBuffer.baseAddress!, start: stBuffer.baseAddress!,
-                                                                 w: w, bias: b, acc: accBuffer.baseAddress!, y: outImage,
-                                                                 inH: inH, inW: inW, outH: outH, outW: outW)
-                                            }
-                                        }
-                                    }
-                                }
+                                Self.gatherEvents(x + n * cin * pixels, channels: cin, pixels: pixels, count: count, channel: channel, value: value)
+                                self.outputRows(ch: channel, val: value, count: count, w: w, bias: b, rows: rows,
+                                                inH: inH, inW: inW, outH: outH, outW: outW)
+                                Self.transpose(rows, pixels: outPixels, channels: cout, into: y + n * cout * outPixels)
                             }
                         }
                     }
@@ -100,22 +88,62 @@ public final class SparseInputConvolution: Sendable {
         }
     }
 
+    /// Lists the non-zero inputs of one image per pixel, branch-free: every value is written
+    /// at the pixel's next slot and the slot advances only for a non-zero one.
     @inline(__always)
-    private func outputImage(ch: UnsafePointer<Int32>, val: UnsafePointer<Float>, start: UnsafePointer<Int32>, w: UnsafePointer<Float>,
-                             bias: UnsafePointer<Float>, acc: UnsafeMutablePointer<Float>, y: UnsafeMutablePointer<Float>,
-                             inH: Int, inW: Int, outH: Int, outW: Int) {
+    static func gatherEvents(_ image: UnsafePointer<Float>, channels cin: Int, pixels: Int, count: UnsafeMutablePointer<Int32>,
+                             channel: UnsafeMutablePointer<Int32>, value: UnsafeMutablePointer<Float>) {
+        count.initialize(repeating: 0, count: pixels)
+        for c in 0..<cin {
+            let plane = image + c * pixels
+            for p in 0..<pixels {
+                let v = plane[p]
+                let k = p * cin + Int(count[p])
+                channel[k] = Int32(truncatingIfNeeded: c)
+                value[k] = v
+                count[p] += v != 0 ? 1 : 0
+            }
+        }
+    }
+
+    /// [pixels][channels] -> [channels][pixels] in 16 x 16 tiles.
+    @inline(__always)
+    static func transpose(_ rows: UnsafePointer<Float>, pixels: Int, channels: Int, into y: UnsafeMutablePointer<Float>) {
+        var p0 = 0
+        while p0 < pixels {
+            let p1 = min(p0 + 16, pixels)
+            var c0 = 0
+            while c0 < channels {
+                let c1 = min(c0 + 16, channels)
+                for c in c0..<c1 { for p in p0..<p1 { y[c * pixels + p] = rows[p * channels + c] } }
+                c0 = c1
+            }
+            p0 = p1
+        }
+    }
+
+    /// Every output pixel of one image: blocks of 128 output channels in eight registers
+    /// (64 and 16 for what is left), so each active input row costs one load per 16 channels.
+    @inline(__always)
+    private func outputRows(ch: UnsafePointer<Int32>, val: UnsafePointer<Float>, count: UnsafePointer<Int32>, w: UnsafePointer<Float>,
+                            bias: UnsafePointer<Float>, rows: UnsafeMutablePointer<Float>, inH: Int, inW: Int, outH: Int, outW: Int) {
         let cin = inputChannels, cout = outputChannels
         let (kh, kw) = window.kernel
-        let plane = outH * outW
         for oh in 0..<outH {
             for ow in 0..<outW {
+                let row = rows + (oh * outW + ow) * cout
                 var block = 0
                 while block < cout {
-                    let wide = cout - block >= 64
-                    var a0 = GEMM.load16(bias + block)
-                    var a1 = wide ? GEMM.load16(bias + block + 16) : SIMD16<Float>()
-                    var a2 = wide ? GEMM.load16(bias + block + 32) : SIMD16<Float>()
-                    var a3 = wide ? GEMM.load16(bias + block + 48) : SIMD16<Float>()
+                    let width = cout - block >= 128 ? 128 : (cout - block >= 64 ? 64 : 16)
+                    var a0 = GEMM.load16(bias + block), a1 = SIMD16<Float>(), a2 = SIMD16<Float>(), a3 = SIMD16<Float>()
+                    var a4 = SIMD16<Float>(), a5 = SIMD16<Float>(), a6 = SIMD16<Float>(), a7 = SIMD16<Float>()
+                    if width >= 64 {
+                        a1 = GEMM.load16(bias + block + 16); a2 = GEMM.load16(bias + block + 32); a3 = GEMM.load16(bias + block + 48)
+                    }
+                    if width == 128 {
+                        a4 = GEMM.load16(bias + block + 64); a5 = GEMM.load16(bias + block + 80)
+                        a6 = GEMM.load16(bias + block + 96); a7 = GEMM.load16(bias + block + 112)
+                    }
                     for ki in 0..<kh {
                         let ih = oh * window.stride.h - window.padTop + ki * window.dilation.h
                         if ih < 0 || ih >= inH { continue }
@@ -124,36 +152,40 @@ public final class SparseInputConvolution: Sendable {
                             if iw < 0 || iw >= inW { continue }
                             let p = ih * inW + iw
                             let tapBase = w + (ki * kw + kj) * cin * cout + block
-                            var k = Int(start[p])
-                            let end = Int(start[p + 1])
-                            if wide {
-                                while k < end {
-                                    let row = tapBase + Int(ch[k]) * cout
-                                    let s = SIMD16<Float>(repeating: val[k])
-                                    a0 = a0.addingProduct(s, GEMM.load16(row))
-                                    a1 = a1.addingProduct(s, GEMM.load16(row + 16))
-                                    a2 = a2.addingProduct(s, GEMM.load16(row + 32))
-                                    a3 = a3.addingProduct(s, GEMM.load16(row + 48))
-                                    k += 1
+                            let events = Int(count[p])
+                            let chs = ch + p * cin, vals = val + p * cin
+                            switch width {
+                            case 128:
+                                for k in 0..<events {
+                                    let r = tapBase + Int(chs[k]) * cout
+                                    let s = SIMD16<Float>(repeating: vals[k])
+                                    a0 = a0.addingProduct(s, GEMM.load16(r)); a1 = a1.addingProduct(s, GEMM.load16(r + 16))
+                                    a2 = a2.addingProduct(s, GEMM.load16(r + 32)); a3 = a3.addingProduct(s, GEMM.load16(r + 48))
+                                    a4 = a4.addingProduct(s, GEMM.load16(r + 64)); a5 = a5.addingProduct(s, GEMM.load16(r + 80))
+                                    a6 = a6.addingProduct(s, GEMM.load16(r + 96)); a7 = a7.addingProduct(s, GEMM.load16(r + 112))
                                 }
-                            } else {
-                                while k < end {
-                                    a0 = a0.addingProduct(SIMD16<Float>(repeating: val[k]), GEMM.load16(tapBase + Int(ch[k]) * cout))
-                                    k += 1
+                            case 64:
+                                for k in 0..<events {
+                                    let r = tapBase + Int(chs[k]) * cout
+                                    let s = SIMD16<Float>(repeating: vals[k])
+                                    a0 = a0.addingProduct(s, GEMM.load16(r)); a1 = a1.addingProduct(s, GEMM.load16(r + 16))
+                                    a2 = a2.addingProduct(s, GEMM.load16(r + 32)); a3 = a3.addingProduct(s, GEMM.load16(r + 48))
+                                }
+                            default:
+                                for k in 0..<events {
+                                    a0 = a0.addingProduct(SIMD16<Float>(repeating: vals[k]), GEMM.load16(tapBase + Int(chs[k]) * cout))
                                 }
                             }
                         }
                     }
-                    GEMM.store16(a0, acc + block)
-                    if wide {
-                        GEMM.store16(a1, acc + block + 16)
-                        GEMM.store16(a2, acc + block + 32)
-                        GEMM.store16(a3, acc + block + 48)
+                    GEMM.store16(a0, row + block)
+                    if width >= 64 { GEMM.store16(a1, row + block + 16); GEMM.store16(a2, row + block + 32); GEMM.store16(a3, row + block + 48) }
+                    if width == 128 {
+                        GEMM.store16(a4, row + block + 64); GEMM.store16(a5, row + block + 80)
+                        GEMM.store16(a6, row + block + 96); GEMM.store16(a7, row + block + 112)
                     }
-                    block += wide ? 64 : 16
+                    block += width
                 }
-                let o = oh * outW + ow
-                for co in 0..<cout { y[co * plane + o] = acc[co] }
             }
         }
     }

@@ -238,11 +238,15 @@ struct BenchSNN: ParsableCommand {
             if common.json { try JSONOutput.print(report); return }
             if profile {
                 let all = simulator.timings.values.reduce(0, +)
-                var table = TextTable(["part", "seconds", "share"])
-                for (part, t) in simulator.timings.sorted(by: { $0.value > $1.value }) {
-                    table.add([part, String(format: "%.3f", t), String(format: "%.1f%%", t / all * 100)])
+                var byType = [String: Double]()
+                for (part, t) in simulator.timings { byType[part.hasPrefix("input") || part.hasPrefix("readout") ? part : String(part.prefix { $0 != " " }), default: 0] += t }
+                for (title, parts) in [("part", byType), ("node (events: event-driven kernel)", simulator.timings)] {
+                    var table = TextTable([title, "seconds", "share"])
+                    for (part, t) in parts.sorted(by: { $0.value > $1.value }) where t >= 0.005 * all {
+                        table.add([part, String(format: "%.3f", t), String(format: "%.1f%%", t / all * 100)])
+                    }
+                    print(table.render())
                 }
-                print(table.render())
             }
             print(String(format: "%@  batch %d  T %d  threads %d: %.0f image-steps/s, %.2f G synaptic ops/s, firing rate %.3f (median of %d, %.2f s)",
                          model, batch, timeSteps, report.threads, report.imageStepsPerSecond, report.synapticOpsPerSecond / 1e9,
