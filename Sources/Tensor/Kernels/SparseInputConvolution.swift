@@ -5,7 +5,10 @@
 /// and every zero contributes nothing. This kernel is output-stationary: for each output
 /// pixel it keeps a block of up to 128 output channels in eight 16-lane registers and, for every
 /// kernel tap, adds value x weight-row for each active input channel of the input pixel
-/// under that tap. Weights are stored [tap][C_in][C_out] so a weight row is contiguous.
+/// under that tap. Weights are stored per block of output channels as [tap][C_in][block],
+/// so a weight row is contiguous and, with the block loop outside the pixel loop, the rows
+/// one block touches (at most 9 x C_in x 128 floats) stay in the core's L2 cache instead
+/// of streaming the whole layer from L3 for every pixel.
 /// Work is proportional to the number of active inputs (the synaptic operations), not to
 /// the number of inputs. Sums run in a different order than the dense GEMM, so results
 /// agree with it to float rounding.
@@ -13,9 +16,11 @@ public final class SparseInputConvolution: Sendable {
     public let inputChannels: Int
     public let outputChannels: Int
     public let window: WindowGeometry
-    /// [tap][C_in][C_out]
+    /// Per block of output channels (128, then 64, then 16 wide), [tap][C_in][width].
     let weights: [Float]
     let bias: [Float]
+    /// First output channel, width and offset into `weights` of each block.
+    let blocks: [(start: Int, width: Int, offset: Int)]
 
     /// Groups other than 1, or output channels not a multiple of 16, are not handled (nil).
     public init?(weights onnxWeights: [Float], bias: [Float]?, inputChannels: Int, outputChannels: Int, groups: Int,
@@ -27,11 +32,20 @@ public final class SparseInputConvolution: Sendable {
         self.bias = bias ?? [Float](repeating: 0, count: outputChannels)
         let taps = window.kernel.h * window.kernel.w
         var w = [Float](repeating: 0, count: taps * inputChannels * outputChannels)
-        for co in 0..<outputChannels {
-            for ci in 0..<inputChannels {
-                for t in 0..<taps { w[(t * inputChannels + ci) * outputChannels + co] = onnxWeights[(co * inputChannels + ci) * taps + t] }
+        var blocks = [(start: Int, width: Int, offset: Int)]()
+        var start = 0
+        while start < outputChannels {
+            let width = outputChannels - start >= 128 ? 128 : (outputChannels - start >= 64 ? 64 : 16)
+            let offset = start * taps * inputChannels
+            for j in 0..<width {
+                for ci in 0..<inputChannels {
+                    for t in 0..<taps { w[offset + (t * inputChannels + ci) * width + j] = onnxWeights[((start + j) * inputChannels + ci) * taps + t] }
+                }
             }
+            blocks.append((start, width, offset))
+            start += width
         }
+        self.blocks = blocks
         weights = w
     }
 
@@ -129,12 +143,11 @@ public final class SparseInputConvolution: Sendable {
                             bias: UnsafePointer<Float>, rows: UnsafeMutablePointer<Float>, inH: Int, inW: Int, outH: Int, outW: Int) {
         let cin = inputChannels, cout = outputChannels
         let (kh, kw) = window.kernel
-        for oh in 0..<outH {
-            for ow in 0..<outW {
-                let row = rows + (oh * outW + ow) * cout
-                var block = 0
-                while block < cout {
-                    let width = cout - block >= 128 ? 128 : (cout - block >= 64 ? 64 : 16)
+        for (block, width, offset) in blocks {
+            let blockWeights = w + offset
+            for oh in 0..<outH {
+                for ow in 0..<outW {
+                    let row = rows + (oh * outW + ow) * cout
                     var a0 = GEMM.load16(bias + block), a1 = SIMD16<Float>(), a2 = SIMD16<Float>(), a3 = SIMD16<Float>()
                     var a4 = SIMD16<Float>(), a5 = SIMD16<Float>(), a6 = SIMD16<Float>(), a7 = SIMD16<Float>()
                     if width >= 64 {
@@ -151,13 +164,13 @@ public final class SparseInputConvolution: Sendable {
                             let iw = ow * window.stride.w - window.padLeft + kj * window.dilation.w
                             if iw < 0 || iw >= inW { continue }
                             let p = ih * inW + iw
-                            let tapBase = w + (ki * kw + kj) * cin * cout + block
+                            let tapBase = blockWeights + (ki * kw + kj) * cin * width
                             let events = Int(count[p])
                             let chs = ch + p * cin, vals = val + p * cin
                             switch width {
                             case 128:
                                 for k in 0..<events {
-                                    let r = tapBase + Int(chs[k]) * cout
+                                    let r = tapBase + Int(chs[k]) * width
                                     let s = SIMD16<Float>(repeating: vals[k])
                                     a0 = a0.addingProduct(s, GEMM.load16(r)); a1 = a1.addingProduct(s, GEMM.load16(r + 16))
                                     a2 = a2.addingProduct(s, GEMM.load16(r + 32)); a3 = a3.addingProduct(s, GEMM.load16(r + 48))
@@ -166,14 +179,14 @@ public final class SparseInputConvolution: Sendable {
                                 }
                             case 64:
                                 for k in 0..<events {
-                                    let r = tapBase + Int(chs[k]) * cout
+                                    let r = tapBase + Int(chs[k]) * width
                                     let s = SIMD16<Float>(repeating: vals[k])
                                     a0 = a0.addingProduct(s, GEMM.load16(r)); a1 = a1.addingProduct(s, GEMM.load16(r + 16))
                                     a2 = a2.addingProduct(s, GEMM.load16(r + 32)); a3 = a3.addingProduct(s, GEMM.load16(r + 48))
                                 }
                             default:
                                 for k in 0..<events {
-                                    a0 = a0.addingProduct(SIMD16<Float>(repeating: vals[k]), GEMM.load16(tapBase + Int(chs[k]) * cout))
+                                    a0 = a0.addingProduct(SIMD16<Float>(repeating: vals[k]), GEMM.load16(tapBase + Int(chs[k]) * width))
                                 }
                             }
                         }
@@ -184,7 +197,6 @@ public final class SparseInputConvolution: Sendable {
                         GEMM.store16(a4, row + block + 64); GEMM.store16(a5, row + block + 80)
                         GEMM.store16(a6, row + block + 96); GEMM.store16(a7, row + block + 112)
                     }
-                    block += width
                 }
             }
         }
