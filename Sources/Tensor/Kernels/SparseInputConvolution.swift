@@ -178,19 +178,43 @@ public final class SparseInputConvolution: Sendable {
                                     a6 = a6.addingProduct(s, GEMM.load16(r + 96)); a7 = a7.addingProduct(s, GEMM.load16(r + 112))
                                 }
                             case 64:
-                                for k in 0..<events {
+                                // Odd events go to a4...a7: eight independent FMA chains hide
+                                // the FMA latency that four would be bound by.
+                                var k = 0
+                                while k + 2 <= events {
+                                    let r = tapBase + Int(chs[k]) * width, q = tapBase + Int(chs[k + 1]) * width
+                                    let s = SIMD16<Float>(repeating: vals[k]), u = SIMD16<Float>(repeating: vals[k + 1])
+                                    a0 = a0.addingProduct(s, GEMM.load16(r)); a1 = a1.addingProduct(s, GEMM.load16(r + 16))
+                                    a2 = a2.addingProduct(s, GEMM.load16(r + 32)); a3 = a3.addingProduct(s, GEMM.load16(r + 48))
+                                    a4 = a4.addingProduct(u, GEMM.load16(q)); a5 = a5.addingProduct(u, GEMM.load16(q + 16))
+                                    a6 = a6.addingProduct(u, GEMM.load16(q + 32)); a7 = a7.addingProduct(u, GEMM.load16(q + 48))
+                                    k += 2
+                                }
+                                if k < events {
                                     let r = tapBase + Int(chs[k]) * width
                                     let s = SIMD16<Float>(repeating: vals[k])
                                     a0 = a0.addingProduct(s, GEMM.load16(r)); a1 = a1.addingProduct(s, GEMM.load16(r + 16))
                                     a2 = a2.addingProduct(s, GEMM.load16(r + 32)); a3 = a3.addingProduct(s, GEMM.load16(r + 48))
                                 }
                             default:
-                                for k in 0..<events {
+                                // Events round-robin over four chains (a0...a3), for the same reason.
+                                var k = 0
+                                while k + 4 <= events {
                                     a0 = a0.addingProduct(SIMD16<Float>(repeating: vals[k]), GEMM.load16(tapBase + Int(chs[k]) * width))
+                                    a1 = a1.addingProduct(SIMD16<Float>(repeating: vals[k + 1]), GEMM.load16(tapBase + Int(chs[k + 1]) * width))
+                                    a2 = a2.addingProduct(SIMD16<Float>(repeating: vals[k + 2]), GEMM.load16(tapBase + Int(chs[k + 2]) * width))
+                                    a3 = a3.addingProduct(SIMD16<Float>(repeating: vals[k + 3]), GEMM.load16(tapBase + Int(chs[k + 3]) * width))
+                                    k += 4
+                                }
+                                while k < events {
+                                    a0 = a0.addingProduct(SIMD16<Float>(repeating: vals[k]), GEMM.load16(tapBase + Int(chs[k]) * width))
+                                    k += 1
                                 }
                             }
                         }
                     }
+                    if width == 64 { a0 += a4; a1 += a5; a2 += a6; a3 += a7 }
+                    if width == 16 { a0 = (a0 + a1) + (a2 + a3) }
                     GEMM.store16(a0, row + block)
                     if width >= 64 { GEMM.store16(a1, row + block + 16); GEMM.store16(a2, row + block + 32); GEMM.store16(a3, row + block + 48) }
                     if width == 128 {

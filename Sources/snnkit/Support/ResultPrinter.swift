@@ -10,7 +10,7 @@ enum ResultPrinter {
         print(String(format: "calibration: %@, %d batches of %d images, %.2f s (%.0f images/s)", r.method, r.batchesUsed, r.batchSize,
                      r.seconds, r.imagesPerSecond))
         if !r.curve.isEmpty {
-            print("agreement with the ANN on held-out batches (top-1 agreement of the clip-ANN):")
+            print("agreement of the clip-ANN with the ANN on held-out batches (top-1 agreement for class scores, else 1 - relative L2 distance):")
             print("  " + r.curve.map { "\($0.batches) batches: \(pct($0.agreement))" }.joined(separator: ", "))
         }
         var table = TextTable(["layer", "channels", "θ min", "θ median", "θ max", "clipped", "clip error"])
