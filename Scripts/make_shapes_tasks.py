@@ -78,7 +78,16 @@ exported with Scripts/snn_models.export_onnx (opset 13, TorchScript exporter, dy
 batch, BatchNormalization kept) and checked with onnxruntime on the 500 test images
 (max abs difference to torch < 1e-4, asserted; metrics recomputed from onnxruntime's
 outputs).
-RESULTS_PLACEHOLDER
+
+Results, seed 0, one thread next to a Swift build on a 2-core machine (data: 2 min for
+17 500 images, cached; results.json has the details):
+    seg  6 epochs, 620 s: test mIoU 0.9738 (IoU bg 0.998, disk 0.985, rectangle 0.971,
+         triangle 0.941), pixel accuracy 0.9972; onnxruntime identical (max logit
+         difference 1.4e-5)
+    det  16 epochs, 716 s: test mAP@0.5 0.9637, mAP@[.5:.95] 0.8155, mAP@0.75 0.8835;
+         onnxruntime identical (max box difference 1.5e-5 px)
+    snnkit inspect: no conversion blockers (10 and 7 ReLUs become neurons); verify
+    passes; convert with the flags above writes seg.snn.onnx and det.snn.onnx.
 """
 
 from __future__ import annotations
@@ -113,6 +122,11 @@ STD = np.array([0.2470, 0.2435, 0.2616], dtype=np.float32)
 SNNKIT_FLAGS = "--preset cifar10 --layout nhwc"
 
 SPLITS = {"train": 0, "calib": 1, "test": 2}  # seed stream per split
+GENERATOR_VERSION = 1  # bump when render() changes, so cached files are regenerated
+# Default epochs: about 10 (seg, ~100 s/epoch) and 12 (det, ~45 s/epoch) minutes on one
+# thread of a 2-core machine that also runs a Swift build.
+SEG_EPOCHS = 6
+DET_EPOCHS = 16
 
 
 # --------------------------------------------------------------------------
@@ -324,7 +338,7 @@ def make_data(out: Path, seed: int, calib: int, test: int, train: int, force: bo
     out.mkdir(parents=True, exist_ok=True)
     info = {}
     for split, count in (("calib", calib), ("test", test), ("train", train)):
-        names = [f"shapes-train.npz"] if split == "train" else [f"shapes-seg-{split}.npz", f"shapes-det-{split}.npz"]
+        names = ["shapes-train.npz"] if split == "train" else [f"shapes-seg-{split}.npz", f"shapes-det-{split}.npz"]
         meta = out / f"shapes-{split}.meta.json"
         want = dict(seed=seed, count=count, generator_version=GENERATOR_VERSION)
         if not force and meta.exists() and json.loads(meta.read_text()) == want and all((out / n).exists() for n in names):
@@ -356,8 +370,6 @@ def load_split(out: Path, split: str) -> dict:
             d.update({k: z[k] for k in z.files})
     return d
 
-
-GENERATOR_VERSION = 1  # bump when render() changes, so cached files are regenerated
 
 
 # --------------------------------------------------------------------------
@@ -654,7 +666,8 @@ def update_results(out: Path, key: str, value: dict) -> None:
     path = out / "results.json"
     res = json.loads(path.read_text()) if path.exists() else {}
     res[key] = value
-    res["preprocessing"] = dict(scale="1/255", mean=MEAN.tolist(), std=STD.tolist(), layout="NCHW model input",
+    res["preprocessing"] = dict(scale="1/255", mean=[round(float(v), 4) for v in MEAN],
+                                std=[round(float(v), 4) for v in STD], layout="NCHW model input",
                                 snnkit_flags=SNNKIT_FLAGS, data_layout="uint8 NHWC `images`")
     path.write_text(json.dumps(res, indent=2))
 
@@ -1039,9 +1052,6 @@ def main(argv=None) -> int:
         print("  " + " ".join(cmd))
     return 0
 
-
-SEG_EPOCHS = 6
-DET_EPOCHS = 16
 
 if __name__ == "__main__":
     sys.exit(main())
