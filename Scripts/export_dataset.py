@@ -33,8 +33,8 @@ Storage, one of:
                              snnkit then normalises itself: pass --preset P --layout nhwc,
                              where P is what the model expects (imagenet, cifar10, mnist,
                              unit = x/255, none). --normalize names that preset here (it is
-                             recorded and printed, not applied); snnkit has no free
-                             mean/std flags, so a custom mean:std needs the float form.
+                             recorded and printed, not applied); a custom mean:std
+                             goes to snnkit as --mean m1,m2,m3 --std s1,s2,s3.
     --normalize imagenet     float32 NCHW [N,C,H,W], (x/255 - mean) / std with ImageNet's
         (default)            mean/std; also cifar10, mnist, none (= x/255 only, like
                              ToTensor) or custom `m1,m2,m3:s1,s2,s3` (one value = every

@@ -43,8 +43,8 @@ calib = 1000 images, test = 500 (the same images in the seg and det files).
 
 Preprocessing of both nets: x/255, then per channel (x - mean) / std with the CIFAR-10
 constants mean (0.4914, 0.4822, 0.4465), std (0.2470, 0.2435, 0.2616), input NCHW.
-snnkit has presets rather than free mean/std flags, so the nets use its `cifar10` one;
-give snnkit the uint8 NHWC files with
+These are snnkit's `cifar10` preset (the same as `--mean 0.4914,0.4822,0.4465
+--std 0.2470,0.2435,0.2616`); give snnkit the uint8 NHWC files with
 
     --preset cifar10 --layout nhwc
 
@@ -116,7 +116,7 @@ MIN_VISIBLE = 0.3  # detection ground truth keeps objects with >= 30% of their a
 IGNORE = 255
 
 # Preprocessing of both networks: x/255, then per channel (x - MEAN) / STD. These are
-# the constants of snnkit's `--preset cifar10` (snnkit has no free --mean/--std flags).
+# the constants of snnkit's `--preset cifar10`.
 MEAN = np.array([0.4914, 0.4822, 0.4465], dtype=np.float32)
 STD = np.array([0.2470, 0.2435, 0.2616], dtype=np.float32)
 SNNKIT_FLAGS = "--preset cifar10 --layout nhwc"
