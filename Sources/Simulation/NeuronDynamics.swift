@@ -46,7 +46,8 @@ final class IFLayerState {
     func step(_ current: Tensor, steps: Int) -> Tensor {
         let batch = membrane.count / max(perSample, 1)
         let planes = batch * channels
-        var output = Tensor(zeros: current.shape)
+        // Every output value is written by `integrate`, so no zero-fill pass.
+        var output = Tensor(shape: current.shape) { _ in }
         var spikeCounts = [Double](repeating: 0, count: steps * planes)
         var opCounts = [Double](repeating: 0, count: steps * planes)
         let inner = self.inner, perSample = self.perSample, channels = self.channels
@@ -135,6 +136,7 @@ final class IFLayerState {
                 tail += fan[i]
             } else {
                 v[i] = potential
+                out[i] = 0
             }
             i += 1
         }
@@ -161,7 +163,7 @@ final class RunningMaxPoolState {
     /// The running sums of the whole chunk are pooled in one call on [steps * batch, ...].
     func step(_ current: Tensor, steps: Int) -> Tensor {
         let block = cumulative.count
-        var sums = Tensor(zeros: current.shape)
+        var sums = Tensor(shape: current.shape) { _ in }  // every value is written below
         current.storage.withUnsafeBufferPointer { z in
             sums.storage.withUnsafeMutableBufferPointer { out in
                 cumulative.withUnsafeMutableBufferPointer { c in

@@ -164,13 +164,13 @@ public final class SparseInputConvolution: Sendable {
                             let iw = ow * window.stride.w - window.padLeft + kj * window.dilation.w
                             if iw < 0 || iw >= inW { continue }
                             let p = ih * inW + iw
-                            let tapBase = blockWeights + (ki * kw + kj) * cin * width
+                            let tapBase = blockWeights + (ki * kw + kj) * cin &* width
                             let events = Int(count[p])
                             let chs = ch + p * cin, vals = val + p * cin
                             switch width {
                             case 128:
                                 for k in 0..<events {
-                                    let r = tapBase + Int(chs[k]) * width
+                                    let r = tapBase + Int(chs[k]) &* width
                                     let s = SIMD16<Float>(repeating: vals[k])
                                     a0 = a0.addingProduct(s, GEMM.load16(r)); a1 = a1.addingProduct(s, GEMM.load16(r + 16))
                                     a2 = a2.addingProduct(s, GEMM.load16(r + 32)); a3 = a3.addingProduct(s, GEMM.load16(r + 48))
@@ -182,7 +182,7 @@ public final class SparseInputConvolution: Sendable {
                                 // the FMA latency that four would be bound by.
                                 var k = 0
                                 while k + 2 <= events {
-                                    let r = tapBase + Int(chs[k]) * width, q = tapBase + Int(chs[k + 1]) * width
+                                    let r = tapBase + Int(chs[k]) &* width, q = tapBase + Int(chs[k + 1]) &* width
                                     let s = SIMD16<Float>(repeating: vals[k]), u = SIMD16<Float>(repeating: vals[k + 1])
                                     a0 = a0.addingProduct(s, GEMM.load16(r)); a1 = a1.addingProduct(s, GEMM.load16(r + 16))
                                     a2 = a2.addingProduct(s, GEMM.load16(r + 32)); a3 = a3.addingProduct(s, GEMM.load16(r + 48))
@@ -191,7 +191,7 @@ public final class SparseInputConvolution: Sendable {
                                     k += 2
                                 }
                                 if k < events {
-                                    let r = tapBase + Int(chs[k]) * width
+                                    let r = tapBase + Int(chs[k]) &* width
                                     let s = SIMD16<Float>(repeating: vals[k])
                                     a0 = a0.addingProduct(s, GEMM.load16(r)); a1 = a1.addingProduct(s, GEMM.load16(r + 16))
                                     a2 = a2.addingProduct(s, GEMM.load16(r + 32)); a3 = a3.addingProduct(s, GEMM.load16(r + 48))
@@ -200,14 +200,14 @@ public final class SparseInputConvolution: Sendable {
                                 // Events round-robin over four chains (a0...a3), for the same reason.
                                 var k = 0
                                 while k + 4 <= events {
-                                    a0 = a0.addingProduct(SIMD16<Float>(repeating: vals[k]), GEMM.load16(tapBase + Int(chs[k]) * width))
-                                    a1 = a1.addingProduct(SIMD16<Float>(repeating: vals[k + 1]), GEMM.load16(tapBase + Int(chs[k + 1]) * width))
-                                    a2 = a2.addingProduct(SIMD16<Float>(repeating: vals[k + 2]), GEMM.load16(tapBase + Int(chs[k + 2]) * width))
-                                    a3 = a3.addingProduct(SIMD16<Float>(repeating: vals[k + 3]), GEMM.load16(tapBase + Int(chs[k + 3]) * width))
+                                    a0 = a0.addingProduct(SIMD16<Float>(repeating: vals[k]), GEMM.load16(tapBase + Int(chs[k]) &* width))
+                                    a1 = a1.addingProduct(SIMD16<Float>(repeating: vals[k + 1]), GEMM.load16(tapBase + Int(chs[k + 1]) &* width))
+                                    a2 = a2.addingProduct(SIMD16<Float>(repeating: vals[k + 2]), GEMM.load16(tapBase + Int(chs[k + 2]) &* width))
+                                    a3 = a3.addingProduct(SIMD16<Float>(repeating: vals[k + 3]), GEMM.load16(tapBase + Int(chs[k + 3]) &* width))
                                     k += 4
                                 }
                                 while k < events {
-                                    a0 = a0.addingProduct(SIMD16<Float>(repeating: vals[k]), GEMM.load16(tapBase + Int(chs[k]) * width))
+                                    a0 = a0.addingProduct(SIMD16<Float>(repeating: vals[k]), GEMM.load16(tapBase + Int(chs[k]) &* width))
                                     k += 1
                                 }
                             }
