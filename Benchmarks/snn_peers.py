@@ -462,7 +462,7 @@ def main() -> int:
                                     "-T", str(args.agree_T), "--checkpoints", str(args.agree_T), "--delay", "none",
                                     "--batch-size", "100", "--threads", str(args.threads), "--json", "--quiet"])
             point = [s for s in sim_json["evaluation"]["snn"] if s["steps"] == args.agree_T][0]
-            agree = point["accuracy"]["top1"]
+            agree = point["score"]["values"]["top1"]
             check = dict(model=name, images=len(xs), T=args.agree_T, snnkit_vs_torch=agree)
             if "sj" in preds and "torch" in preds:
                 check["sj_vs_torch"] = float((preds["sj"] == preds["torch"]).mean())
