@@ -58,7 +58,8 @@ public enum EvaluationTask: Sendable, Equatable, Codable {
             return ClassificationMetric(output: first.name, topK: k)
         case .segmentation(let ignore):
             guard first.shape.count == 4 else {
-                throw TaskError.badShape(what: "output '\(first.name)' (segmentation scores)", shape: first.shape, expected: "[N, K, H, W]")
+                throw TaskError.badShape(what: "output '\(first.name)' (segmentation scores)", shape: first.shape,
+                                         expected: "[N, K, H, W]; if the model is a classifier or a detector, say so with --task")
             }
             return SegmentationMetric(output: first.name, classes: first.shape[1], ignoreLabel: ignore)
         case .detection(let suppression, let boxesName, let scoresName):

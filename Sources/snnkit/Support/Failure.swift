@@ -20,6 +20,10 @@ enum Failure {
             report(error, code: 65)
         } catch let error as InputError {
             report(error, code: 65)
+        } catch let error as EvaluationError {
+            report(error, code: 65)
+        } catch let error as TaskError {
+            report(error, code: 65)
         } catch let error as ValidationError {
             throw error
         } catch let error as ExitCode {
