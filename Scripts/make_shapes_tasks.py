@@ -466,38 +466,11 @@ def build_models():
 
 
 def count_macs_all(model, input_shape) -> int:
-    """MACs per image of Conv2d, ConvTranspose2d and Linear layers (forward hooks)."""
-    import torch
-    import torch.nn as nn
+    """MACs per image of Conv2d, ConvTranspose2d and Linear layers (snn_models.count_macs)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import snn_models
 
-    total = [0]
-    batch = input_shape[0]
-
-    def conv(m, i, o):
-        total[0] += o.numel() // batch * (m.in_channels // m.groups) * m.kernel_size[0] * m.kernel_size[1]
-
-    def convt(m, i, o):
-        total[0] += i[0].numel() // batch * (m.out_channels // m.groups) * m.kernel_size[0] * m.kernel_size[1]
-
-    def lin(m, i, o):
-        total[0] += o.numel() // batch * m.in_features
-
-    hs = []
-    for m in model.modules():
-        if isinstance(m, nn.Conv2d):
-            hs.append(m.register_forward_hook(conv))
-        elif isinstance(m, nn.ConvTranspose2d):
-            hs.append(m.register_forward_hook(convt))
-        elif isinstance(m, nn.Linear):
-            hs.append(m.register_forward_hook(lin))
-    was = model.training
-    model.eval()
-    with torch.no_grad():
-        model(torch.zeros(*input_shape))
-    model.train(was)
-    for h in hs:
-        h.remove()
-    return total[0]
+    return snn_models.count_macs(model, input_shape)["total"]
 
 
 # --------------------------------------------------------------------------

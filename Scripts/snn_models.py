@@ -213,10 +213,12 @@ def randomize_batchnorm_(
 
 @torch.no_grad()
 def count_macs(model: nn.Module, input_shape: Sequence[int]) -> dict:
-    """Multiply-accumulates per image of every Conv2d and Linear layer,
-    counted with forward hooks on one forward pass of `input_shape`.
+    """Multiply-accumulates per image of every Conv2d, ConvTranspose2d and Linear
+    layer, counted with forward hooks on one forward pass of `input_shape`.
 
     Conv2d: output elements x (in_channels / groups) x kernel area.
+    ConvTranspose2d (counted under ``conv``): input elements x (out_channels /
+    groups) x kernel area, each input scattered over the kernel.
     Linear: output elements x in_features. Everything else (BN, pooling,
     additions, activations) is not counted. Returns a dict with ``total``,
     ``conv``, ``linear`` (all per image) and ``layers`` (count of hooked
@@ -230,6 +232,11 @@ def count_macs(model: nn.Module, input_shape: Sequence[int]) -> dict:
         counts["conv"] += out.numel() // batch * (m.in_channels // m.groups) * k
         counts["layers"] += 1
 
+    def transposed_hook(m, inp, out):
+        k = m.kernel_size[0] * m.kernel_size[1]
+        counts["conv"] += inp[0].numel() // batch * (m.out_channels // m.groups) * k
+        counts["layers"] += 1
+
     def linear_hook(m, inp, out):
         counts["linear"] += out.numel() // batch * m.in_features
         counts["layers"] += 1
@@ -238,12 +245,15 @@ def count_macs(model: nn.Module, input_shape: Sequence[int]) -> dict:
     for m in model.modules():
         if isinstance(m, nn.Conv2d):
             handles.append(m.register_forward_hook(conv_hook))
+        elif isinstance(m, nn.ConvTranspose2d):
+            handles.append(m.register_forward_hook(transposed_hook))
         elif isinstance(m, nn.Linear):
             handles.append(m.register_forward_hook(linear_hook))
     was_training = model.training
     model.eval()
     try:
-        model(torch.zeros(*input_shape))
+        with torch.no_grad():
+            model(torch.zeros(*input_shape))
     finally:
         for h in handles:
             h.remove()
