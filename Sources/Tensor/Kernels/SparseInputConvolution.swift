@@ -136,93 +136,108 @@ public final class SparseInputConvolution: Sendable {
         }
     }
 
-    /// Every output pixel of one image: blocks of 128 output channels in eight registers
-    /// (64 and 16 for what is left), so each active input row costs one load per 16 channels.
+    /// Every output pixel of one image, block by block of output channels (128, then 64
+    /// and 16) and tap by tap: one tap's weight rows of one block (C_in x block floats, at
+    /// most 64 KB) stay in L1 while every output pixel adds the rows of its events under
+    /// that tap, so each event's row is an L1 hit rather than an L2 round trip whose latency
+    /// the short per-tap loops cannot hide. Accumulators live in `rows` between taps; the
+    /// sum per output is still bias, then taps in order, channels ascending within a tap.
     @inline(__always)
     private func outputRows(ch: UnsafePointer<Int32>, val: UnsafePointer<Float>, count: UnsafePointer<Int32>, w: UnsafePointer<Float>,
                             bias: UnsafePointer<Float>, rows: UnsafeMutablePointer<Float>, inH: Int, inW: Int, outH: Int, outW: Int) {
         let cin = inputChannels, cout = outputChannels
         let (kh, kw) = window.kernel
+        let (sh, sw) = window.stride, (dh, dw) = window.dilation
+        let (top, left) = (window.padTop, window.padLeft)
         for (block, width, offset) in blocks {
-            let blockWeights = w + offset
-            for oh in 0..<outH {
-                for ow in 0..<outW {
-                    let row = rows + (oh * outW + ow) * cout
-                    var a0 = GEMM.load16(bias + block), a1 = SIMD16<Float>(), a2 = SIMD16<Float>(), a3 = SIMD16<Float>()
-                    var a4 = SIMD16<Float>(), a5 = SIMD16<Float>(), a6 = SIMD16<Float>(), a7 = SIMD16<Float>()
-                    if width >= 64 {
-                        a1 = GEMM.load16(bias + block + 16); a2 = GEMM.load16(bias + block + 32); a3 = GEMM.load16(bias + block + 48)
-                    }
-                    if width == 128 {
-                        a4 = GEMM.load16(bias + block + 64); a5 = GEMM.load16(bias + block + 80)
-                        a6 = GEMM.load16(bias + block + 96); a7 = GEMM.load16(bias + block + 112)
-                    }
-                    for ki in 0..<kh {
-                        let ih = oh * window.stride.h - window.padTop + ki * window.dilation.h
+            for o in 0..<(outH * outW) {
+                for j in stride(from: 0, to: width, by: 16) { GEMM.store16(GEMM.load16(bias + block + j), rows + o * cout + block + j) }
+            }
+            for ki in 0..<kh {
+                for kj in 0..<kw {
+                    let tapBase = w + offset + (ki * kw + kj) * cin * width
+                    for oh in 0..<outH {
+                        let ih = oh * sh - top + ki * dh
                         if ih < 0 || ih >= inH { continue }
-                        for kj in 0..<kw {
-                            let iw = ow * window.stride.w - window.padLeft + kj * window.dilation.w
+                        for ow in 0..<outW {
+                            let iw = ow * sw - left + kj * dw
                             if iw < 0 || iw >= inW { continue }
                             let p = ih * inW + iw
-                            let tapBase = blockWeights + (ki * kw + kj) * cin &* width
                             let events = Int(count[p])
+                            if events == 0 { continue }
                             let chs = ch + p * cin, vals = val + p * cin
+                            let row = rows + (oh * outW + ow) * cout + block
                             switch width {
-                            case 128:
-                                for k in 0..<events {
-                                    let r = tapBase + Int(chs[k]) &* width
-                                    let s = SIMD16<Float>(repeating: vals[k])
-                                    a0 = a0.addingProduct(s, GEMM.load16(r)); a1 = a1.addingProduct(s, GEMM.load16(r + 16))
-                                    a2 = a2.addingProduct(s, GEMM.load16(r + 32)); a3 = a3.addingProduct(s, GEMM.load16(r + 48))
-                                    a4 = a4.addingProduct(s, GEMM.load16(r + 64)); a5 = a5.addingProduct(s, GEMM.load16(r + 80))
-                                    a6 = a6.addingProduct(s, GEMM.load16(r + 96)); a7 = a7.addingProduct(s, GEMM.load16(r + 112))
-                                }
-                            case 64:
-                                // Odd events go to a4...a7: eight independent FMA chains hide
-                                // the FMA latency that four would be bound by.
-                                var k = 0
-                                while k + 2 <= events {
-                                    let r = tapBase + Int(chs[k]) &* width, q = tapBase + Int(chs[k + 1]) &* width
-                                    let s = SIMD16<Float>(repeating: vals[k]), u = SIMD16<Float>(repeating: vals[k + 1])
-                                    a0 = a0.addingProduct(s, GEMM.load16(r)); a1 = a1.addingProduct(s, GEMM.load16(r + 16))
-                                    a2 = a2.addingProduct(s, GEMM.load16(r + 32)); a3 = a3.addingProduct(s, GEMM.load16(r + 48))
-                                    a4 = a4.addingProduct(u, GEMM.load16(q)); a5 = a5.addingProduct(u, GEMM.load16(q + 16))
-                                    a6 = a6.addingProduct(u, GEMM.load16(q + 32)); a7 = a7.addingProduct(u, GEMM.load16(q + 48))
-                                    k += 2
-                                }
-                                if k < events {
-                                    let r = tapBase + Int(chs[k]) &* width
-                                    let s = SIMD16<Float>(repeating: vals[k])
-                                    a0 = a0.addingProduct(s, GEMM.load16(r)); a1 = a1.addingProduct(s, GEMM.load16(r + 16))
-                                    a2 = a2.addingProduct(s, GEMM.load16(r + 32)); a3 = a3.addingProduct(s, GEMM.load16(r + 48))
-                                }
-                            default:
-                                // Events round-robin over four chains (a0...a3), for the same reason.
-                                var k = 0
-                                while k + 4 <= events {
-                                    a0 = a0.addingProduct(SIMD16<Float>(repeating: vals[k]), GEMM.load16(tapBase + Int(chs[k]) &* width))
-                                    a1 = a1.addingProduct(SIMD16<Float>(repeating: vals[k + 1]), GEMM.load16(tapBase + Int(chs[k + 1]) &* width))
-                                    a2 = a2.addingProduct(SIMD16<Float>(repeating: vals[k + 2]), GEMM.load16(tapBase + Int(chs[k + 2]) &* width))
-                                    a3 = a3.addingProduct(SIMD16<Float>(repeating: vals[k + 3]), GEMM.load16(tapBase + Int(chs[k + 3]) &* width))
-                                    k += 4
-                                }
-                                while k < events {
-                                    a0 = a0.addingProduct(SIMD16<Float>(repeating: vals[k]), GEMM.load16(tapBase + Int(chs[k]) &* width))
-                                    k += 1
-                                }
+                            case 128: Self.accumulate128(row, events, chs, vals, tapBase)
+                            case 64: Self.accumulate64(row, events, chs, vals, tapBase)
+                            default: Self.accumulate16(row, events, chs, vals, tapBase)
                             }
                         }
-                    }
-                    if width == 64 { a0 += a4; a1 += a5; a2 += a6; a3 += a7 }
-                    if width == 16 { a0 = (a0 + a1) + (a2 + a3) }
-                    GEMM.store16(a0, row + block)
-                    if width >= 64 { GEMM.store16(a1, row + block + 16); GEMM.store16(a2, row + block + 32); GEMM.store16(a3, row + block + 48) }
-                    if width == 128 {
-                        GEMM.store16(a4, row + block + 64); GEMM.store16(a5, row + block + 80)
-                        GEMM.store16(a6, row + block + 96); GEMM.store16(a7, row + block + 112)
                     }
                 }
             }
         }
+    }
+
+    @inline(__always)
+    static func accumulate128(_ row: UnsafeMutablePointer<Float>, _ events: Int, _ chs: UnsafePointer<Int32>, _ vals: UnsafePointer<Float>,
+                              _ tapBase: UnsafePointer<Float>) {
+        var a0 = GEMM.load16(row), a1 = GEMM.load16(row + 16), a2 = GEMM.load16(row + 32), a3 = GEMM.load16(row + 48)
+        var a4 = GEMM.load16(row + 64), a5 = GEMM.load16(row + 80), a6 = GEMM.load16(row + 96), a7 = GEMM.load16(row + 112)
+        for k in 0..<events {
+            let r = tapBase + Int(chs[k]) &* 128
+            let s = SIMD16<Float>(repeating: vals[k])
+            a0 = a0.addingProduct(s, GEMM.load16(r)); a1 = a1.addingProduct(s, GEMM.load16(r + 16))
+            a2 = a2.addingProduct(s, GEMM.load16(r + 32)); a3 = a3.addingProduct(s, GEMM.load16(r + 48))
+            a4 = a4.addingProduct(s, GEMM.load16(r + 64)); a5 = a5.addingProduct(s, GEMM.load16(r + 80))
+            a6 = a6.addingProduct(s, GEMM.load16(r + 96)); a7 = a7.addingProduct(s, GEMM.load16(r + 112))
+        }
+        GEMM.store16(a0, row); GEMM.store16(a1, row + 16); GEMM.store16(a2, row + 32); GEMM.store16(a3, row + 48)
+        GEMM.store16(a4, row + 64); GEMM.store16(a5, row + 80); GEMM.store16(a6, row + 96); GEMM.store16(a7, row + 112)
+    }
+
+    /// Odd events go to a second set of registers: eight independent FMA chains.
+    @inline(__always)
+    static func accumulate64(_ row: UnsafeMutablePointer<Float>, _ events: Int, _ chs: UnsafePointer<Int32>, _ vals: UnsafePointer<Float>,
+                             _ tapBase: UnsafePointer<Float>) {
+        var a0 = GEMM.load16(row), a1 = GEMM.load16(row + 16), a2 = GEMM.load16(row + 32), a3 = GEMM.load16(row + 48)
+        var a4 = SIMD16<Float>(), a5 = SIMD16<Float>(), a6 = SIMD16<Float>(), a7 = SIMD16<Float>()
+        var k = 0
+        while k + 2 <= events {
+            let r = tapBase + Int(chs[k]) &* 64, q = tapBase + Int(chs[k + 1]) &* 64
+            let s = SIMD16<Float>(repeating: vals[k]), u = SIMD16<Float>(repeating: vals[k + 1])
+            a0 = a0.addingProduct(s, GEMM.load16(r)); a1 = a1.addingProduct(s, GEMM.load16(r + 16))
+            a2 = a2.addingProduct(s, GEMM.load16(r + 32)); a3 = a3.addingProduct(s, GEMM.load16(r + 48))
+            a4 = a4.addingProduct(u, GEMM.load16(q)); a5 = a5.addingProduct(u, GEMM.load16(q + 16))
+            a6 = a6.addingProduct(u, GEMM.load16(q + 32)); a7 = a7.addingProduct(u, GEMM.load16(q + 48))
+            k += 2
+        }
+        if k < events {
+            let r = tapBase + Int(chs[k]) &* 64
+            let s = SIMD16<Float>(repeating: vals[k])
+            a0 = a0.addingProduct(s, GEMM.load16(r)); a1 = a1.addingProduct(s, GEMM.load16(r + 16))
+            a2 = a2.addingProduct(s, GEMM.load16(r + 32)); a3 = a3.addingProduct(s, GEMM.load16(r + 48))
+        }
+        GEMM.store16(a0 + a4, row); GEMM.store16(a1 + a5, row + 16); GEMM.store16(a2 + a6, row + 32); GEMM.store16(a3 + a7, row + 48)
+    }
+
+    /// Events round-robin over four chains.
+    @inline(__always)
+    static func accumulate16(_ row: UnsafeMutablePointer<Float>, _ events: Int, _ chs: UnsafePointer<Int32>, _ vals: UnsafePointer<Float>,
+                             _ tapBase: UnsafePointer<Float>) {
+        var a0 = GEMM.load16(row), a1 = SIMD16<Float>(), a2 = SIMD16<Float>(), a3 = SIMD16<Float>()
+        var k = 0
+        while k + 4 <= events {
+            a0 = a0.addingProduct(SIMD16<Float>(repeating: vals[k]), GEMM.load16(tapBase + Int(chs[k]) &* 16))
+            a1 = a1.addingProduct(SIMD16<Float>(repeating: vals[k + 1]), GEMM.load16(tapBase + Int(chs[k + 1]) &* 16))
+            a2 = a2.addingProduct(SIMD16<Float>(repeating: vals[k + 2]), GEMM.load16(tapBase + Int(chs[k + 2]) &* 16))
+            a3 = a3.addingProduct(SIMD16<Float>(repeating: vals[k + 3]), GEMM.load16(tapBase + Int(chs[k + 3]) &* 16))
+            k += 4
+        }
+        while k < events {
+            a0 = a0.addingProduct(SIMD16<Float>(repeating: vals[k]), GEMM.load16(tapBase + Int(chs[k]) &* 16))
+            k += 1
+        }
+        GEMM.store16((a0 + a1) + (a2 + a3), row)
     }
 }
