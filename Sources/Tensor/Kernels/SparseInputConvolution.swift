@@ -12,12 +12,15 @@
 /// Work is proportional to the number of active inputs (the synaptic operations), not to
 /// the number of inputs. Sums run in a different order than the dense GEMM, so results
 /// agree with it to float rounding.
-public final class SparseInputConvolution: Sendable {
+/// Unchecked Sendable: the aligned weight buffer is written once in `init` and only read after.
+public final class SparseInputConvolution: @unchecked Sendable {
     public let inputChannels: Int
     public let outputChannels: Int
     public let window: WindowGeometry
     /// Per block of output channels (128, then 64, then 16 wide), [tap][C_in][width].
-    let weights: [Float]
+    /// 64-byte aligned, so no 16-float load of a row straddles two cache lines (a row
+    /// offset is a multiple of 64 bytes).
+    let weights: UnsafeMutablePointer<Float>
     let bias: [Float]
     /// First output channel, width and offset into `weights` of each block.
     let blocks: [(start: Int, width: Int, offset: Int)]
@@ -46,8 +49,12 @@ public final class SparseInputConvolution: Sendable {
             start += width
         }
         self.blocks = blocks
-        weights = w
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: max(w.count, 1) * MemoryLayout<Float>.stride, alignment: 64)
+        weights = raw.bindMemory(to: Float.self, capacity: max(w.count, 1))
+        weights.initialize(from: w, count: w.count)
     }
+
+    deinit { weights.deallocate() }
 
     /// Fraction of non-zero values: the work this kernel does relative to the dense one.
     public static func density(_ x: Tensor) -> Double {
@@ -76,9 +83,9 @@ public final class SparseInputConvolution: Sendable {
         let pixels = inH * inW, outPixels = outH * outW
         return Tensor(shape: [batch, cout, outH, outW]) { out in
             input.storage.withUnsafeBufferPointer { xBuffer in
-                weights.withUnsafeBufferPointer { wBuffer in
+                do {
                     bias.withUnsafeBufferPointer { bBuffer in
-                        let x = xBuffer.baseAddress!, w = wBuffer.baseAddress!, b = bBuffer.baseAddress!, y = out.baseAddress!
+                        let x = xBuffer.baseAddress!, w = UnsafePointer(weights), b = bBuffer.baseAddress!, y = out.baseAddress!
                         Parallel.forEachRange(batch) { range in
                             // Per input pixel, its active channels and their values, at a fixed
                             // stride of C_in (the most a pixel can have), so one pass fills them.
@@ -87,7 +94,8 @@ public final class SparseInputConvolution: Sendable {
                             let value = UnsafeMutablePointer<Float>.allocate(capacity: pixels * cin)
                             // Output pixel-major, [outPixels][C_out]: each pixel's channels are
                             // stored as whole vectors, then transposed to NCHW once.
-                            let rows = UnsafeMutablePointer<Float>.allocate(capacity: outPixels * cout)
+                            let rows = UnsafeMutableRawPointer.allocate(byteCount: outPixels * cout * 4, alignment: 64)
+                                .bindMemory(to: Float.self, capacity: outPixels * cout)
                             defer { count.deallocate(); channel.deallocate(); value.deallocate(); rows.deallocate() }
                             for n in range {
                                 Self.gatherEvents(x + n * cin * pixels, channels: cin, pixels: pixels, count: count, channel: channel, value: value)
