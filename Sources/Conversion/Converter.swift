@@ -59,6 +59,9 @@ public struct ConversionResult: Sendable {
     public var curve: [AgreementPoint]
     public var method: String
     public var batchesUsed: Int
+    /// Distinct batches the thresholds were calibrated on (held-out ones excluded); fewer
+    /// than `batchesUsed` means batches were reused.
+    public var distinctBatches: Int = 0
     public var batchSize: Int
     public var seconds: Double
     public var imagesPerSecond: Double
@@ -221,7 +224,7 @@ public struct Converter {
         if case .channelLTB(let eta) = options.method { converted.metadata["snnkit.eta"] = String(eta) }
         if case .layerLTB(let eta) = options.method { converted.metadata["snnkit.eta"] = String(eta) }
         return ConversionResult(graph: converted, layers: reports, delay: delay, curve: curve, method: options.method.description,
-                                batchesUsed: done, batchSize: first.shape[0], seconds: seconds,
+                                batchesUsed: done, distinctBatches: min(done, trainBatches), batchSize: first.shape[0], seconds: seconds,
                                 imagesPerSecond: Double(images) / max(Date().timeIntervalSince(clock), 1e-9))
     }
 

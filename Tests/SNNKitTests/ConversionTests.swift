@@ -106,6 +106,15 @@ struct TestData {
         #expect("\(error!)".contains("sig"))
     }
 
+    @Test func reusedCalibrationBatchesAreCounted() throws {
+        let (graph, shape) = try TestData.model("net_a_classifier")
+        var options = ConversionOptions()
+        options.budget = .fixed(5)
+        let batches = (0..<2).map { TestData.batch([2] + shape.dropFirst(), seed: UInt64(10 + $0)) }
+        let result = try Converter(options: options).convert(graph, calibration: InMemoryBatches(batches))
+        #expect(result.batchesUsed == 5 && result.distinctBatches == 2)
+    }
+
     @Test func badCalibrationDataIsRefused() throws {
         let (graph, shape) = try TestData.model("net_a_classifier")
         var options = ConversionOptions()

@@ -9,6 +9,10 @@ enum ResultPrinter {
     static func conversion(_ r: ConversionResult) {
         print(String(format: "calibration: %@, %d batches of %d images, %.2f s (%.0f images/s)", r.method, r.batchesUsed, r.batchSize,
                      r.seconds, r.imagesPerSecond))
+        if r.distinctBatches > 0 && r.distinctBatches < r.batchesUsed {
+            print(String(format: "note: the %d batches reuse %d distinct ones (each about %.0f times); more calibration images give LTB fresh data",
+                         r.batchesUsed, r.distinctBatches, Double(r.batchesUsed) / Double(r.distinctBatches)))
+        }
         if !r.curve.isEmpty {
             print("agreement of the clip-ANN with the ANN on held-out batches (top-1 agreement for class scores, else 1 - relative L2 distance):")
             print("  " + r.curve.map { "\($0.batches) batches: \(pct($0.agreement))" }.joined(separator: ", "))
