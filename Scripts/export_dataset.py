@@ -45,8 +45,9 @@ Output: OUT/NAME-00000.npz, NAME-00001.npz, ... of at most --shard-size (default
 images each, np.savez (uncompressed, so snnkit maps them in place), with `images` and
 `labels` (int64 [N]) or, for voc-seg, `masks` (uint8 [N,H,W]); and OUT/NAME.json
 (source, split, shapes, preprocessing, class names, shard list, the snnkit flags).
-snnkit reads one file per --calib/--data, so pick --shard-size to fit the run (a
-calibration set of a few thousand images is one shard). --limit N keeps the first N
+snnkit reads a shard file or the whole OUT folder (its .npz shards in name order, as
+one dataset) with --calib/--data; keep calibration and evaluation sets in separate
+folders. --limit N keeps the first N
 samples (after --shuffle SEED, a seeded permutation, if given: a random calibration
 subset of a training set). NAME defaults to the source (e.g. cifar100-test).
 

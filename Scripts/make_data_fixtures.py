@@ -280,6 +280,26 @@ def main():
     np.savez(BAD / "masks_short.npz", images=seg_images, masks=masks[:2])
     np.savez(BAD / "masks_float.npz", images=seg_images, masks=masks.astype("<f4"))
 
+    # --- Folders of .npz shards (as Scripts/export_dataset.py writes them), read in name order.
+    shard_images = rng(17).integers(0, 256, size=(5, 4, 5, 3), dtype=np.uint8)
+    shard_labels = np.array([3, 1, 4, 1, 5], dtype="<i8")
+    shard_masks = rng(18).integers(0, 3, size=(5, 4, 5), dtype=np.uint8)
+    for folder, cut in (("shards", 3),):
+        (OUT / folder).mkdir(exist_ok=True)
+        np.savez(OUT / folder / "part-00000.npz", images=shard_images[:cut], labels=shard_labels[:cut], masks=shard_masks[:cut])
+        np.savez(OUT / folder / "part-00001.npz", images=shard_images[cut:], labels=shard_labels[cut:], masks=shard_masks[cut:])
+    np.savez(OUT / "shards_all.npz", images=shard_images, labels=shard_labels, masks=shard_masks)
+    (OUT / "shards_det").mkdir(exist_ok=True)
+    np.savez(OUT / "shards_det" / "a.npz", images=det_images[:2], boxes=boxes[:2], classes=classes[:2])
+    np.savez(OUT / "shards_det" / "b.npz", images=det_images[2:], boxes=np.array([[[1, 1, 2, 2]]], dtype="<f4"),
+             classes=np.array([[1]], dtype="<i8"))
+    (BAD / "shards_mixed_layout").mkdir(exist_ok=True)
+    np.savez(BAD / "shards_mixed_layout" / "a.npz", images=shard_images[:3], labels=shard_labels[:3])
+    np.savez(BAD / "shards_mixed_layout" / "b.npz", images=np.ascontiguousarray(shard_images[3:, :, :4, :]), labels=shard_labels[3:])
+    (BAD / "shards_missing_labels").mkdir(exist_ok=True)
+    np.savez(BAD / "shards_missing_labels" / "a.npz", images=shard_images[:3], labels=shard_labels[:3])
+    np.savez(BAD / "shards_missing_labels" / "b.npz", images=shard_images[3:])
+
     # --- The real test sets, when this machine has them.
     real = {}
     shared = next((p for p in SHARED_CANDIDATES if p.is_dir()), None)

@@ -11,25 +11,43 @@ public enum Annotations: Sendable {
     case masks(SegmentationMasks)
     case boxes(BoxAnnotations)
 
-    /// The annotation arrays of `path` (an .npz), or nil when it holds neither. Counts must
-    /// match `imageCount`; every box is checked here so a bad one is reported before a long
-    /// run starts.
+    /// The annotation arrays of `path` (an .npz, or a folder of .npz shards read in name
+    /// order like the images), or nil when it holds neither. Counts must match
+    /// `imageCount`; every box is checked here so a bad one is reported before a long run
+    /// starts.
     public static func open(path: String, imageCount: Int) throws -> Annotations? {
         let url = URL(fileURLWithPath: path)
         var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory), !isDirectory.boolValue else { return nil }
-        let bytes = try FileBytes(mapping: url)
-        guard Format.of(url: url, bytes: bytes) == .npz else { return nil }
-        let archive = try NPZArchive(url: url, mapped: bytes)
-        if let entry = archive.find(["masks"]) {
-            return .masks(try SegmentationMasks(array: archive.array(entry), imageCount: imageCount))
+        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else { return nil }
+        let files: [URL]
+        if isDirectory.boolValue {
+            guard let shards = try Shards.files(in: url) else { return nil }
+            files = shards
+        } else {
+            files = [url]
         }
-        if let boxes = archive.find(["boxes"]) {
-            guard let classes = archive.find(["classes"]) else {
-                throw DataError.missingArray(file: archive.name, name: "classes", available: archive.arrayNames)
+        var masks = [NumPyArray](), boxes = [(boxes: NumPyArray, classes: NumPyArray)]()
+        for file in files {
+            let bytes = try FileBytes(mapping: file)
+            guard Format.of(url: file, bytes: bytes) == .npz else { return nil }
+            let archive = try NPZArchive(url: file, mapped: bytes)
+            if let entry = archive.find(["masks"]) {
+                masks.append(try archive.array(entry))
+            } else if let entry = archive.find(["boxes"]) {
+                guard let classes = archive.find(["classes"]) else {
+                    throw DataError.missingArray(file: archive.name, name: "classes", available: archive.arrayNames)
+                }
+                boxes.append((try archive.array(entry), try archive.array(classes)))
             }
-            return .boxes(try BoxAnnotations(boxes: archive.array(boxes), classes: archive.array(classes), imageCount: imageCount))
         }
+        let name = files.count == 1 ? files[0].path : Shards.name(url, files)
+        if !masks.isEmpty || !boxes.isEmpty {
+            guard masks.count == files.count || boxes.count == files.count else {
+                throw DataError.invalidArgument("\(name): every shard needs the same annotation arrays ('masks', or 'boxes' and 'classes')")
+            }
+        }
+        if !masks.isEmpty { return .masks(try SegmentationMasks(parts: masks, name: name, imageCount: imageCount)) }
+        if !boxes.isEmpty { return .boxes(try BoxAnnotations(parts: boxes, name: name, imageCount: imageCount)) }
         return nil
     }
 }
@@ -38,23 +56,50 @@ extension Optional where Wrapped == Annotations {
     public var isNone: Bool { if case .none = self { true } else { false } }
 }
 
-/// Segmentation masks `[N, H, W]`.
-public struct SegmentationMasks: Sendable {
-    let array: NumPyArray
-    public var name: String { array.name }
-    public var count: Int { array.shape[0] }
-    /// `[H, W]` of one mask.
-    public var maskShape: [Int] { Array(array.shape.dropFirst()) }
+/// The part (shard) holding each sample of a range, and the sample's index within it.
+private func locate(_ range: Range<Int>, starts: [Int]) -> [(part: Int, range: Range<Int>)] {
+    var pieces = [(part: Int, range: Range<Int>)]()
+    var i = range.lowerBound
+    while i < range.upperBound {
+        let part = starts.lastIndex { $0 <= i }!
+        let end = min(range.upperBound, part + 1 < starts.count ? starts[part + 1] : range.upperBound)
+        pieces.append((part, (i - starts[part])..<(end - starts[part])))
+        i = end
+    }
+    return pieces
+}
 
-    init(array: NumPyArray, imageCount: Int) throws {
-        guard array.shape.count == 3 else { throw DataError.wrongRank(file: array.name, shape: array.shape, expected: "masks (N, H, W)") }
-        guard array.dtype != .float32 && array.dtype != .float64 else {
-            throw DataError.unsupportedDType(file: array.name, dtype: "'\(array.dtype.descr)' for masks", supported: "|u1, <i4, <i8")
+/// Segmentation masks `[N, H, W]` (one array per shard).
+public struct SegmentationMasks: Sendable {
+    let parts: [NumPyArray]
+    let starts: [Int]
+    public let name: String
+    public let count: Int
+    /// `[H, W]` of one mask.
+    public let maskShape: [Int]
+
+    init(parts: [NumPyArray], name: String, imageCount: Int) throws {
+        var starts = [Int](), total = 0
+        for array in parts {
+            guard array.shape.count == 3 else { throw DataError.wrongRank(file: array.name, shape: array.shape, expected: "masks (N, H, W)") }
+            guard array.dtype != .float32 && array.dtype != .float64 else {
+                throw DataError.unsupportedDType(file: array.name, dtype: "'\(array.dtype.descr)' for masks", supported: "|u1, <i4, <i8")
+            }
+            guard array.shape.dropFirst() == parts[0].shape.dropFirst() else {
+                throw DataError.wrongRank(file: array.name, shape: array.shape,
+                                          expected: "masks (N, \(parts[0].shape[1]), \(parts[0].shape[2])) like \(parts[0].name)")
+            }
+            starts.append(total)
+            total += array.shape[0]
         }
-        guard array.shape[0] == imageCount else {
-            throw DataError.countMismatch(images: "the images", imageCount: imageCount, labels: array.name, labelCount: array.shape[0])
+        guard total == imageCount else {
+            throw DataError.countMismatch(images: "the images", imageCount: imageCount, labels: name, labelCount: total)
         }
-        self.array = array
+        self.parts = parts
+        self.starts = starts
+        self.name = name
+        count = total
+        maskShape = Array(parts[0].shape.dropFirst())
     }
 
     /// The masks of samples `range`, row-major `[n, H, W]`.
@@ -63,11 +108,14 @@ public struct SegmentationMasks: Sendable {
             throw DataError.outOfRange(source: name, requested: "\(range.lowerBound)..<\(range.upperBound)", count: count)
         }
         let per = maskShape.reduce(1, *)
-        return array.integers((range.lowerBound * per)..<(range.upperBound * per))
+        return locate(range, starts: starts).flatMap { piece in
+            parts[piece.part].integers((piece.range.lowerBound * per)..<(piece.range.upperBound * per))
+        }
     }
 }
 
-/// Ground-truth boxes `[N, K, 4]` with classes `[N, K]`, padding rows of class -1.
+/// Ground-truth boxes `[N, K, 4]` with classes `[N, K]`, padding rows of class -1 (one
+/// pair of arrays per shard; K may differ between shards).
 public struct BoxAnnotations: Sendable {
     /// One object: corners in input pixels and its class.
     public struct Object: Sendable, Equatable {
@@ -79,14 +127,30 @@ public struct BoxAnnotations: Sendable {
         }
     }
 
-    let boxes: NumPyArray
-    let classes: NumPyArray
-    public var name: String { boxes.name }
-    public var count: Int { boxes.shape[0] }
-    /// K: object rows per image (padding included).
-    public var rowsPerImage: Int { boxes.shape[1] }
+    let parts: [(boxes: NumPyArray, classes: NumPyArray)]
+    let starts: [Int]
+    public let name: String
+    public let count: Int
 
-    init(boxes: NumPyArray, classes: NumPyArray, imageCount: Int) throws {
+    init(parts: [(boxes: NumPyArray, classes: NumPyArray)], name: String, imageCount: Int) throws {
+        var starts = [Int](), total = 0
+        for (boxes, classes) in parts {
+            try Self.check(boxes: boxes, classes: classes)
+            starts.append(total)
+            total += boxes.shape[0]
+        }
+        guard total == imageCount else {
+            throw DataError.countMismatch(images: "the images", imageCount: imageCount, labels: name, labelCount: total)
+        }
+        self.parts = parts
+        self.starts = starts
+        self.name = name
+        count = total
+    }
+
+    /// Shapes, types, and every row: a class of -1 (padding) or more, a finite box with
+    /// x2 >= x1 and y2 >= y1.
+    private static func check(boxes: NumPyArray, classes: NumPyArray) throws {
         guard boxes.shape.count == 3, boxes.shape[2] == 4 else {
             throw DataError.wrongRank(file: boxes.name, shape: boxes.shape, expected: "boxes (N, K, 4) as x1, y1, x2, y2, padded per image")
         }
@@ -97,11 +161,6 @@ public struct BoxAnnotations: Sendable {
         guard classes.dtype != .float32 && classes.dtype != .float64 else {
             throw DataError.unsupportedDType(file: classes.name, dtype: "'\(classes.dtype.descr)' for classes", supported: "|u1, <i4, <i8")
         }
-        guard boxes.shape[0] == imageCount else {
-            throw DataError.countMismatch(images: "the images", imageCount: imageCount, labels: boxes.name, labelCount: boxes.shape[0])
-        }
-        self.boxes = boxes
-        self.classes = classes
         let k = boxes.shape[1]
         let c = classes.integers(0..<classes.count), b = boxes.reals(0..<boxes.count)
         for row in 0..<c.count where c[row] != -1 {
@@ -122,14 +181,17 @@ public struct BoxAnnotations: Sendable {
         guard range.lowerBound >= 0, range.upperBound <= count else {
             throw DataError.outOfRange(source: name, requested: "\(range.lowerBound)..<\(range.upperBound)", count: count)
         }
-        let k = rowsPerImage
-        let c = classes.integers((range.lowerBound * k)..<(range.upperBound * k))
-        let b = boxes.reals((range.lowerBound * k * 4)..<(range.upperBound * k * 4))
-        return (0..<range.count).map { i in
-            (0..<k).compactMap { j in
-                let r = i * k + j
-                guard c[r] >= 0 else { return nil }
-                return Object(x1: b[4 * r], y1: b[4 * r + 1], x2: b[4 * r + 2], y2: b[4 * r + 3], classIndex: c[r])
+        return locate(range, starts: starts).flatMap { piece -> [[Object]] in
+            let (boxes, classes) = parts[piece.part]
+            let k = boxes.shape[1], r = piece.range
+            let c = classes.integers((r.lowerBound * k)..<(r.upperBound * k))
+            let b = boxes.reals((r.lowerBound * k * 4)..<(r.upperBound * k * 4))
+            return (0..<r.count).map { i in
+                (0..<k).compactMap { j in
+                    let row = i * k + j
+                    guard c[row] >= 0 else { return nil }
+                    return Object(x1: b[4 * row], y1: b[4 * row + 1], x2: b[4 * row + 2], y2: b[4 * row + 3], classIndex: c[row])
+                }
             }
         }
     }

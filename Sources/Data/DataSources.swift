@@ -15,7 +15,8 @@ public enum DataSources {
     ///   `labels`/`y`/`arr_1`, or those named by `imagesArray`/`labelsArray`;
     /// - IDX (`*idx*`, `*ubyte*`, magic `0x00000803`), raw or gzip-compressed;
     /// - `.bin`: CIFAR-10/100 binary batches;
-    /// - a folder: the CIFAR batches in it (`cifar(folder:)`).
+    /// - a folder of `.npz` shards: one dataset, shards in name order (`shards(folder:)`);
+    /// - another folder: the CIFAR batches in it (`cifar(folder:)`).
     ///
     /// - Parameters:
     ///   - labels: a second file holding the labels (1-D `.npy`, IDX labels, or an
@@ -31,6 +32,13 @@ public enum DataSources {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else {
             throw DataError.unreadable(file: url.path, reason: "no such file or folder")
+        }
+        if isDirectory.boolValue, let files = try Shards.files(in: url) {
+            guard labels == nil else {
+                throw DataError.invalidArgument("\(url.path): shards carry their own labels; leave out the labels file")
+            }
+            return try shards(folder: url, files: files, imagesArray: imagesArray, labelsArray: labelsArray, layout: layout,
+                              preprocessing: preprocessing, classCount: classCount)
         }
         let bytes = isDirectory.boolValue ? nil : try FileBytes(mapping: url)
         if isDirectory.boolValue || Format.of(url: url, bytes: bytes) == .cifar {
@@ -78,6 +86,18 @@ public enum DataSources {
         try npz(
             NPZArchive(url: url, mapped: FileBytes(mapping: url)), imagesArray: imagesArray, labelsArray: labelsArray, separateLabels: nil,
             layout: layout, preprocessing: preprocessing, classCount: classCount)
+    }
+
+    /// The `.npz` shards `files` of `folder` as one dataset (see `Shards`).
+    static func shards(
+        folder: URL, files: [URL], imagesArray: String?, labelsArray: String?, layout: ImageLayout?, preprocessing: Preprocessing?,
+        classCount: Int?
+    ) throws -> ArraySource {
+        let parts = try files.map { file in
+            try npz(NPZArchive(url: file, mapped: FileBytes(mapping: file)), imagesArray: imagesArray, labelsArray: labelsArray,
+                    separateLabels: nil, layout: layout, preprocessing: preprocessing, classCount: classCount)
+        }
+        return try ArraySource(concatenating: parts, name: Shards.name(folder, files), classCount: classCount)
     }
 
     /// MNIST-style IDX images (`0x00000803`) and labels (`0x00000801`), raw or `.gz`.

@@ -166,7 +166,12 @@ import Testing
         #expect(file.hasSuffix("unknown.dat"))
         guard case .unreadable(let missing, _) = try openError(F.badPath("nope.npy")) else { Issue.record(); return }
         #expect(missing.hasSuffix("nope.npy"))
-        guard case .unrecognizedFormat = try openError(F.badPath("cifar_truncated/../")) else { Issue.record(); return }
+        // A folder with neither .npz shards nor CIFAR batches.
+        let empty = FileManager.default.temporaryDirectory.appendingPathComponent("snnkit-empty-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: empty, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: empty) }
+        try Data("notes".utf8).write(to: empty.appendingPathComponent("README.txt"))
+        guard case .unrecognizedFormat = try openError(empty.path) else { Issue.record(); return }
     }
 
     @Test func cifarRefusesASeparateLabelsFile() throws {

@@ -171,3 +171,37 @@ import Testing
         #expect(text.contains(file) && text.contains(fragment), "\(text)")
     }
 }
+
+/// A folder of .npz shards reads as the concatenation of its files, images, labels and
+/// annotations alike, whatever shard boundary a batch straddles.
+@Suite struct ShardFolderTests {
+    @Test func aFolderOfShardsIsTheConcatenatedSet() throws {
+        let folder = try DataSources.open(path: DataFixtures.path("shards"))
+        let whole = try DataSources.open(path: DataFixtures.path("shards_all.npz"))
+        #expect(folder.count == 5 && folder.sampleShape == whole.sampleShape)
+        for range in [0..<5, 2..<4, 3..<5] {
+            #expect(try folder.batch(range) == whole.batch(range), "\(range)")
+        }
+        guard case .masks(let sharded)? = try Annotations.open(path: DataFixtures.path("shards"), imageCount: 5),
+              case .masks(let single)? = try Annotations.open(path: DataFixtures.path("shards_all.npz"), imageCount: 5) else {
+            Issue.record("masks not found"); return
+        }
+        #expect(try sharded.masks(1..<5) == single.masks(1..<5))
+        #expect(throws: DataError.self) { try Annotations.open(path: DataFixtures.path("shards"), imageCount: 6) }
+    }
+
+    @Test func boxShardsMayPadDifferently() throws {
+        guard case .boxes(let b)? = try Annotations.open(path: DataFixtures.path("shards_det"), imageCount: 3) else {
+            Issue.record("boxes not found"); return
+        }
+        let objects = try b.objects(1..<3)
+        #expect(objects.map(\.count) == [1, 1])
+        #expect(objects[1][0] == BoxAnnotations.Object(x1: 1, y1: 1, x2: 2, y2: 2, classIndex: 1))
+    }
+
+    @Test(arguments: [("shards_mixed_layout", "stored the same way"), ("shards_missing_labels", "no labels")])
+    func inconsistentShardsAreRefused(folder: String, fragment: String) throws {
+        let error = #expect(throws: DataError.self) { try DataSources.open(path: DataFixtures.badPath(folder)) }
+        #expect("\(error!)".contains(fragment), "\(error!)")
+    }
+}
