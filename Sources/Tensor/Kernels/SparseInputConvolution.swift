@@ -2,17 +2,18 @@
 /// spike maps.
 ///
 /// A layer fed by spikes has mostly zero inputs (converted CNNs fire at 2-30% per step),
-/// and every zero contributes nothing. This kernel is output-stationary: for each output
-/// pixel it keeps a block of up to 128 output channels in eight 16-lane registers and, for every
-/// kernel tap, adds value x weight-row for each active input channel of the input pixel
-/// under that tap. Weights are stored per block of output channels as [tap][C_in][block],
-/// so a weight row is contiguous and, with the block loop outside the pixel loop, the rows
-/// one block touches (at most 9 x C_in x 128 floats) stay in the core's L2 cache instead
-/// of streaming the whole layer from L3 for every pixel.
-/// Work is proportional to the number of active inputs (the synaptic operations), not to
-/// the number of inputs. Sums run in a different order than the dense GEMM, so results
-/// agree with it to float rounding.
-/// Unchecked Sendable: the aligned weight buffer is written once in `init` and only read after.
+/// and every zero contributes nothing. Per image, the non-zero inputs are first listed per
+/// input pixel (channel and value). Then, for each block of output channels (128, 64 or
+/// 16 wide, held in registers while a pixel is worked on) and each kernel tap, every
+/// output pixel adds value x weight-row for the events of the input pixel under that tap.
+/// Weights are stored per block as [tap][C_in][width], 64-byte aligned, so a row is
+/// contiguous, no load straddles two cache lines, and one tap's rows stay in L1 across
+/// all pixels. Work is proportional to the number of events times the taps (the synaptic
+/// operations), not to the number of inputs. Sums per output run bias, then taps in
+/// order, channels ascending (narrow blocks split them over independent chains), a
+/// different order than the dense GEMM's, so results agree with it to float rounding.
+///
+/// Unchecked Sendable: the aligned weight buffer is written once in `init` and only read.
 public final class SparseInputConvolution: @unchecked Sendable {
     public let inputChannels: Int
     public let outputChannels: Int
