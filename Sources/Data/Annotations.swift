@@ -56,6 +56,20 @@ extension Optional where Wrapped == Annotations {
     public var isNone: Bool { if case .none = self { true } else { false } }
 }
 
+/// Where each part (shard) starts in the whole set, checking that the parts add up to the
+/// images.
+private func partStarts(_ counts: [Int], name: String, imageCount: Int) throws -> (starts: [Int], total: Int) {
+    var starts = [Int](), total = 0
+    for n in counts {
+        starts.append(total)
+        total += n
+    }
+    guard total == imageCount else {
+        throw DataError.countMismatch(images: "the images", imageCount: imageCount, labels: name, labelCount: total)
+    }
+    return (starts, total)
+}
+
 /// The part (shard) holding each sample of a range, and the sample's index within it.
 private func locate(_ range: Range<Int>, starts: [Int]) -> [(part: Int, range: Range<Int>)] {
     var pieces = [(part: Int, range: Range<Int>)]()
@@ -79,7 +93,6 @@ public struct SegmentationMasks: Sendable {
     public let maskShape: [Int]
 
     init(parts: [NumPyArray], name: String, imageCount: Int) throws {
-        var starts = [Int](), total = 0
         for array in parts {
             guard array.shape.count == 3 else { throw DataError.wrongRank(file: array.name, shape: array.shape, expected: "masks (N, H, W)") }
             guard array.dtype != .float32 && array.dtype != .float64 else {
@@ -89,12 +102,8 @@ public struct SegmentationMasks: Sendable {
                 throw DataError.wrongRank(file: array.name, shape: array.shape,
                                           expected: "masks (N, \(parts[0].shape[1]), \(parts[0].shape[2])) like \(parts[0].name)")
             }
-            starts.append(total)
-            total += array.shape[0]
         }
-        guard total == imageCount else {
-            throw DataError.countMismatch(images: "the images", imageCount: imageCount, labels: name, labelCount: total)
-        }
+        let (starts, total) = try partStarts(parts.map { $0.shape[0] }, name: name, imageCount: imageCount)
         self.parts = parts
         self.starts = starts
         self.name = name
@@ -133,15 +142,8 @@ public struct BoxAnnotations: Sendable {
     public let count: Int
 
     init(parts: [(boxes: NumPyArray, classes: NumPyArray)], name: String, imageCount: Int) throws {
-        var starts = [Int](), total = 0
-        for (boxes, classes) in parts {
-            try Self.check(boxes: boxes, classes: classes)
-            starts.append(total)
-            total += boxes.shape[0]
-        }
-        guard total == imageCount else {
-            throw DataError.countMismatch(images: "the images", imageCount: imageCount, labels: name, labelCount: total)
-        }
+        for (boxes, classes) in parts { try Self.check(boxes: boxes, classes: classes) }
+        let (starts, total) = try partStarts(parts.map { $0.boxes.shape[0] }, name: name, imageCount: imageCount)
         self.parts = parts
         self.starts = starts
         self.name = name
