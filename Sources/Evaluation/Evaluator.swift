@@ -97,10 +97,11 @@ public struct Evaluator {
                     let delayed = t0 > 0 ? try result.outputs(from: t0, to: t) : plain
                     try metrics!.delayed[i].add(delayed, targets: targets)
                     gaps[i] += Self.relativeGap(outputNames.compactMap { delayed[$0] }, outputNames.compactMap { clipOut[$0] }) * Double(shape[0])
-                    for s in windowStarts where scoresWindows && s < t && s > 0 {
-                        try metrics!.windows["\(s)-\(t)"]!.add(try result.outputs(from: s, to: t), targets: targets)
+                    for s in windowStarts where scoresWindows && s < t {
+                        // The plain and delayed windows are already averaged.
+                        let window = s == 0 ? plain : (s == t0 ? delayed : try result.outputs(from: s, to: t))
+                        try metrics!.windows["\(s)-\(t)"]!.add(window, targets: targets)
                     }
-                    if scoresWindows { try metrics!.windows["0-\(t)"]!.add(plain, targets: targets) }
                 }
             }
             activity.add(result, checkpoints: checkpoints.count)

@@ -84,26 +84,24 @@ public final class SparseInputConvolution: @unchecked Sendable {
         let pixels = inH * inW, outPixels = outH * outW
         return Tensor(shape: [batch, cout, outH, outW]) { out in
             input.storage.withUnsafeBufferPointer { xBuffer in
-                do {
-                    bias.withUnsafeBufferPointer { bBuffer in
-                        let x = xBuffer.baseAddress!, w = UnsafePointer(weights), b = bBuffer.baseAddress!, y = out.baseAddress!
-                        Parallel.forEachRange(batch) { range in
-                            // Per input pixel, its active channels and their values, at a fixed
-                            // stride of C_in (the most a pixel can have), so one pass fills them.
-                            let count = UnsafeMutablePointer<Int32>.allocate(capacity: pixels)
-                            let channel = UnsafeMutablePointer<Int32>.allocate(capacity: pixels * cin)
-                            let value = UnsafeMutablePointer<Float>.allocate(capacity: pixels * cin)
-                            // Output pixel-major, [outPixels][C_out]: each pixel's channels are
-                            // stored as whole vectors, then transposed to NCHW once.
-                            let rows = UnsafeMutableRawPointer.allocate(byteCount: outPixels * cout * 4, alignment: 64)
-                                .bindMemory(to: Float.self, capacity: outPixels * cout)
-                            defer { count.deallocate(); channel.deallocate(); value.deallocate(); rows.deallocate() }
-                            for n in range {
-                                Self.gatherEvents(x + n * cin * pixels, channels: cin, pixels: pixels, count: count, channel: channel, value: value)
-                                self.outputRows(ch: channel, val: value, count: count, w: w, bias: b, rows: rows,
-                                                inH: inH, inW: inW, outH: outH, outW: outW)
-                                Self.transpose(rows, pixels: outPixels, channels: cout, into: y + n * cout * outPixels)
-                            }
+                bias.withUnsafeBufferPointer { bBuffer in
+                    let x = xBuffer.baseAddress!, w = UnsafePointer(weights), b = bBuffer.baseAddress!, y = out.baseAddress!
+                    Parallel.forEachRange(batch) { range in
+                        // Per input pixel, its active channels and their values, at a fixed
+                        // stride of C_in (the most a pixel can have), so one pass fills them.
+                        let count = UnsafeMutablePointer<Int32>.allocate(capacity: pixels)
+                        let channel = UnsafeMutablePointer<Int32>.allocate(capacity: pixels * cin)
+                        let value = UnsafeMutablePointer<Float>.allocate(capacity: pixels * cin)
+                        // Output pixel-major, [outPixels][C_out]: each pixel's channels are
+                        // stored as whole vectors, then transposed to NCHW once.
+                        let rows = UnsafeMutableRawPointer.allocate(byteCount: outPixels * cout * 4, alignment: 64)
+                            .bindMemory(to: Float.self, capacity: outPixels * cout)
+                        defer { count.deallocate(); channel.deallocate(); value.deallocate(); rows.deallocate() }
+                        for n in range {
+                            Self.gatherEvents(x + n * cin * pixels, channels: cin, pixels: pixels, count: count, channel: channel, value: value)
+                            self.outputRows(ch: channel, val: value, count: count, w: w, bias: b, rows: rows,
+                                            inH: inH, inW: inW, outH: outH, outW: outW)
+                            Self.transpose(rows, pixels: outPixels, channels: cout, into: y + n * cout * outPixels)
                         }
                     }
                 }
