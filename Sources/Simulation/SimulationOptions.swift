@@ -8,6 +8,19 @@ public enum MaxPoolMode: String, Sendable, Codable, CaseIterable {
     case perStep = "per-step"
 }
 
+/// The kernels a convolution inside the spiking part can run on.
+public enum ConvolutionKernel: String, Sendable, Codable, CaseIterable {
+    /// Chosen per layer and chunk from the measured input density.
+    case auto
+    /// im2col + GEMM: every input multiplied, zeros included.
+    case dense
+    /// Event-driven: only the non-zero inputs, each adding its weight rows.
+    case events
+    /// Table lookup over the binary spike patterns of four channels (only for inputs that
+    /// come straight from a neuron layer).
+    case tables
+}
+
 public struct SimulationOptions: Sendable {
     /// Number of time steps to simulate (T_max).
     public var timeSteps: Int
@@ -21,10 +34,16 @@ public struct SimulationOptions: Sendable {
     public var windowStarts: Set<Int> = []
     /// Keep the readout's running sum at every step (enables any (t0, T] window).
     public var keepEveryStep: Bool = true
-    /// Compute convolutions fed by sparse inputs (spikes) event-driven, visiting only the
-    /// non-zero inputs, whenever the chunk's input density is below `denseAbove`; denser
-    /// inputs use the dense GEMM, which is faster there.
-    public var eventDriven: Bool = true
+    /// Which kernel computes the convolutions of the spiking part (see `ConvolutionKernel`).
+    public var convolutionKernel: ConvolutionKernel = .auto
+    /// With `.auto`: a convolution fed directly by a neuron layer runs event-driven when
+    /// density x (channels per table lookup, 4 or 8) is below this, by table lookup
+    /// otherwise. Per tap and block of outputs the event kernel does density x C_in adds
+    /// and the table kernel C_in / 8 (or / 4); an event costs about twice a lookup, measured
+    /// on CIFAR VGG-11 and ResNet-20 layers (events won at 0.37-0.46, tables at 0.54-1.66).
+    public var tableCrossover: Double = 0.5
+    /// With `.auto`: a convolution fed by other sparse values (e.g. pooled increments) runs
+    /// event-driven below this density and through the dense GEMM above it.
     public var denseAbove: Double = 0.5
     /// Measure where the time goes, per operator type (for `snnkit bench snn --profile`).
     public var collectTimings: Bool = false

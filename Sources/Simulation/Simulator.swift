@@ -79,12 +79,12 @@ public final class Simulator {
     let shapes: [String: [Int]]
     let neuronLayers: [String]
     let fanouts: [String: [Float]]
-    /// Event-driven kernels for the dynamic convolutions that have one.
-    let eventConvolutions: [String: SparseInputConvolution]
+    /// Event-driven and table kernels for the dynamic convolutions that have one.
+    let convolutions: [String: SpikingConvolution]
     let analogMACs: Int
     /// Seconds per part when timings are collected: "OpType node" for each dynamic node
-    /// ("Conv conv5", with " (events)" when the event-driven kernel ran), plus "input
-    /// tiling" and "readout sums".
+    /// ("Conv conv5", with " (events)" or " (tables)" when that kernel ran rather than the
+    /// dense one), plus "input tiling" and "readout sums".
     public private(set) var timings: [String: Double] = [:]
     private var dynamicPlans: [Int: ExecutionPlan] = [:]
 
@@ -154,22 +154,15 @@ public final class Simulator {
         var maps = [String: [Float]]()
         for node in graph.nodes { if case .ifNeuron = node.op, let out = node.outputs.first { maps[node.name] = fan.fanout(of: out) } }
         fanouts = maps
-        var events = [String: SparseInputConvolution]()
+        var kernels = [String: SpikingConvolution]()
+        let producers = graph.producers()
         for i in partition.dynamicNodes {
             let node = graph.nodes[i]
-            // Below 64 output channels the per-tap bookkeeping (short event loops whose trip
-            // counts the branch predictor cannot learn) outweighs the skipped zeros: measured
-            // on a CIFAR ResNet-20, its 16- and 32-channel convolutions ran 2-4x slower
-            // event-driven than through the GEMM, its 64-channel ones 2x faster.
-            guard case .conv(let a) = node.op, let x = full.shapes[node.inputs[0]], x.count == 4,
-                  let w = node.input(1).flatMap({ graph.floatConstant($0) }), w.rank == 4, w.shape[0] >= 64 else { continue }
-            let geometry = try WindowGeometry.resolve(node: node.name, kernel: Array(w.shape[2...]), strides: a.strides,
-                                                      dilations: a.dilations, pads: a.pads, autoPad: a.autoPad,
-                                                      inputSpatial: [x[2], x[3]])
-            events[node.name] = SparseInputConvolution(weights: w.storage, bias: node.input(2).flatMap { graph.floatConstant($0)?.storage },
-                                                       inputChannels: x[1], outputChannels: w.shape[0], groups: a.group, window: geometry)
+            guard case .conv = node.op, let x = full.shapes[node.inputs[0]],
+                  let kernel = try SpikingConvolution(node: node, in: graph, inputShape: x, producers: producers) else { continue }
+            kernels[node.name] = kernel
         }
-        eventConvolutions = events
+        convolutions = kernels
     }
 
     private func dynamicPlan(steps: Int) throws -> ExecutionPlan {
@@ -263,20 +256,21 @@ public final class Simulator {
                 mark = now
             }
             lap("input tiling")
-            var eventNodes = Set<Int>()
+            var kernelRan = [Int: SpikingConvolution.Choice]()
             let out = try plan.run(chunkFeeds, intercept: { index, inputs in
                 let node = dynamicNodes[index]
                 if let state = neurons[node.name], let z = inputs[0] { return [state.step(z, steps: steps)] }
                 if let pool = pools[node.name], let z = inputs[0] { return [pool.step(z, steps: steps)] }
-                if self.options.eventDriven, let conv = self.eventConvolutions[node.name], let x = inputs[0],
-                   SparseInputConvolution.density(x) < self.options.denseAbove {
-                    if timed { eventNodes.insert(index) }
-                    return [conv.forward(x)]
+                if let conv = self.convolutions[node.name], let x = inputs[0] {
+                    let choice = conv.choose(for: x, self.options)
+                    if timed { kernelRan[index] = choice }
+                    return conv.forward(x, choice).map { [$0] }
                 }
                 return nil
             }, observe: timed ? { index, _ in
                 let node = dynamicNodes[index]
-                lap("\(node.op.onnxType) \(node.name)" + (eventNodes.contains(index) ? " (events)" : ""))
+                let kernel = kernelRan[index].map { $0 == .dense ? "" : " (\($0.rawValue))" } ?? ""
+                lap("\(node.op.onnxType) \(node.name)" + kernel)
             } : nil)
             for name in partition.readoutValues {
                 guard let chunk = out[name], var total = running[name] else { continue }

@@ -104,3 +104,70 @@ import Testing
         #expect(relativeError(sparse.forward(x), dense.forward(x)) <= 1e-5)
     }
 }
+
+@Suite struct SpikeTableConvolutionTests {
+    @Test(arguments: [
+        // (cin, cout, kernel, stride, dilation, pads t/l/b/r, H, W, firing %, bits)
+        [3, 16, 3, 1, 1, 1, 1, 1, 1, 8, 8, 30, 8],
+        [16, 16, 3, 1, 1, 1, 1, 1, 1, 9, 7, 15, 8],
+        [13, 20, 3, 2, 1, 0, 1, 2, 0, 10, 9, 50, 8],
+        [13, 20, 3, 2, 1, 0, 1, 2, 0, 10, 9, 50, 4],
+        [32, 70, 3, 1, 2, 2, 2, 2, 2, 6, 11, 10, 4],
+        [5, 33, 1, 1, 1, 0, 0, 0, 0, 4, 5, 100, 8],
+        [40, 64, 5, 1, 1, 2, 1, 2, 1, 7, 6, 5, 4],
+        [8, 128, 2, 2, 1, 0, 0, 1, 1, 5, 5, 25, 8],
+    ])
+    func matchesTheDenseConvolutionOfTheSpikes(_ p: [Int]) throws {
+        let (cin, cout, k, s, d) = (p[0], p[1], p[2], p[3], p[4])
+        let (h, w, firing, bits) = (p[9], p[10], p[11], p[12])
+        var g = KernelTests.Generator(state: UInt64(p.reduce(11, +)))
+        let window = WindowGeometry(kernel: (k, k), stride: (s, s), dilation: (d, d), pads: (p[5], p[6], p[7], p[8]))
+        // Spikes carry their channel's threshold.
+        let thresholds = (0..<cin).map { _ in 0.25 + abs(g.next()) }
+        var x = Tensor(shape: [3, cin, h, w], storage: g.array(3 * cin * h * w))
+        for i in 0..<x.count {
+            let channel = (i / (h * w)) % cin
+            x.storage[i] = (x.storage[i] + 1) * 50 < Float(firing) ? thresholds[channel] : 0
+        }
+        let weights = g.array(cout * cin * k * k), bias = g.array(cout)
+        let table = try #require(SpikeTableConvolution(weights: weights, bias: bias, amplitudes: thresholds, inputChannels: cin,
+                                                       outputChannels: cout, groups: 1, window: window, groupBits: bits))
+        #expect(table.groupBits == bits)
+        let reference = Convolution.reference(input: x, weights: weights, bias: bias, outputChannels: cout, groups: 1, window: window)
+        let fast = table.forward(x)
+        #expect(fast.shape == reference.shape)
+        #expect(relativeError(fast, reference) <= 1e-5)
+    }
+
+    @Test func oneAmplitudeServesEveryChannel() throws {
+        let window = WindowGeometry(kernel: (1, 1))
+        // Two channels, one output: y = 1 * 0.5 * x0 + 2 * 0.5 * x1 + 0.25.
+        let table = try #require(SpikeTableConvolution(weights: [1, 2], bias: [0.25], amplitudes: [0.5], inputChannels: 2,
+                                                       outputChannels: 1, groups: 1, window: window))
+        let x = Tensor(shape: [1, 2, 1, 4], storage: [0, 0.5, 0, 0.5, 0, 0, 0.5, 0.5])
+        #expect(table.forward(x).storage == [0.25, 0.75, 1.25, 1.75])
+    }
+
+    @Test func refusesWhatItCannotCompute() {
+        let window = WindowGeometry(kernel: (1, 1))
+        #expect(SpikeTableConvolution(weights: [1, 2], bias: nil, amplitudes: [1], inputChannels: 2, outputChannels: 1, groups: 2,
+                                      window: window) == nil)
+        #expect(SpikeTableConvolution(weights: [1, 2], bias: nil, amplitudes: [1, 1, 1], inputChannels: 2, outputChannels: 1, groups: 1,
+                                      window: window) == nil)
+        #expect(SpikeTableConvolution(weights: [1, 2], bias: nil, amplitudes: [1], inputChannels: 2, outputChannels: 1, groups: 1,
+                                      window: window, groupBits: 6) == nil)
+    }
+
+    @Test func pixelRowsBecomePlanes() {
+        // Full 16 x 16 tiles and partial edges both ways, with a padded row stride.
+        for (pixels, channels, stride) in [(16, 16, 16), (37, 40, 48), (5, 3, 16), (64, 130, 144)] {
+            let rows = (0..<pixels * stride).map { Float($0) }
+            var planes = [Float](repeating: -1, count: channels * pixels)
+            rows.withUnsafeBufferPointer { r in
+                planes.withUnsafeMutableBufferPointer { PixelMajor.toPlanes(r.baseAddress!, pixels: pixels, rowStride: stride, channels: channels, into: $0.baseAddress!) }
+            }
+            let expected = (0..<channels).flatMap { c in (0..<pixels).map { p in Float(p * stride + c) } }
+            #expect(planes == expected, "\(pixels) pixels, \(channels) channels")
+        }
+    }
+}

@@ -67,13 +67,15 @@ struct ReferenceSimulator {
         return (try Converter(options: options).convert(graph, calibration: calibration).graph, shape)
     }
 
-    @Test(arguments: ["net_a_classifier", "net_b_resnet_blocks", "net_c_vgg", "net_d_segmentation", "net_e_dense_block"])
-    func engineMatchesTheReference(_ name: String) throws {
+    @Test(arguments: ["net_a_classifier", "net_b_resnet_blocks", "net_c_vgg", "net_d_segmentation", "net_e_dense_block"],
+          ConvolutionKernel.allCases)
+    func engineMatchesTheReference(_ name: String, _ kernel: ConvolutionKernel) throws {
         let (graph, shape) = try converted(name)
         let x = TestData.batch([3] + shape.dropFirst(), seed: 7)
         let steps = 64
         var options = SimulationOptions(timeSteps: steps)
         options.chunk = 16
+        options.convolutionKernel = kernel
         let result = try Simulator(graph: graph, inputShape: x.shape, options: options).run(x)
         let reference = try ReferenceSimulator(graph: graph, runningSumPooling: true).run(x, steps: steps)
         for layer in result.layers {

@@ -101,7 +101,7 @@ public final class SparseInputConvolution: @unchecked Sendable {
                             Self.gatherEvents(x + n * cin * pixels, channels: cin, pixels: pixels, count: count, channel: channel, value: value)
                             self.outputRows(ch: channel, val: value, count: count, w: w, bias: b, rows: rows,
                                             inH: inH, inW: inW, outH: outH, outW: outW)
-                            Self.transpose(rows, pixels: outPixels, channels: cout, into: y + n * cout * outPixels)
+                            PixelMajor.toPlanes(rows, pixels: outPixels, rowStride: cout, channels: cout, into: y + n * cout * outPixels)
                         }
                     }
                 }
@@ -124,22 +124,6 @@ public final class SparseInputConvolution: @unchecked Sendable {
                 value[k] = v
                 count[p] += v != 0 ? 1 : 0
             }
-        }
-    }
-
-    /// [pixels][channels] -> [channels][pixels] in 16 x 16 tiles.
-    @inline(__always)
-    static func transpose(_ rows: UnsafePointer<Float>, pixels: Int, channels: Int, into y: UnsafeMutablePointer<Float>) {
-        var p0 = 0
-        while p0 < pixels {
-            let p1 = min(p0 + 16, pixels)
-            var c0 = 0
-            while c0 < channels {
-                let c1 = min(c0 + 16, channels)
-                for c in c0..<c1 { for p in p0..<p1 { y[c * pixels + p] = rows[p * channels + c] } }
-                c0 = c1
-            }
-            p0 = p1
         }
     }
 

@@ -186,8 +186,11 @@ struct BenchSNN: ParsableCommand {
     @Flag(name: .long, help: "Also print where the time goes, per operator type.")
     var profile = false
 
-    @Option(name: .customLong("dense-above"), help: "Input density above which convolutions run dense (0 = always dense).")
-    var denseAbove: Double = SimulationOptions(timeSteps: 1).denseAbove
+    @Option(name: .long, help: "Convolution kernel in the spiking part: auto (by input density), dense, events or tables.")
+    var kernel: ConvolutionKernel = .auto
+
+    @Option(name: .customLong("table-crossover"), help: "With --kernel auto: a convolution fed by neurons runs event-driven when spike density x channels per table lookup is below this.")
+    var tableCrossover: Double = SimulationOptions(timeSteps: 1).tableCrossover
 
     @OptionGroup var common: CommonOptions
 
@@ -213,7 +216,8 @@ struct BenchSNN: ParsableCommand {
             options.chunk = chunk
             options.keepEveryStep = false
             options.collectTimings = profile
-            options.denseAbove = denseAbove
+            options.convolutionKernel = kernel
+            options.tableCrossover = tableCrossover
             let simulator = try Simulator(graph: graph, inputShape: shape, options: options)
             var state: UInt64 = 42
             let x = Tensor(shape: shape, storage: (0..<shape.reduce(1, *)).map { _ in
@@ -240,7 +244,7 @@ struct BenchSNN: ParsableCommand {
                 let all = simulator.timings.values.reduce(0, +)
                 var byType = [String: Double]()
                 for (part, t) in simulator.timings { byType[part.hasPrefix("input") || part.hasPrefix("readout") ? part : String(part.prefix { $0 != " " }), default: 0] += t }
-                for (title, parts) in [("part", byType), ("node (events: event-driven kernel)", simulator.timings)] {
+                for (title, parts) in [("part", byType), ("node (kernel when not dense)", simulator.timings)] {
                     var table = TextTable([title, "seconds", "share"])
                     for (part, t) in parts.sorted(by: { $0.value > $1.value }) where t >= 0.005 * all {
                         table.add([part, String(format: "%.3f", t), String(format: "%.1f%%", t / all * 100)])
@@ -254,3 +258,5 @@ struct BenchSNN: ParsableCommand {
         }
     }
 }
+
+extension ConvolutionKernel: ExpressibleByArgument {}
