@@ -148,57 +148,56 @@ final class IFLayerState {
 /// with C_i(t) = sum_{tau <= t} I_i(tau) and P(t) = max_i C_i(t) over each window, the
 /// layer emits P(t) - P(t-1). Summed over steps this telescopes to max_i C_i(T): exactly the
 /// max of the integrated currents, so the next neuron's rate converges to the clip-ANN.
+///
+/// One channel plane at a time through every step of the chunk: its running sums and last
+/// pooled values stay in L1 while the steps' currents stream past, so the layer reads its
+/// input and writes its output once.
 final class RunningMaxPoolState {
-    let pool: (Tensor) -> Tensor
+    let window: WindowGeometry
+    let channels: Int, height: Int, width: Int
+    let outHeight: Int, outWidth: Int
+    /// C(t) per input value and P(t) per output value, for the whole batch.
     var cumulative: [Float]
-    var previous: [Float]?
-    let sampleShape: [Int]
+    var previous: [Float]
 
-    init(inputSampleShape: [Int], batch: Int, pool: @escaping (Tensor) -> Tensor) {
-        self.pool = pool
-        sampleShape = inputSampleShape
-        cumulative = [Float](repeating: 0, count: batch * inputSampleShape.reduce(1, *))
+    init(inputSampleShape: [Int], batch: Int, window: WindowGeometry, ceilMode: Bool) {
+        self.window = window
+        (channels, height, width) = (inputSampleShape[0], inputSampleShape[1], inputSampleShape[2])
+        outHeight = window.outputHeight(height, ceil: ceilMode)
+        outWidth = window.outputWidth(width, ceil: ceilMode)
+        cumulative = [Float](repeating: 0, count: batch * channels * height * width)
+        previous = [Float](repeating: 0, count: batch * channels * outHeight * outWidth)
     }
 
-    /// The running sums of the whole chunk are pooled in one call on [steps * batch, ...].
+    /// `current`: [steps * batch, C, H, W] in time-major blocks; returns the increments.
     func step(_ current: Tensor, steps: Int) -> Tensor {
-        let block = cumulative.count
-        var sums = Tensor(shape: current.shape) { _ in }  // every value is written below
-        current.storage.withUnsafeBufferPointer { z in
-            sums.storage.withUnsafeMutableBufferPointer { out in
+        let plane = height * width, outPlane = outHeight * outWidth
+        let planes = cumulative.count / max(plane, 1)
+        let (h, w, oh, ow, window) = (height, width, outHeight, outWidth, self.window)
+        return Tensor(shape: [current.shape[0], channels, outHeight, outWidth]) { out in
+            current.storage.withUnsafeBufferPointer { z in
                 cumulative.withUnsafeMutableBufferPointer { c in
-                    let zp = z.baseAddress!, op = out.baseAddress!, cp = c.baseAddress!
-                    // Independent runs of 4096 sums, split across cores.
-                    let piece = 4096
-                    Parallel.forEach((block + piece - 1) / piece, minimumPerThread: 4) { k in
-                        let lo = k * piece, hi = min(block, lo + piece)
-                        for t in 0..<steps {
-                            let zt = zp + t * block, ot = op + t * block
-                            for i in lo..<hi {
-                                cp[i] += zt[i]
-                                ot[i] = cp[i]
+                    previous.withUnsafeMutableBufferPointer { before in
+                        let zp = z.baseAddress!, op = out.baseAddress!, cp = c.baseAddress!, bp = before.baseAddress!
+                        Parallel.forEach(planes, minimumPerThread: 4) { p in
+                            let sums = cp + p * plane, last = bp + p * outPlane
+                            withUnsafeTemporaryAllocation(of: Float.self, capacity: outPlane) { pooled in
+                                let pooled = pooled.baseAddress!
+                                for t in 0..<steps {
+                                    let zt = zp + (t * planes + p) * plane
+                                    for i in 0..<plane { sums[i] += zt[i] }
+                                    Pooling.poolPlane(sums, into: pooled, inH: h, inW: w, outH: oh, outW: ow, kind: .max, window: window)
+                                    let ot = op + (t * planes + p) * outPlane
+                                    for i in 0..<outPlane {
+                                        ot[i] = pooled[i] - last[i]
+                                        last[i] = pooled[i]
+                                    }
+                                }
                             }
                         }
                     }
                 }
             }
         }
-        var pooled = pool(sums)
-        let outBlock = pooled.count / steps
-        let last = Array(pooled.storage[((steps - 1) * outBlock)...])
-        let previous = self.previous ?? [Float](repeating: 0, count: outBlock)
-        pooled.storage.withUnsafeMutableBufferPointer { p in
-            previous.withUnsafeBufferPointer { before in
-                let pp = p.baseAddress!
-                // Differences from the last step backwards, so each uses the unmodified P(t-1).
-                for t in stride(from: steps - 1, through: 1, by: -1) {
-                    let now = pp + t * outBlock, earlier = pp + (t - 1) * outBlock
-                    for i in 0..<outBlock { now[i] -= earlier[i] }
-                }
-                for i in 0..<outBlock { pp[i] -= before[i] }
-            }
-        }
-        self.previous = last
-        return pooled
     }
 }

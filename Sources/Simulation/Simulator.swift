@@ -206,16 +206,11 @@ public final class Simulator {
         if options.maxPooling == .runningSum {
             for i in partition.dynamicNodes {
                 let node = graph.nodes[i]
-                guard case .maxPool = node.op, let inShape = shapes[node.inputs[0]] else { continue }
-                let inputName = node.inputs[0], outputName = node.outputs[0]
-                let subgraph = graph.subgraph(nodeIndices: [i], inputs: [ValueInfo(name: inputName, dimensions: nil)],
-                                              outputs: node.outputs, name: "pool")
-                var kernels = [[Int]: ExecutionPlan]()
-                pools[node.name] = RunningMaxPoolState(inputSampleShape: Array(inShape.dropFirst()), batch: batch) { t in
-                    // Shapes were validated when the whole graph was planned, so planning cannot fail here.
-                    if kernels[t.shape] == nil { kernels[t.shape] = try? ExecutionPlan(graph: subgraph, inputShapes: [inputName: t.shape]) }
-                    return (try? kernels[t.shape]?.run([inputName: t]))??[outputName] ?? t
-                }
+                guard case .maxPool(let a) = node.op, let inShape = shapes[node.inputs[0]], inShape.count == 4 else { continue }
+                let window = try WindowGeometry.resolve(node: node.name, kernel: a.kernelShape, strides: a.strides, dilations: a.dilations,
+                                                        pads: a.pads, autoPad: a.autoPad, inputSpatial: [inShape[2], inShape[3]])
+                pools[node.name] = RunningMaxPoolState(inputSampleShape: Array(inShape.dropFirst()), batch: batch, window: window,
+                                                       ceilMode: a.ceilMode)
             }
         }
 
