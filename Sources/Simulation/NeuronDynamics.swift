@@ -8,9 +8,8 @@ import SNNTensor
 /// the threshold as amplitude. The membrane persists across chunks.
 final class IFLayerState {
     let thresholds: [Float]
-    let channels: Int
-    /// Values per channel plane within one sample.
-    let inner: Int
+    /// The threshold of every value of a sample (thresholds are per channel).
+    let thresholdPerValue: [Float]
     let perSample: Int
     var membrane: [Float]
     /// Spikes per step (summed over the batch) and synaptic operations per step.
@@ -25,51 +24,60 @@ final class IFLayerState {
     var gapNumerators: [Double] = []
     var checkpoints: Set<Int> = []
 
+    /// Values per piece of a sample handed to one worker: whole samples split this finely
+    /// keep both cores busy at batch 1, and a piece's membrane stays in L1 across steps.
+    static let piece = 2048
+
     init(thresholds: [Float], sampleShape: [Int], batch: Int, initialPotential: Float, fanout: [Float]) {
         self.thresholds = thresholds
-        channels = sampleShape.first ?? 1
-        inner = sampleShape.dropFirst().reduce(1, *)
+        let channels = sampleShape.first ?? 1
+        let inner = sampleShape.dropFirst().reduce(1, *)
         perSample = sampleShape.reduce(1, *)
         self.fanout = fanout
+        thresholdPerValue = (0..<perSample).map { thresholds[thresholds.count == 1 ? 0 : min($0 / max(inner, 1), channels - 1)] }
         membrane = [Float](repeating: 0, count: batch * perSample)
         for n in 0..<batch {
-            for c in 0..<channels {
-                let v0 = initialPotential * thresholds[thresholds.count == 1 ? 0 : c]
-                for i in 0..<inner { membrane[(n * channels + c) * inner + i] = v0 }
-            }
+            for i in 0..<perSample { membrane[n * perSample + i] = initialPotential * thresholdPerValue[i] }
         }
     }
 
-    /// `current`: [steps * batch, sample...] in time-major blocks; returns the spike outputs.
-    /// Planes (sample, channel) are independent, so they are split across cores; each plane
-    /// keeps its own counts and the totals are summed in plane order (deterministic).
-    func step(_ current: Tensor, steps: Int) -> Tensor {
+    /// `current`: [steps * batch, sample...] in time-major blocks; returns the spike
+    /// outputs. `bypass`, when given, is a second current of the same shape added to the
+    /// first (a residual Add folded into the neuron, so the sum is never stored).
+    /// Pieces of samples are independent, so they are split across cores; each keeps its
+    /// own counts and the totals are summed in piece order (deterministic).
+    func step(_ current: Tensor, adding bypass: Tensor? = nil, steps: Int) -> Tensor {
+        let perSample = self.perSample
         let batch = membrane.count / max(perSample, 1)
-        let planes = batch * channels
+        let pieces = (perSample + Self.piece - 1) / Self.piece
+        let items = batch * pieces
         // Every output value is written by `integrate`, so no zero-fill pass.
         var output = Tensor(shape: current.shape) { _ in }
-        var spikeCounts = [Double](repeating: 0, count: steps * planes)
-        var opCounts = [Double](repeating: 0, count: steps * planes)
-        let inner = self.inner, perSample = self.perSample, channels = self.channels
-        let thresholds = self.thresholds
+        var spikeCounts = [Double](repeating: 0, count: steps * items)
+        var opCounts = [Double](repeating: 0, count: steps * items)
         current.storage.withUnsafeBufferPointer { z in
-            output.storage.withUnsafeMutableBufferPointer { out in
-                membrane.withUnsafeMutableBufferPointer { v in
-                    fanout.withUnsafeBufferPointer { fan in
-                        spikeCounts.withUnsafeMutableBufferPointer { sc in
-                            opCounts.withUnsafeMutableBufferPointer { oc in
-                                let zp = z.baseAddress!, op = out.baseAddress!, vp = v.baseAddress!, fp = fan.baseAddress!
-                                let scp = sc.baseAddress!, ocp = oc.baseAddress!
-                                Parallel.forEach(planes, minimumPerThread: 4) { plane in
-                                    let n = plane / channels, c = plane % channels
-                                    let theta = thresholds[thresholds.count == 1 ? 0 : c]
-                                    let state = vp + n * perSample + c * inner
-                                    let fanPlane = fp + c * inner
-                                    for t in 0..<steps {
-                                        let offset = (t * batch + n) * perSample + c * inner
-                                        let (count, ops) = IFLayerState.integrate(state, zp + offset, op + offset, fanPlane, inner, theta)
-                                        scp[t * planes + plane] = count
-                                        ocp[t * planes + plane] = ops
+            (bypass ?? current).storage.withUnsafeBufferPointer { extra in
+                output.storage.withUnsafeMutableBufferPointer { out in
+                    membrane.withUnsafeMutableBufferPointer { v in
+                        fanout.withUnsafeBufferPointer { fan in
+                            thresholdPerValue.withUnsafeBufferPointer { theta in
+                                spikeCounts.withUnsafeMutableBufferPointer { sc in
+                                    opCounts.withUnsafeMutableBufferPointer { oc in
+                                        let zp = z.baseAddress!, xp = bypass == nil ? nil : extra.baseAddress!
+                                        let op = out.baseAddress!, vp = v.baseAddress!, fp = fan.baseAddress!, tp = theta.baseAddress!
+                                        let scp = sc.baseAddress!, ocp = oc.baseAddress!
+                                        Parallel.forEach(items, minimumPerThread: 1) { item in
+                                            let n = item / pieces, lo = (item % pieces) * Self.piece
+                                            let count = min(Self.piece, perSample - lo)
+                                            let state = vp + n * perSample + lo
+                                            for t in 0..<steps {
+                                                let offset = (t * batch + n) * perSample + lo
+                                                let (spikes, ops) = IFLayerState.integrate(state, zp + offset, xp.map { $0 + offset }, op + offset,
+                                                                                           fp + lo, tp + lo, count)
+                                                scp[t * items + item] = spikes
+                                                ocp[t * items + item] = ops
+                                            }
+                                        }
                                     }
                                 }
                             }
@@ -80,7 +88,7 @@ final class IFLayerState {
         }
         for t in 0..<steps {
             var spikes = 0.0, ops = 0.0
-            for p in 0..<planes { spikes += spikeCounts[t * planes + p]; ops += opCounts[t * planes + p] }
+            for i in 0..<items { spikes += spikeCounts[t * items + i]; ops += opCounts[t * items + i] }
             spikesPerStep.append(spikes)
             opsPerStep.append(ops)
         }
@@ -106,32 +114,36 @@ final class IFLayerState {
         }
     }
 
-    /// One step of one channel plane, 16 neurons at a time: v += I; fire where v > theta.
+    /// One step of `count` consecutive neurons, 16 at a time: v += I (+ the bypass
+    /// current, summed first as the Add it replaces would); fire where v > theta.
     @inline(__always)
-    static func integrate(_ v: UnsafeMutablePointer<Float>, _ z: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>,
-                          _ fan: UnsafePointer<Float>, _ count: Int, _ theta: Float) -> (Double, Double) {
+    static func integrate(_ v: UnsafeMutablePointer<Float>, _ z: UnsafePointer<Float>, _ bypass: UnsafePointer<Float>?,
+                          _ out: UnsafeMutablePointer<Float>, _ fan: UnsafePointer<Float>, _ theta: UnsafePointer<Float>,
+                          _ count: Int) -> (Double, Double) {
         var spikes = 0, i = 0
         var weighted = SIMD16<Float>()
         var fired = SIMD16<Int32>()
-        let th = SIMD16<Float>(repeating: theta)
         let zero = SIMD16<Float>(), one = SIMD16<Int32>(repeating: 1)
+        func load(_ p: UnsafePointer<Float>) -> SIMD16<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self) }
         while i + 16 <= count {
-            let potential = UnsafeRawPointer(v + i).loadUnaligned(as: SIMD16<Float>.self) + UnsafeRawPointer(z + i).loadUnaligned(as: SIMD16<Float>.self)
+            let input = bypass.map { load(z + i) + load($0 + i) } ?? load(z + i)
+            let potential = load(v + i) + input
+            let th = load(theta + i)
             let fire = potential .> th
             let spike = zero.replacing(with: th, where: fire)
             UnsafeMutableRawPointer(v + i).storeBytes(of: potential - spike, as: SIMD16<Float>.self)
             UnsafeMutableRawPointer(out + i).storeBytes(of: spike, as: SIMD16<Float>.self)
-            weighted += zero.replacing(with: UnsafeRawPointer(fan + i).loadUnaligned(as: SIMD16<Float>.self), where: fire)
+            weighted += zero.replacing(with: load(fan + i), where: fire)
             fired &+= SIMD16<Int32>().replacing(with: one, where: fire)
             i += 16
         }
         spikes = Int(fired.wrappedSum())
         var tail: Float = 0
         while i < count {
-            let potential = v[i] + z[i]
-            if potential > theta {
-                v[i] = potential - theta
-                out[i] = theta
+            let potential = v[i] + (bypass.map { z[i] + $0[i] } ?? z[i])
+            if potential > theta[i] {
+                v[i] = potential - theta[i]
+                out[i] = theta[i]
                 spikes += 1
                 tail += fan[i]
             } else {

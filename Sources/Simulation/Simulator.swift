@@ -81,6 +81,9 @@ public final class Simulator {
     let fanouts: [String: [Float]]
     /// Event-driven and table kernels for the dynamic convolutions that have one.
     let convolutions: [String: SpikingConvolution]
+    /// Add nodes folded into the neuron layer that alone reads them (Add name -> neuron
+    /// name): the neuron integrates both currents, so the sum is never written and re-read.
+    public let foldedAdds: [String: String]
     let analogMACs: Int
     /// Seconds per part when timings are collected: "OpType node" for each dynamic node
     /// ("Conv conv5", with " (events)" or " (tables)" when that kernel ran rather than the
@@ -163,6 +166,18 @@ public final class Simulator {
             kernels[node.name] = kernel
         }
         convolutions = kernels
+        var folded = [String: String]()
+        let consumers = graph.consumers()
+        let kept = Set(graph.outputs.map(\.name)).union(partition.readoutValues)
+        for i in partition.dynamicNodes {
+            let node = graph.nodes[i]
+            guard case .binary(.add) = node.op, node.inputs.count == 2, let out = node.outputs.first, !kept.contains(out),
+                  let readers = consumers[out], readers.count == 1, case .ifNeuron = graph.nodes[readers[0]].op,
+                  graph.nodes[readers[0]].inputs[0] == out,
+                  let a = full.shapes[node.inputs[0]], a == full.shapes[node.inputs[1]], a == full.shapes[out] else { continue }
+            folded[node.name] = graph.nodes[readers[0]].name
+        }
+        foldedAdds = folded
     }
 
     private func dynamicPlan(steps: Int) throws -> ExecutionPlan {
@@ -252,9 +267,17 @@ public final class Simulator {
             }
             lap("input tiling")
             var kernelRan = [Int: SpikingConvolution.Choice]()
+            var bypass = [String: Tensor]()
             let out = try plan.run(chunkFeeds, intercept: { index, inputs in
                 let node = dynamicNodes[index]
-                if let state = neurons[node.name], let z = inputs[0] { return [state.step(z, steps: steps)] }
+                if let state = neurons[node.name], let z = inputs[0] {
+                    return [state.step(z, adding: bypass.removeValue(forKey: node.name), steps: steps)]
+                }
+                if let neuron = self.foldedAdds[node.name], let a = inputs[0], let b = inputs[1] {
+                    // The neuron adds `b`; `a` stands in for the sum it alone reads.
+                    bypass[neuron] = b
+                    return [a]
+                }
                 if let pool = pools[node.name], let z = inputs[0] { return [pool.step(z, steps: steps)] }
                 if let conv = self.convolutions[node.name], let x = inputs[0] {
                     let choice = conv.choose(for: x, self.options)
