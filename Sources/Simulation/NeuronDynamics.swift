@@ -10,12 +10,17 @@ final class IFLayerState {
     let thresholds: [Float]
     /// The threshold of every value of a sample (thresholds are per channel).
     let thresholdPerValue: [Float]
+    let sampleShape: [Int]
     let perSample: Int
     var membrane: [Float]
     /// Spikes per step (summed over the batch) and synaptic operations per step.
     var spikesPerStep: [Double] = []
     var opsPerStep: [Double] = []
     let fanout: [Float]
+    /// What the layer's readers take: the float map (`floats`), packed spikes for the
+    /// convolutions' spike kernels (`patterns`, NCHW layers only), or both.
+    var emitsFloats = true
+    var emitsPatterns = false
     /// Diagnostics: the clip-ANN's activation of this layer for the batch; when set, the
     /// layer keeps the sum of its outputs and measures its distance to it at checkpoints.
     var reference: Tensor?
@@ -30,6 +35,7 @@ final class IFLayerState {
 
     init(thresholds: [Float], sampleShape: [Int], batch: Int, initialPotential: Float, fanout: [Float]) {
         self.thresholds = thresholds
+        self.sampleShape = sampleShape
         let channels = sampleShape.first ?? 1
         let inner = sampleShape.dropFirst().reduce(1, *)
         perSample = sampleShape.reduce(1, *)
@@ -41,41 +47,65 @@ final class IFLayerState {
         }
     }
 
-    /// `current`: [steps * batch, sample...] in time-major blocks; returns the spike
-    /// outputs. `bypass`, when given, is a second current of the same shape added to the
-    /// first (a residual Add folded into the neuron, so the sum is never stored).
-    /// Pieces of samples are independent, so they are split across cores; each keeps its
-    /// own counts and the totals are summed in piece order (deterministic).
-    func step(_ current: Tensor, adding bypass: Tensor? = nil, steps: Int) -> Tensor {
+    /// The outputs of one chunk: the float map when `emitsFloats` (or diagnostics need
+    /// it), the packed spikes when `emitsPatterns`.
+    struct Output {
+        var floats: Tensor?
+        var patterns: SpikePatterns?
+    }
+
+    /// `current`: [steps * batch, sample...] in time-major blocks. `bypass`, when given, is
+    /// a second current of the same shape added to the first (a residual Add folded into
+    /// the neuron, so the sum is never stored).
+    ///
+    /// Work items are independent pieces of samples (with patterns: the planes of eight
+    /// channels that make one byte), split across cores; each keeps its own counts and the
+    /// totals are summed in item order (deterministic).
+    func step(_ current: Tensor, adding bypass: Tensor? = nil, steps: Int) -> Output {
         let perSample = self.perSample
         let batch = membrane.count / max(perSample, 1)
-        let pieces = (perSample + Self.piece - 1) / Self.piece
+        let packs = emitsPatterns && sampleShape.count == 3
+        let floats = emitsFloats || reference != nil || !packs
+        let channels = sampleShape.first ?? 1, inner = perSample / max(channels, 1)
+        // Items: pieces of `Self.piece` values, or with patterns groups of eight channels.
+        let span = packs ? 8 * inner : Self.piece
+        let pieces = (perSample + span - 1) / span
         let items = batch * pieces
         // Every output value is written by `integrate`, so no zero-fill pass.
-        var output = Tensor(shape: current.shape) { _ in }
+        var output = floats ? Tensor(shape: current.shape) { _ in } : Tensor(shape: [0], storage: [])
+        var patterns = packs ? SpikePatterns(shape: [current.shape[0]] + sampleShape, amplitudes: thresholds) { _ in } : nil
         var spikeCounts = [Double](repeating: 0, count: steps * items)
         var opCounts = [Double](repeating: 0, count: steps * items)
+        var spare = [UInt8](repeating: 0, count: 1)
+        func withPatternBytes(_ body: (UnsafeMutableBufferPointer<UInt8>) -> Void) {
+            if patterns != nil { patterns!.bytes.withUnsafeMutableBufferPointer { body($0) } } else { spare.withUnsafeMutableBufferPointer { body($0) } }
+        }
         current.storage.withUnsafeBufferPointer { z in
             (bypass ?? current).storage.withUnsafeBufferPointer { extra in
                 output.storage.withUnsafeMutableBufferPointer { out in
-                    membrane.withUnsafeMutableBufferPointer { v in
-                        fanout.withUnsafeBufferPointer { fan in
-                            thresholdPerValue.withUnsafeBufferPointer { theta in
-                                spikeCounts.withUnsafeMutableBufferPointer { sc in
-                                    opCounts.withUnsafeMutableBufferPointer { oc in
-                                        let zp = z.baseAddress!, xp = bypass == nil ? nil : extra.baseAddress!
-                                        let op = out.baseAddress!, vp = v.baseAddress!, fp = fan.baseAddress!, tp = theta.baseAddress!
-                                        let scp = sc.baseAddress!, ocp = oc.baseAddress!
-                                        Parallel.forEach(items, minimumPerThread: 1) { item in
-                                            let n = item / pieces, lo = (item % pieces) * Self.piece
-                                            let count = min(Self.piece, perSample - lo)
-                                            let state = vp + n * perSample + lo
-                                            for t in 0..<steps {
-                                                let offset = (t * batch + n) * perSample + lo
-                                                let (spikes, ops) = IFLayerState.integrate(state, zp + offset, xp.map { $0 + offset }, op + offset,
-                                                                                           fp + lo, tp + lo, count)
-                                                scp[t * items + item] = spikes
-                                                ocp[t * items + item] = ops
+                    withPatternBytes { bits in
+                        membrane.withUnsafeMutableBufferPointer { v in
+                            fanout.withUnsafeBufferPointer { fan in
+                                thresholdPerValue.withUnsafeBufferPointer { theta in
+                                    spikeCounts.withUnsafeMutableBufferPointer { sc in
+                                        opCounts.withUnsafeMutableBufferPointer { oc in
+                                            let layer = Layer(z: z.baseAddress!, bypass: bypass == nil ? nil : extra.baseAddress!,
+                                                              out: floats ? out.baseAddress! : nil, v: v.baseAddress!, fan: fan.baseAddress!,
+                                                              theta: theta.baseAddress!)
+                                            let bp = bits.baseAddress!, scp = sc.baseAddress!, ocp = oc.baseAddress!
+                                            Parallel.forEach(items, minimumPerThread: 1) { item in
+                                                let n = item / pieces, lo = (item % pieces) * span
+                                                let count = min(span, perSample - lo)
+                                                for t in 0..<steps {
+                                                    let offset = (t * batch + n) * perSample + lo
+                                                    let (spikes, ops) = packs
+                                                        ? layer.integrateGroup(state: n * perSample + lo, input: offset, channels: count / inner,
+                                                                               inner: inner, parameters: lo,
+                                                                               patterns: bp + ((t * batch + n) * pieces + item % pieces) * inner)
+                                                        : layer.integrate(state: n * perSample + lo, input: offset, parameters: lo, count: count)
+                                                    scp[t * items + item] = spikes
+                                                    ocp[t * items + item] = ops
+                                                }
                                             }
                                         }
                                     }
@@ -93,7 +123,15 @@ final class IFLayerState {
             opsPerStep.append(ops)
         }
         if let reference { accumulateGap(output, steps: steps, reference: reference) }
-        return output
+        return Output(floats: floats ? output : nil, patterns: patterns)
+    }
+
+    /// Fraction of neurons that fired over the last `steps` steps (the density a
+    /// convolution reading this layer sees).
+    func density(ofLast steps: Int) -> Double {
+        let batch = membrane.count / max(perSample, 1)
+        let spikes = spikesPerStep.suffix(steps).reduce(0, +)
+        return spikes / Double(max(1, perSample * batch * steps))
     }
 
     private func accumulateGap(_ output: Tensor, steps: Int, reference: Tensor) {
@@ -114,45 +152,120 @@ final class IFLayerState {
         }
     }
 
-    /// One step of `count` consecutive neurons, 16 at a time: v += I (+ the bypass
-    /// current, summed first as the Add it replaces would); fire where v > theta.
-    @inline(__always)
-    static func integrate(_ v: UnsafeMutablePointer<Float>, _ z: UnsafePointer<Float>, _ bypass: UnsafePointer<Float>?,
-                          _ out: UnsafeMutablePointer<Float>, _ fan: UnsafePointer<Float>, _ theta: UnsafePointer<Float>,
-                          _ count: Int) -> (Double, Double) {
-        var spikes = 0, i = 0
+    /// The buffers of one chunk. Offsets: `state` into the membrane, `input` into the
+    /// currents and outputs, `parameters` into the per-value thresholds and fan-outs.
+    struct Layer {
+        let z: UnsafePointer<Float>
+        let bypass: UnsafePointer<Float>?
+        let out: UnsafeMutablePointer<Float>?
+        let v: UnsafeMutablePointer<Float>
+        let fan: UnsafePointer<Float>
+        let theta: UnsafePointer<Float>
+
+        /// One step of `count` consecutive neurons; returns (spikes, synaptic operations).
+        @inline(__always)
+        func integrate(state: Int, input: Int, parameters: Int, count: Int) -> (Double, Double) {
+            var lanes = Lanes()
+            var i = 0
+            while i + 16 <= count {
+                _ = lanes.step16(self, state + i, input + i, parameters + i)
+                i += 16
+            }
+            while i < count {
+                _ = lanes.step1(self, state + i, input + i, parameters + i)
+                i += 1
+            }
+            return lanes.totals
+        }
+
+        /// One step of `channels` (at most 8) consecutive planes of `inner` neurons, also
+        /// writing each pixel's byte of spike bits.
+        @inline(__always)
+        func integrateGroup(state: Int, input: Int, channels: Int, inner: Int, parameters: Int,
+                            patterns: UnsafeMutablePointer<UInt8>) -> (Double, Double) {
+            var lanes = Lanes()
+            if inner < 16 {
+                // Planes smaller than a vector: run the group's values as one contiguous
+                // range and send each fired lane's bit to its pixel.
+                let count = channels * inner
+                let lane = SIMD16<Int32>(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
+                patterns.initialize(repeating: 0, count: inner)
+                var i = 0
+                while i < count {
+                    if i + 16 <= count {
+                        var fired = UInt32(SIMD16<Int32>().replacing(with: SIMD16(repeating: 1) &<< lane,
+                                                                     where: lanes.step16(self, state + i, input + i, parameters + i)).wrappedSum())
+                        while fired != 0 {
+                            let k = i + fired.trailingZeroBitCount
+                            patterns[k % inner] |= 1 << UInt8(k / inner)
+                            fired &= fired - 1
+                        }
+                        i += 16
+                    } else {
+                        if lanes.step1(self, state + i, input + i, parameters + i) { patterns[i % inner] |= 1 << UInt8(i / inner) }
+                        i += 1
+                    }
+                }
+                return lanes.totals
+            }
+            var p = 0
+            while p + 16 <= inner {
+                var bits = SIMD16<Int32>()
+                for j in 0..<channels {
+                    let at = j * inner + p
+                    let fire = lanes.step16(self, state + at, input + at, parameters + at)
+                    bits |= SIMD16<Int32>().replacing(with: Int32(1) << Int32(j), where: fire)
+                }
+                UnsafeMutableRawPointer(patterns + p).storeBytes(of: SIMD16<UInt8>(truncatingIfNeeded: bits), as: SIMD16<UInt8>.self)
+                p += 16
+            }
+            while p < inner {
+                var bits: UInt8 = 0
+                for j in 0..<channels where lanes.step1(self, state + j * inner + p, input + j * inner + p, parameters + j * inner + p) {
+                    bits |= 1 << UInt8(j)
+                }
+                patterns[p] = bits
+                p += 1
+            }
+            return lanes.totals
+        }
+    }
+
+    /// The neuron update, 16 or 1 at a time, with the running spike and operation counts:
+    /// v += I (+ the bypass current, summed first as the Add it replaces would); fire where
+    /// v > theta; subtract theta where fired.
+    struct Lanes {
         var weighted = SIMD16<Float>()
         var fired = SIMD16<Int32>()
-        let zero = SIMD16<Float>(), one = SIMD16<Int32>(repeating: 1)
-        func load(_ p: UnsafePointer<Float>) -> SIMD16<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self) }
-        while i + 16 <= count {
-            let input = bypass.map { load(z + i) + load($0 + i) } ?? load(z + i)
-            let potential = load(v + i) + input
-            let th = load(theta + i)
-            let fire = potential .> th
-            let spike = zero.replacing(with: th, where: fire)
-            UnsafeMutableRawPointer(v + i).storeBytes(of: potential - spike, as: SIMD16<Float>.self)
-            UnsafeMutableRawPointer(out + i).storeBytes(of: spike, as: SIMD16<Float>.self)
-            weighted += zero.replacing(with: load(fan + i), where: fire)
-            fired &+= SIMD16<Int32>().replacing(with: one, where: fire)
-            i += 16
-        }
-        spikes = Int(fired.wrappedSum())
+        var spikes = 0
         var tail: Float = 0
-        while i < count {
-            let potential = v[i] + (bypass.map { z[i] + $0[i] } ?? z[i])
-            if potential > theta[i] {
-                v[i] = potential - theta[i]
-                out[i] = theta[i]
-                spikes += 1
-                tail += fan[i]
-            } else {
-                v[i] = potential
-                out[i] = 0
-            }
-            i += 1
+
+        var totals: (Double, Double) { (Double(Int(fired.wrappedSum()) + spikes), Double(weighted.sum() + tail)) }
+
+        @inline(__always)
+        mutating func step16(_ l: Layer, _ s: Int, _ x: Int, _ q: Int) -> SIMDMask<SIMD16<Int32>> {
+            func load(_ p: UnsafePointer<Float>) -> SIMD16<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self) }
+            let input = l.bypass.map { load(l.z + x) + load($0 + x) } ?? load(l.z + x)
+            let potential = load(l.v + s) + input
+            let th = load(l.theta + q)
+            let fire = potential .> th
+            let spike = SIMD16<Float>().replacing(with: th, where: fire)
+            UnsafeMutableRawPointer(l.v + s).storeBytes(of: potential - spike, as: SIMD16<Float>.self)
+            if let out = l.out { UnsafeMutableRawPointer(out + x).storeBytes(of: spike, as: SIMD16<Float>.self) }
+            weighted += SIMD16<Float>().replacing(with: load(l.fan + q), where: fire)
+            fired &+= SIMD16<Int32>().replacing(with: 1, where: fire)
+            return fire
         }
-        return (Double(spikes), Double(weighted.sum() + tail))
+
+        @inline(__always)
+        mutating func step1(_ l: Layer, _ s: Int, _ x: Int, _ q: Int) -> Bool {
+            let potential = l.v[s] + (l.bypass.map { l.z[x] + $0[x] } ?? l.z[x])
+            let fire = potential > l.theta[q]
+            l.v[s] = fire ? potential - l.theta[q] : potential
+            l.out?[x] = fire ? l.theta[q] : 0
+            if fire { spikes += 1; tail += l.fan[q] }
+            return fire
+        }
     }
 }
 

@@ -84,6 +84,9 @@ public final class Simulator {
     /// Add nodes folded into the neuron layer that alone reads them (Add name -> neuron
     /// name): the neuron integrates both currents, so the sum is never written and re-read.
     public let foldedAdds: [String: String]
+    /// Per neuron layer, what its readers take: packed spikes (convolutions whose every
+    /// possible kernel reads them) and/or the float map (anything else).
+    let spikeReaders: [String: (patterns: Bool, floats: Bool)]
     let analogMACs: Int
     /// Seconds per part when timings are collected: "OpType node" for each dynamic node
     /// ("Conv conv5", with " (events)" or " (tables)" when that kernel ran rather than the
@@ -178,6 +181,20 @@ public final class Simulator {
             folded[node.name] = graph.nodes[readers[0]].name
         }
         foldedAdds = folded
+        var readers = [String: (patterns: Bool, floats: Bool)]()
+        for node in graph.nodes {
+            guard case .ifNeuron = node.op, let out = node.outputs.first else { continue }
+            var needs = (patterns: false, floats: kept.contains(out) || full.shapes[out]?.count != 4)
+            for r in consumers[out] ?? [] {
+                if let conv = kernels[graph.nodes[r].name], graph.nodes[r].inputs[0] == out, conv.readsPatterns(options) {
+                    needs.patterns = true
+                } else {
+                    needs.floats = true
+                }
+            }
+            readers[node.name] = needs
+        }
+        spikeReaders = readers
     }
 
     private func dynamicPlan(steps: Int) throws -> ExecutionPlan {
@@ -212,6 +229,10 @@ public final class Simulator {
                   let shape = shapes[node.inputs[0]] else { continue }
             neurons[node.name] = IFLayerState(thresholds: theta.storage, sampleShape: Array(shape.dropFirst()), batch: batch,
                                               initialPotential: v0, fanout: fanouts[node.name] ?? [])
+            if let needs = spikeReaders[node.name] {
+                neurons[node.name]!.emitsPatterns = needs.patterns
+                neurons[node.name]!.emitsFloats = needs.floats
+            }
             if let reference = clipActivations?[node.name] {
                 neurons[node.name]!.reference = reference
                 neurons[node.name]!.checkpoints = Set(options.checkpoints)
@@ -268,10 +289,15 @@ public final class Simulator {
             lap("input tiling")
             var kernelRan = [Int: SpikingConvolution.Choice]()
             var bypass = [String: Tensor]()
+            // Packed spikes and their density, by value name, for the convolutions reading them.
+            var spikeMaps = [String: (patterns: SpikePatterns, density: Double)]()
             let out = try plan.run(chunkFeeds, intercept: { index, inputs in
                 let node = dynamicNodes[index]
                 if let state = neurons[node.name], let z = inputs[0] {
-                    return [state.step(z, adding: bypass.removeValue(forKey: node.name), steps: steps)]
+                    let result = state.step(z, adding: bypass.removeValue(forKey: node.name), steps: steps)
+                    if let patterns = result.patterns { spikeMaps[node.outputs[0]] = (patterns, state.density(ofLast: steps)) }
+                    // Without float readers the map is never built; an empty tensor holds its place.
+                    return [result.floats ?? Tensor(shape: [0], storage: [])]
                 }
                 if let neuron = self.foldedAdds[node.name], let a = inputs[0], let b = inputs[1] {
                     // The neuron adds `b`; `a` stands in for the sum it alone reads.
@@ -279,6 +305,14 @@ public final class Simulator {
                     return [a]
                 }
                 if let pool = pools[node.name], let z = inputs[0] { return [pool.step(z, steps: steps)] }
+                if let conv = self.convolutions[node.name], let spikes = spikeMaps[node.inputs[0]] {
+                    let choice = conv.choose(density: spikes.density, self.options)
+                    if timed { kernelRan[index] = choice }
+                    guard let y = conv.forward(spikes.patterns, choice) else {
+                        throw SimulationError.notConverted("\(node.name): no spike kernel could be built for this convolution; run with --kernel dense")
+                    }
+                    return [y]
+                }
                 if let conv = self.convolutions[node.name], let x = inputs[0] {
                     let choice = conv.choose(for: x, self.options)
                     if timed { kernelRan[index] = choice }

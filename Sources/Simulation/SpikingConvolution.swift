@@ -43,8 +43,8 @@ final class SpikingConvolution {
         let (cin, cout) = (inputShape[1], w.shape[0])
         let bits = SpikeTableConvolution.groupBits(inputChannels: cin, outputChannels: cout, taps: w.shape[2] * w.shape[3])
         tableBits = bits
-        if let p = producers[node.inputs[0]], case .ifNeuron = graph.nodes[p].op,
-           let thresholds = graph.floatConstant(graph.nodes[p].inputs[1])?.storage {
+        if let p = producers[node.inputs[0]], case .ifNeuron = graph.nodes[p].op, w.shape[1] == cin,
+           let thresholds = graph.floatConstant(graph.nodes[p].inputs[1])?.storage, thresholds.count == 1 || thresholds.count == cin {
             makeTable = {
                 SpikeTableConvolution(weights: w.storage, bias: bias, amplitudes: thresholds, inputChannels: cin, outputChannels: cout,
                                       groups: 1, window: geometry, groupBits: bits)
@@ -59,16 +59,31 @@ final class SpikingConvolution {
         if !eventsPayOff && makeTable == nil { return nil }
     }
 
+    /// Whether every kernel `options` can pick here reads packed spikes, so the neuron
+    /// layer feeding it may skip its float map.
+    func readsPatterns(_ options: SimulationOptions) -> Bool {
+        switch options.convolutionKernel {
+        case .dense: return false
+        case .events: return events != nil
+        case .tables, .auto: return makeTable != nil
+        }
+    }
+
     /// Which kernel runs `input` under `options`.
     func choose(for input: Tensor, _ options: SimulationOptions) -> Choice {
+        if options.convolutionKernel == .auto && !eventsPayOff { return makeTable != nil ? .tables : .dense }
+        return choose(density: SparseInputConvolution.density(input), options)
+    }
+
+    /// Which kernel runs an input of this spike density under `options`.
+    func choose(density: Double, _ options: SimulationOptions) -> Choice {
         let tables = makeTable != nil
         switch options.convolutionKernel {
         case .dense: return .dense
         case .events: return events == nil ? .dense : .events
         case .tables: return tables ? .tables : .dense
         case .auto:
-            guard eventsPayOff else { return tables ? .tables : .dense }
-            let density = SparseInputConvolution.density(input)
+            guard eventsPayOff, events != nil else { return tables ? .tables : .dense }
             if tables { return density * Double(tableBits) < options.tableCrossover ? .events : .tables }
             return density < options.denseAbove ? .events : .dense
         }
@@ -76,6 +91,16 @@ final class SpikingConvolution {
 
     /// The convolution of `input` by the chosen kernel, or nil for the dense path.
     func forward(_ input: Tensor, _ choice: Choice) -> Tensor? {
+        switch choice {
+        case .dense: return nil
+        case .events: return events?.forward(input)
+        case .tables: return table?.forward(input)
+        }
+    }
+
+    /// The convolution of packed spikes (`readsPatterns` was true, so `choice` is a spike
+    /// kernel; nil otherwise).
+    func forward(_ input: SpikePatterns, _ choice: Choice) -> Tensor? {
         switch choice {
         case .dense: return nil
         case .events: return events?.forward(input)

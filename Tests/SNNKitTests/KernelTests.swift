@@ -102,6 +102,12 @@ import Testing
         let sparse = try #require(SparseInputConvolution(weights: weights, bias: bias, inputChannels: cin, outputChannels: cout, groups: 1, window: window))
         let dense = Convolution(weights: weights, bias: bias, inputChannels: cin, outputChannels: cout, groups: 1, window: window)
         #expect(relativeError(sparse.forward(x), dense.forward(x)) <= 1e-5)
+
+        // The same layer fed packed spikes: each channel's spikes carry its amplitude.
+        let amplitudes = (0..<cin).map { Float($0 % 3) + 0.5 }
+        let spikes = Tensor(shape: x.shape, storage: x.storage.indices.map { i in x.storage[i] != 0 ? amplitudes[(i / (h * w)) % cin] : 0 })
+        let packed = SpikePatterns(packing: spikes, amplitudes: amplitudes)
+        #expect(relativeError(sparse.forward(packed), dense.forward(spikes)) <= 1e-5)
     }
 }
 
@@ -156,6 +162,20 @@ import Testing
                                       window: window) == nil)
         #expect(SpikeTableConvolution(weights: [1, 2], bias: nil, amplitudes: [1], inputChannels: 2, outputChannels: 1, groups: 1,
                                       window: window, groupBits: 6) == nil)
+    }
+
+    @Test func spikePatternsPackEightChannelsPerByte() {
+        // 10 channels of a 1 x 2 image: channel c fires at pixel 0 when c is even, at pixel 1 when c > 6.
+        let amplitudes = (0..<10).map { Float($0) + 1 }
+        var map = Tensor(zeros: [1, 10, 1, 2])
+        for c in 0..<10 {
+            if c % 2 == 0 { map.storage[c * 2] = amplitudes[c] }
+            if c > 6 { map.storage[c * 2 + 1] = amplitudes[c] }
+        }
+        let packed = SpikePatterns(packing: map, amplitudes: amplitudes)
+        // Group 0 (channels 0-7): pixel 0 has bits 0, 2, 4, 6; pixel 1 bit 7. Group 1: pixel 0 bit 0 (channel 8), pixel 1 bits 0, 1.
+        #expect(packed.bytes == [0b0101_0101, 0b1000_0000, 0b01, 0b11])
+        #expect(packed.unpacked() == map)
     }
 
     @Test func pixelRowsBecomePlanes() {

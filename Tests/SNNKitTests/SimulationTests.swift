@@ -71,13 +71,45 @@ struct ReferenceSimulator {
           ConvolutionKernel.allCases)
     func engineMatchesTheReference(_ name: String, _ kernel: ConvolutionKernel) throws {
         let (graph, shape) = try converted(name)
-        let x = TestData.batch([3] + shape.dropFirst(), seed: 7)
+        try expectEngineMatchesTheReference(graph, input: TestData.batch([3] + shape.dropFirst(), seed: 7), kernel: kernel,
+                                            residual: name == "net_b_resnet_blocks")
+    }
+
+    /// Planes smaller than one vector (3 x 3) and channel counts that are not a multiple of
+    /// eight, where the neuron layer packs spike bits lane by lane.
+    @Test(arguments: ConvolutionKernel.allCases)
+    func smallPlanesMatchTheReference(_ kernel: ConvolutionKernel) throws {
+        func conv(_ name: String, _ input: String, _ output: String, kernel k: Int) -> Node {
+            Node(name: name, op: .conv(.init(kernelShape: [k, k], strides: [1, 1], dilations: [1, 1], pads: [k / 2, k / 2, k / 2, k / 2],
+                                             autoPad: .notSet, group: 1)), inputs: [input, name + ".w", name + ".b"], outputs: [output])
+        }
+        var g = KernelTests.Generator(state: 5)
+        let layers = [("c1", 3, 20, 3), ("c2", 20, 72, 3), ("c3", 72, 4, 1)]
+        var constants = [String: Constant]()
+        for (name, cin, cout, k) in layers {
+            constants[name + ".w"] = .float(Tensor(shape: [cout, cin, k, k], storage: g.array(cout * cin * k * k).map { $0 * 0.6 }))
+            constants[name + ".b"] = .float(Tensor(shape: [cout], storage: g.array(cout).map { $0 * 0.1 + 0.05 }))
+        }
+        let ann = Graph(name: "small", nodes: [
+            conv("c1", "x", "a1", kernel: 3), Node(name: "r1", op: .relu, inputs: ["a1"], outputs: ["h1"]),
+            conv("c2", "h1", "a2", kernel: 3), Node(name: "r2", op: .relu, inputs: ["a2"], outputs: ["h2"]),
+            conv("c3", "h2", "y", kernel: 1),
+        ], inputs: [ValueInfo(name: "x", dimensions: [.fixed(3), .fixed(3), .fixed(3), .fixed(3)])],
+        outputs: [ValueInfo(name: "y", dimensions: nil)], constants: constants)
+        var options = ConversionOptions()
+        options.budget = .fixed(4)
+        let calibration = InMemoryBatches((0..<4).map { TestData.batch([8, 3, 3, 3], seed: UInt64(40 + $0)) })
+        let graph = try Converter(options: options).convert(ann, calibration: calibration).graph
+        try expectEngineMatchesTheReference(graph, input: TestData.batch([3, 3, 3, 3], seed: 9), kernel: kernel)
+    }
+
+    func expectEngineMatchesTheReference(_ graph: Graph, input x: Tensor, kernel: ConvolutionKernel, residual: Bool = false) throws {
         let steps = 64
         var options = SimulationOptions(timeSteps: steps)
         options.chunk = 16
         options.convolutionKernel = kernel
         let simulator = try Simulator(graph: graph, inputShape: x.shape, options: options)
-        if name == "net_b_resnet_blocks" { #expect(!simulator.foldedAdds.isEmpty, "the residual Adds are folded into their neurons") }
+        if residual { #expect(!simulator.foldedAdds.isEmpty, "the residual Adds are folded into their neurons") }
         let result = try simulator.run(x)
         let reference = try ReferenceSimulator(graph: graph, runningSumPooling: true).run(x, steps: steps)
         for layer in result.layers {

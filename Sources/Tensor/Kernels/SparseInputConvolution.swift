@@ -78,34 +78,80 @@ public final class SparseInputConvolution: @unchecked Sendable {
     }
 
     public func forward(_ input: Tensor) -> Tensor {
-        let (batch, inH, inW) = (input.shape[0], input.shape[2], input.shape[3])
+        let (inH, inW) = (input.shape[2], input.shape[3])
+        let cin = inputChannels, pixels = inH * inW
+        return input.storage.withUnsafeBufferPointer { x in
+            let xp = x.baseAddress!
+            return convolve(images: input.shape[0], inH: inH, inW: inW) { n, count, channel, value in
+                Self.gatherEvents(xp + n * cin * pixels, channels: cin, pixels: pixels, count: count, channel: channel, value: value)
+            }
+        }
+    }
+
+    /// The convolution of packed spikes: each set bit is an event carrying its channel's
+    /// amplitude, listed straight from the bytes.
+    public func forward(_ input: SpikePatterns) -> Tensor {
+        let (inH, inW) = (input.shape[2], input.shape[3])
+        let cin = inputChannels, pixels = inH * inW, groups = input.groups
+        let amplitudes = input.amplitudes.count == cin ? input.amplitudes : [Float](repeating: input.amplitudes[0], count: cin)
+        return input.bytes.withUnsafeBufferPointer { x in
+            amplitudes.withUnsafeBufferPointer { a in
+                let xp = x.baseAddress!, ap = a.baseAddress!
+                return convolve(images: input.images, inH: inH, inW: inW) { n, count, channel, value in
+                    Self.gatherEvents(xp + n * groups * pixels, groups: groups, channels: cin, pixels: pixels, amplitudes: ap,
+                                      count: count, channel: channel, value: value)
+                }
+            }
+        }
+    }
+
+    /// Per image: `gather` lists its events per input pixel (count, channels, values at a
+    /// fixed stride of C_in), then every output pixel accumulates them.
+    private func convolve(images: Int, inH: Int, inW: Int,
+                          gather: (Int, UnsafeMutablePointer<Int32>, UnsafeMutablePointer<Int32>, UnsafeMutablePointer<Float>) -> Void) -> Tensor {
         let outH = window.outputHeight(inH), outW = window.outputWidth(inW)
         let cin = inputChannels, cout = outputChannels
         let pixels = inH * inW, outPixels = outH * outW
-        return Tensor(shape: [batch, cout, outH, outW]) { out in
-            input.storage.withUnsafeBufferPointer { xBuffer in
-                bias.withUnsafeBufferPointer { bBuffer in
-                    let x = xBuffer.baseAddress!, w = UnsafePointer(weights), b = bBuffer.baseAddress!, y = out.baseAddress!
-                    Parallel.forEachRange(batch) { range in
-                        // Per input pixel, its active channels and their values, at a fixed
-                        // stride of C_in (the most a pixel can have), so one pass fills them.
-                        let count = UnsafeMutablePointer<Int32>.allocate(capacity: pixels)
-                        let channel = UnsafeMutablePointer<Int32>.allocate(capacity: pixels * cin)
-                        let value = UnsafeMutablePointer<Float>.allocate(capacity: pixels * cin)
-                        // Output pixel-major, [outPixels][C_out]: each pixel's channels are
-                        // stored as whole vectors, then transposed to NCHW once.
-                        let rows = UnsafeMutableRawPointer.allocate(byteCount: outPixels * cout * 4, alignment: 64)
-                            .bindMemory(to: Float.self, capacity: outPixels * cout)
-                        defer { count.deallocate(); channel.deallocate(); value.deallocate(); rows.deallocate() }
-                        for n in range {
-                            Self.gatherEvents(x + n * cin * pixels, channels: cin, pixels: pixels, count: count, channel: channel, value: value)
-                            self.outputRows(ch: channel, val: value, count: count, w: w, bias: b, rows: rows,
-                                            inH: inH, inW: inW, outH: outH, outW: outW)
-                            PixelMajor.toPlanes(rows, pixels: outPixels, rowStride: cout, channels: cout, into: y + n * cout * outPixels)
-                        }
+        return Tensor(shape: [images, cout, outH, outW]) { out in
+            bias.withUnsafeBufferPointer { bBuffer in
+                let w = UnsafePointer(weights), b = bBuffer.baseAddress!, y = out.baseAddress!
+                Parallel.forEachRange(images) { range in
+                    let count = UnsafeMutablePointer<Int32>.allocate(capacity: pixels)
+                    let channel = UnsafeMutablePointer<Int32>.allocate(capacity: pixels * cin)
+                    let value = UnsafeMutablePointer<Float>.allocate(capacity: pixels * cin)
+                    // Output pixel-major, [outPixels][C_out]: each pixel's channels are
+                    // stored as whole vectors, then transposed to NCHW once.
+                    let rows = UnsafeMutableRawPointer.allocate(byteCount: outPixels * cout * 4, alignment: 64)
+                        .bindMemory(to: Float.self, capacity: outPixels * cout)
+                    defer { count.deallocate(); channel.deallocate(); value.deallocate(); rows.deallocate() }
+                    for n in range {
+                        gather(n, count, channel, value)
+                        self.outputRows(ch: channel, val: value, count: count, w: w, bias: b, rows: rows,
+                                        inH: inH, inW: inW, outH: outH, outW: outW)
+                        PixelMajor.toPlanes(rows, pixels: outPixels, rowStride: cout, channels: cout, into: y + n * cout * outPixels)
                     }
                 }
             }
+        }
+    }
+
+    /// Lists the set bits of one image's spike bytes per pixel, branch-free like the float
+    /// form: every channel is written at the pixel's next slot, which advances on a 1 bit.
+    @inline(__always)
+    static func gatherEvents(_ image: UnsafePointer<UInt8>, groups: Int, channels cin: Int, pixels: Int, amplitudes: UnsafePointer<Float>,
+                             count: UnsafeMutablePointer<Int32>, channel: UnsafeMutablePointer<Int32>, value: UnsafeMutablePointer<Float>) {
+        for p in 0..<pixels {
+            let slots = p * cin
+            var k = 0
+            for g in 0..<groups {
+                let byte = Int(image[g * pixels + p]), first = 8 * g
+                for j in 0..<min(8, cin - first) {
+                    channel[slots + k] = Int32(truncatingIfNeeded: first + j)
+                    value[slots + k] = amplitudes[first + j]
+                    k += (byte >> j) & 1
+                }
+            }
+            count[p] = Int32(truncatingIfNeeded: k)
         }
     }
 

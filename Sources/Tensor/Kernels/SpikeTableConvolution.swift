@@ -102,14 +102,20 @@ public final class SpikeTableConvolution: @unchecked Sendable {
     /// `input` holds spikes: every value is 0 or its channel's amplitude (only "non-zero"
     /// is read, so a value other than the amplitude counts as the amplitude).
     public func forward(_ input: Tensor) -> Tensor {
-        let (batch, inH, inW) = (input.shape[0], input.shape[2], input.shape[3])
+        forward(SpikePatterns(packing: input, amplitudes: [1]))
+    }
+
+    /// The convolution of packed spikes (their amplitudes are already in the tables).
+    public func forward(_ input: SpikePatterns) -> Tensor {
+        let (batch, inH, inW) = (input.images, input.shape[2], input.shape[3])
         let outH = window.outputHeight(inH), outW = window.outputWidth(inW)
-        let pixels = inH * inW, outPixels = outH * outW
+        let pixels = inH * inW, outPixels = outH * outW, inputGroups = input.groups
         // Pattern planes carry the zero padding, so every tap of every output pixel reads
         // a valid byte (pattern 0 adds the zero row) and the inner loop has no bounds checks.
-        let paddedW = window.padLeft + inW + window.padRight, paddedH = window.padTop + inH + window.padBottom
+        let (top, left) = (window.padTop, window.padLeft)
+        let paddedW = left + inW + window.padRight, paddedH = top + inH + window.padBottom
         let plane = paddedH * paddedW
-        let groups = self.groups, stride = paddedOutputs, cin = inputChannels, cout = outputChannels
+        let (groups, bits, stride, cout) = (self.groups, groupBits, paddedOutputs, outputChannels)
         // Where each (tap, group) lookup reads its pattern, relative to the output pixel's
         // top-left input position, in the order of the tables.
         var offsets = [Int]()
@@ -119,23 +125,28 @@ public final class SpikeTableConvolution: @unchecked Sendable {
             }
         }
         return Tensor(shape: [batch, cout, outH, outW]) { out in
-            input.storage.withUnsafeBufferPointer { xBuffer in
+            input.bytes.withUnsafeBufferPointer { xBuffer in
                 bias.withUnsafeBufferPointer { bBuffer in
                     offsets.withUnsafeBufferPointer { oBuffer in
                         let x = xBuffer.baseAddress!, b = bBuffer.baseAddress!, y = out.baseAddress!, offsets = oBuffer.baseAddress!
                         Parallel.forEachRange(batch) { range in
-                            let flat = UnsafeMutablePointer<UInt8>.allocate(capacity: groups * pixels)
                             let padded = UnsafeMutablePointer<UInt8>.allocate(capacity: groups * plane)
                             padded.initialize(repeating: 0, count: groups * plane)
                             let rows = UnsafeMutableRawPointer.allocate(byteCount: outPixels * stride * 4, alignment: 64)
                                 .bindMemory(to: Float.self, capacity: outPixels * stride)
-                            defer { flat.deallocate(); padded.deallocate(); rows.deallocate() }
+                            defer { padded.deallocate(); rows.deallocate() }
                             for n in range {
-                                Self.pack(x + n * cin * pixels, channels: cin, bits: self.groupBits, pixels: pixels, into: flat)
+                                let image = x + n * inputGroups * pixels
                                 for g in 0..<groups {
                                     for h in 0..<inH {
-                                        (padded + g * plane + (h + self.window.padTop) * paddedW + self.window.padLeft)
-                                            .update(from: flat + g * pixels + h * inW, count: inW)
+                                        let target = padded + g * plane + (h + top) * paddedW + left
+                                        if bits == 8 {
+                                            target.update(from: image + g * pixels + h * inW, count: inW)
+                                        } else {
+                                            // A 4-bit group is one half of an 8-channel byte.
+                                            let source = image + (g / 2) * pixels + h * inW, shift = UInt8(4 * (g % 2))
+                                            for i in 0..<inW { target[i] = (source[i] >> shift) & 15 }
+                                        }
                                     }
                                 }
                                 for (start, width, offset) in self.blocks {
@@ -153,42 +164,6 @@ public final class SpikeTableConvolution: @unchecked Sendable {
                 }
             }
         }
-    }
-
-    /// Spike patterns of one image, [group][pixel]: bit j of a byte is set when channel
-    /// bits * group + j fired at that pixel. 16 pixels at a time, one compare per channel.
-    @inline(__always)
-    static func pack(_ image: UnsafePointer<Float>, channels cin: Int, bits: Int, pixels: Int, into patterns: UnsafeMutablePointer<UInt8>) {
-        for g in 0..<(cin + bits - 1) / bits {
-            let first = bits * g, last = min(cin, first + bits)
-            let out = patterns + g * pixels
-            var p = 0
-            if last - first == bits {
-                while p + 16 <= pixels {
-                    var pattern = quad(image + first * pixels + p, pixels)
-                    if bits == 8 { pattern |= quad(image + (first + 4) * pixels + p, pixels) &<< 4 }
-                    UnsafeMutableRawPointer(out + p).storeBytes(of: SIMD16<UInt8>(truncatingIfNeeded: pattern), as: SIMD16<UInt8>.self)
-                    p += 16
-                }
-            }
-            while p < pixels {
-                var pattern: UInt8 = 0
-                for c in first..<last where image[c * pixels + p] != 0 { pattern |= 1 << UInt8(c - first) }
-                out[p] = pattern
-                p += 1
-            }
-        }
-    }
-
-    /// The 4-bit patterns of 16 pixels of four consecutive channel planes.
-    @inline(__always)
-    static func quad(_ x: UnsafePointer<Float>, _ plane: Int) -> SIMD16<Int32> {
-        let zero = SIMD16<Float>(), none = SIMD16<Int32>()
-        let m0 = none.replacing(with: 1, where: GEMM.load16(x) .!= zero)
-        let m1 = none.replacing(with: 2, where: GEMM.load16(x + plane) .!= zero)
-        let m2 = none.replacing(with: 4, where: GEMM.load16(x + 2 * plane) .!= zero)
-        let m3 = none.replacing(with: 8, where: GEMM.load16(x + 3 * plane) .!= zero)
-        return (m0 | m1) | (m2 | m3)
     }
 
     /// Every output pixel of one image for one block of output channels: bias, then one

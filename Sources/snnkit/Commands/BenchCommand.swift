@@ -258,5 +258,3 @@ struct BenchSNN: ParsableCommand {
         }
     }
 }
-
-extension ConvolutionKernel: ExpressibleByArgument {}

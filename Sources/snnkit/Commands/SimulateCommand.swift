@@ -19,6 +19,9 @@ struct SimulationFlags: ParsableArguments {
     @Option(name: .long, help: "Steps simulated per layer at a time.")
     var chunk: Int = 16
 
+    @Option(name: .long, help: "Convolution kernel in the spiking part: auto (by spike density), dense, events or tables. All give the same result up to float rounding.")
+    var kernel: ConvolutionKernel = .auto
+
     func options(stored: Int?) throws -> EvaluationOptions {
         guard timeSteps > 0 else { throw ValidationError("-T must be positive") }
         var points: [Int]? = nil
@@ -36,6 +39,7 @@ struct SimulationFlags: ParsableArguments {
         o.simulation.maxPooling = mode
         guard chunk > 0 else { throw ValidationError("--chunk must be positive") }
         o.simulation.chunk = chunk
+        o.simulation.convolutionKernel = kernel
         switch delay {
         case "auto": o.delay = stored.map { .estimated($0) } ?? .none
         case "none": o.delay = .none
@@ -111,3 +115,5 @@ enum Evaluate {
         if !files.isEmpty { print("\nreport: " + files.joined(separator: "\n        ")) }
     }
 }
+
+extension ConvolutionKernel: ExpressibleByArgument {}
