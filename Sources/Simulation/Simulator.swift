@@ -87,6 +87,10 @@ public final class Simulator {
     /// Per neuron layer, what its readers take: packed spikes (convolutions whose every
     /// possible kernel reads them) and/or the float map (anything else).
     let spikeReaders: [String: (patterns: Bool, floats: Bool)]
+    /// Convolutions run together with the neuron layer that alone reads them (conv name ->
+    /// the neuron, the folded Add between them if any, and that Add's other input).
+    let fusions: [String: (neuron: String, add: String?, bypass: String?)]
+    let bypassValues: Set<String>
     let analogMACs: Int
     /// Seconds per part when timings are collected: "OpType node" for each dynamic node
     /// ("Conv conv5", with " (events)" or " (tables)" when that kernel ran rather than the
@@ -181,6 +185,25 @@ public final class Simulator {
             folded[node.name] = graph.nodes[readers[0]].name
         }
         foldedAdds = folded
+        var fused = [String: (neuron: String, add: String?, bypass: String?)]()
+        var position = [String: Int]()
+        for (k, i) in partition.dynamicNodes.enumerated() { for out in graph.nodes[i].outputs { position[out] = k } }
+        for (k, i) in partition.dynamicNodes.enumerated() {
+            let node = graph.nodes[i]
+            guard let conv = kernels[node.name], conv.onlyTable(options) != nil, let out = node.outputs.first, !kept.contains(out),
+                  let readers = consumers[out], readers.count == 1, let shape = full.shapes[out], shape.count == 4 else { continue }
+            let reader = graph.nodes[readers[0]]
+            if case .ifNeuron = reader.op, reader.inputs[0] == out, full.shapes[reader.inputs[0]] == shape {
+                fused[node.name] = (reader.name, nil, nil)
+            } else if let neuron = folded[reader.name], reader.inputs[0] == out {
+                // The Add's other current must exist by the time the convolution runs.
+                let other = reader.inputs[1]
+                if let p = position[other], p > k { continue }
+                fused[node.name] = (neuron, reader.name, other)
+            }
+        }
+        fusions = fused
+        bypassValues = Set(fused.values.compactMap(\.bypass))
         var readers = [String: (patterns: Bool, floats: Bool)]()
         for node in graph.nodes {
             guard case .ifNeuron = node.op, let out = node.outputs.first else { continue }
@@ -188,6 +211,8 @@ public final class Simulator {
             for r in consumers[out] ?? [] {
                 if let conv = kernels[graph.nodes[r].name], graph.nodes[r].inputs[0] == out, conv.readsPatterns(options) {
                     needs.patterns = true
+                } else if fused.values.contains(where: { $0.add == graph.nodes[r].name && $0.bypass == out }) {
+                    needs.patterns = true  // a fused layer adds these spikes to its currents
                 } else {
                     needs.floats = true
                 }
@@ -236,6 +261,18 @@ public final class Simulator {
             if let reference = clipActivations?[node.name] {
                 neurons[node.name]!.reference = reference
                 neurons[node.name]!.checkpoints = Set(options.checkpoints)
+            }
+        }
+        // Fused convolution + neuron layers (not with the clip-ANN diagnostics, which read
+        // the neuron's float map as the unfused layer writes it).
+        var fusedLayers = [String: FusedSpikingLayer]()
+        if clipActivations == nil {
+            for (conv, fusion) in fusions {
+                // Every condition was checked when the fusion was planned.
+                guard let table = convolutions[conv]?.onlyTable(options), let state = neurons[fusion.neuron],
+                      let node = graph.nodes.first(where: { $0.name == fusion.neuron }), case .ifNeuron(let v0) = node.op else { continue }
+                fusedLayers[conv] = FusedSpikingLayer(table: table, neuron: state, sampleShape: state.sampleShape, batch: batch,
+                                                      initialPotential: v0)
             }
         }
         var pools = [String: RunningMaxPoolState]()
@@ -291,15 +328,39 @@ public final class Simulator {
             var bypass = [String: Tensor]()
             // Packed spikes and their density, by value name, for the convolutions reading them.
             var spikeMaps = [String: (patterns: SpikePatterns, density: Double)]()
+            // Fused layers' results, waiting for their neuron node; and the currents their
+            // folded Adds need, kept when produced.
+            var fusedResults = [String: IFLayerState.Output]()
+            var kept = [String: Tensor]()
+            for fusion in fusions.values { if let b = fusion.bypass, let t = chunkFeeds[b] { kept[b] = t } }
+            let placeholder = Tensor(shape: [0], storage: [])
             let out = try plan.run(chunkFeeds, intercept: { index, inputs in
                 let node = dynamicNodes[index]
-                if let state = neurons[node.name], let z = inputs[0] {
-                    let result = state.step(z, adding: bypass.removeValue(forKey: node.name), steps: steps)
+                if let state = neurons[node.name] {
+                    let result: IFLayerState.Output
+                    if let fused = fusedResults.removeValue(forKey: node.name) {
+                        result = fused
+                    } else if let z = inputs[0] {
+                        result = state.step(z, adding: bypass.removeValue(forKey: node.name), steps: steps)
+                    } else {
+                        return nil
+                    }
                     if let patterns = result.patterns { spikeMaps[node.outputs[0]] = (patterns, state.density(ofLast: steps)) }
                     // Without float readers the map is never built; an empty tensor holds its place.
-                    return [result.floats ?? Tensor(shape: [0], storage: [])]
+                    return [result.floats ?? placeholder]
+                }
+                if let layer = fusedLayers[node.name], let fusion = self.fusions[node.name], let spikes = spikeMaps[node.inputs[0]] {
+                    if timed { kernelRan[index] = .tables }
+                    var extra: FusedSpikingLayer.Bypass? = nil
+                    if let name = fusion.bypass {
+                        extra = spikeMaps[name].map { .spikes($0.patterns) } ?? kept[name].map { .currents($0) }
+                        guard extra != nil else { throw SimulationError.notConverted("\(node.name): the current added to this layer was not computed") }
+                    }
+                    fusedResults[fusion.neuron] = layer.step(spikes.patterns, adding: extra, steps: steps)
+                    return [placeholder]
                 }
                 if let neuron = self.foldedAdds[node.name], let a = inputs[0], let b = inputs[1] {
+                    if fusedResults[neuron] != nil { return [placeholder] }
                     // The neuron adds `b`; `a` stands in for the sum it alone reads.
                     bypass[neuron] = b
                     return [a]
@@ -319,11 +380,13 @@ public final class Simulator {
                     return conv.forward(x, choice).map { [$0] }
                 }
                 return nil
-            }, observe: timed ? { index, _ in
+            }, observe: { index, outputs in
                 let node = dynamicNodes[index]
+                for (name, value) in zip(node.outputs, outputs) where self.bypassValues.contains(name) { kept[name] = value }
+                guard timed else { return }
                 let kernel = kernelRan[index].map { $0 == .dense ? "" : " (\($0.rawValue))" } ?? ""
                 lap("\(node.op.onnxType) \(node.name)" + kernel)
-            } : nil)
+            })
             for name in partition.readoutValues {
                 guard let chunk = out[name], var total = running[name] else { continue }
                 let block = total.count

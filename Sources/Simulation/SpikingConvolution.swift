@@ -59,6 +59,16 @@ final class SpikingConvolution {
         if !eventsPayOff && makeTable == nil { return nil }
     }
 
+    /// The table kernel, when `options` always picks it (so its output can go straight into
+    /// the neuron layer reading it, see `FusedSpikingLayer`).
+    func onlyTable(_ options: SimulationOptions) -> SpikeTableConvolution? {
+        switch options.convolutionKernel {
+        case .tables: return table
+        case .auto: return eventsPayOff ? nil : table
+        case .dense, .events: return nil
+        }
+    }
+
     /// Whether every kernel `options` can pick here reads packed spikes, so the neuron
     /// layer feeding it may skip its float map.
     func readsPatterns(_ options: SimulationOptions) -> Bool {

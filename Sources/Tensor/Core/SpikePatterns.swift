@@ -64,7 +64,7 @@ public struct SpikePatterns: Sendable {
 
     /// One group's byte plane from up to eight float planes, 16 pixels at a time.
     @inline(__always)
-    static func pack(_ planes: UnsafePointer<Float>, channels: Int, pixels: Int, into out: UnsafeMutablePointer<UInt8>) {
+    public static func pack(_ planes: UnsafePointer<Float>, channels: Int, pixels: Int, into out: UnsafeMutablePointer<UInt8>) {
         let zero = SIMD16<Float>()
         var p = 0
         while p + 16 <= pixels {

@@ -28,7 +28,7 @@ public final class SpikeTableConvolution: @unchecked Sendable {
     /// Input channel groups (the last one may be partial).
     let groups: Int
     /// Output channels rounded up to a multiple of 16: the row stride of the accumulators.
-    let paddedOutputs: Int
+    public let paddedOutputs: Int
     let tables: UnsafeMutablePointer<Float>
     let bias: [Float]
     /// First output channel, width and offset into `tables` of each block.
@@ -107,58 +107,86 @@ public final class SpikeTableConvolution: @unchecked Sendable {
 
     /// The convolution of packed spikes (their amplitudes are already in the tables).
     public func forward(_ input: SpikePatterns) -> Tensor {
-        let (batch, inH, inW) = (input.images, input.shape[2], input.shape[3])
-        let outH = window.outputHeight(inH), outW = window.outputWidth(inW)
-        let pixels = inH * inW, outPixels = outH * outW, inputGroups = input.groups
-        // Pattern planes carry the zero padding, so every tap of every output pixel reads
-        // a valid byte (pattern 0 adds the zero row) and the inner loop has no bounds checks.
+        let spikes = padded(input)
+        let (images, outPixels, stride, cout) = (input.images, spikes.outH * spikes.outW, paddedOutputs, outputChannels)
+        return Tensor(shape: [images, cout, spikes.outH, spikes.outW]) { out in
+            let y = out.baseAddress!
+            Parallel.forEachRange(images) { range in
+                let rows = UnsafeMutableRawPointer.allocate(byteCount: outPixels * stride * 4, alignment: 64)
+                    .bindMemory(to: Float.self, capacity: outPixels * stride)
+                defer { rows.deallocate() }
+                for n in range {
+                    self.accumulate(spikes, image: n, pixels: 0..<outPixels, into: rows)
+                    PixelMajor.toPlanes(rows, pixels: outPixels, rowStride: stride, channels: cout, into: y + n * cout * outPixels)
+                }
+            }
+        }
+    }
+
+    /// Packed spikes laid out for the lookups: per image, one byte plane per group (4 or 8
+    /// channels) carrying the zero padding, so every tap of every output pixel reads a valid
+    /// byte (pattern 0 adds the zero row) and the inner loop has no bounds checks.
+    public struct PaddedSpikes: Sendable {
+        let bytes: [UInt8]
+        /// Bytes per image, padded plane width, output size.
+        let imageBytes: Int, paddedWidth: Int
+        public let outH: Int, outW: Int
+        /// Where each (tap, group) lookup reads its pattern, relative to the output pixel's
+        /// top-left input position, in the order of the tables.
+        let offsets: [Int]
+    }
+
+    public func padded(_ input: SpikePatterns) -> PaddedSpikes {
+        let (images, inH, inW, pixels, inputGroups) = (input.images, input.shape[2], input.shape[3], input.pixels, input.groups)
         let (top, left) = (window.padTop, window.padLeft)
         let paddedW = left + inW + window.padRight, paddedH = top + inH + window.padBottom
         let plane = paddedH * paddedW
-        let (groups, bits, stride, cout) = (self.groups, groupBits, paddedOutputs, outputChannels)
-        // Where each (tap, group) lookup reads its pattern, relative to the output pixel's
-        // top-left input position, in the order of the tables.
+        let (groups, bits) = (self.groups, groupBits)
         var offsets = [Int]()
         for ki in 0..<window.kernel.h {
             for kj in 0..<window.kernel.w {
                 for g in 0..<groups { offsets.append(g * plane + ki * window.dilation.h * paddedW + kj * window.dilation.w) }
             }
         }
-        return Tensor(shape: [batch, cout, outH, outW]) { out in
-            input.bytes.withUnsafeBufferPointer { xBuffer in
-                bias.withUnsafeBufferPointer { bBuffer in
-                    offsets.withUnsafeBufferPointer { oBuffer in
-                        let x = xBuffer.baseAddress!, b = bBuffer.baseAddress!, y = out.baseAddress!, offsets = oBuffer.baseAddress!
-                        Parallel.forEachRange(batch) { range in
-                            let padded = UnsafeMutablePointer<UInt8>.allocate(capacity: groups * plane)
-                            padded.initialize(repeating: 0, count: groups * plane)
-                            let rows = UnsafeMutableRawPointer.allocate(byteCount: outPixels * stride * 4, alignment: 64)
-                                .bindMemory(to: Float.self, capacity: outPixels * stride)
-                            defer { padded.deallocate(); rows.deallocate() }
-                            for n in range {
-                                let image = x + n * inputGroups * pixels
-                                for g in 0..<groups {
-                                    for h in 0..<inH {
-                                        let target = padded + g * plane + (h + top) * paddedW + left
-                                        if bits == 8 {
-                                            target.update(from: image + g * pixels + h * inW, count: inW)
-                                        } else {
-                                            // A 4-bit group is one half of an 8-channel byte.
-                                            let source = image + (g / 2) * pixels + h * inW, shift = UInt8(4 * (g % 2))
-                                            for i in 0..<inW { target[i] = (source[i] >> shift) & 15 }
-                                        }
-                                    }
-                                }
-                                for (start, width, offset) in self.blocks {
-                                    let table = UnsafePointer(self.tables + offset)
-                                    switch width {
-                                    case 64: self.lookup(Lanes64.self, padded, offsets, table, b + start, rows + start, paddedW, outH, outW)
-                                    case 32: self.lookup(Lanes32.self, padded, offsets, table, b + start, rows + start, paddedW, outH, outW)
-                                    default: self.lookup(Lanes16.self, padded, offsets, table, b + start, rows + start, paddedW, outH, outW)
-                                    }
-                                }
-                                PixelMajor.toPlanes(rows, pixels: outPixels, rowStride: stride, channels: cout, into: y + n * cout * outPixels)
+        let bytes = [UInt8](unsafeUninitializedCapacity: images * groups * plane) { out, initialized in
+            input.bytes.withUnsafeBufferPointer { x in
+                let xp = x.baseAddress!, op = out.baseAddress!
+                Parallel.forEach(images) { n in
+                    let image = xp + n * inputGroups * pixels, target = op + n * groups * plane
+                    target.initialize(repeating: 0, count: groups * plane)
+                    for g in 0..<groups {
+                        for h in 0..<inH {
+                            let row = target + g * plane + (h + top) * paddedW + left
+                            if bits == 8 {
+                                row.update(from: image + g * pixels + h * inW, count: inW)
+                            } else {
+                                // A 4-bit group is one half of an 8-channel byte.
+                                let source = image + (g / 2) * pixels + h * inW, shift = UInt8(4 * (g % 2))
+                                for i in 0..<inW { row[i] = (source[i] >> shift) & 15 }
                             }
+                        }
+                    }
+                }
+            }
+            initialized = images * groups * plane
+        }
+        return PaddedSpikes(bytes: bytes, imageBytes: groups * plane, paddedWidth: paddedW,
+                            outH: window.outputHeight(inH), outW: window.outputWidth(inW), offsets: offsets)
+    }
+
+    /// Output pixels `pixels` (row-major indices) of one image as rows of `paddedOutputs`
+    /// values, bias included: rows[(o - pixels.lowerBound) * paddedOutputs + channel].
+    public func accumulate(_ input: PaddedSpikes, image: Int, pixels: Range<Int>, into rows: UnsafeMutablePointer<Float>) {
+        input.bytes.withUnsafeBufferPointer { x in
+            input.offsets.withUnsafeBufferPointer { o in
+                bias.withUnsafeBufferPointer { b in
+                    let patterns = x.baseAddress! + image * input.imageBytes, offsets = o.baseAddress!, bias = b.baseAddress!
+                    for (start, width, offset) in blocks {
+                        let table = UnsafePointer(tables + offset)
+                        switch width {
+                        case 64: lookup(Lanes64.self, patterns, offsets, table, bias + start, rows + start, input.paddedWidth, input.outW, pixels)
+                        case 32: lookup(Lanes32.self, patterns, offsets, table, bias + start, rows + start, input.paddedWidth, input.outW, pixels)
+                        default: lookup(Lanes16.self, patterns, offsets, table, bias + start, rows + start, input.paddedWidth, input.outW, pixels)
                         }
                     }
                 }
@@ -166,37 +194,38 @@ public final class SpikeTableConvolution: @unchecked Sendable {
         }
     }
 
-    /// Every output pixel of one image for one block of output channels: bias, then one
+    /// Output pixels `pixels` of one image for one block of output channels: bias, then one
     /// table row per (tap, group) in table order, spread over four independent
     /// accumulators so the adds do not wait on each other.
     @inline(__always)
     private func lookup<Row: SpikeTableRow>(_: Row.Type, _ patterns: UnsafePointer<UInt8>, _ offsets: UnsafePointer<Int>,
                                             _ table: UnsafePointer<Float>, _ bias: UnsafePointer<Float>,
-                                            _ rows: UnsafeMutablePointer<Float>, _ paddedW: Int, _ outH: Int, _ outW: Int) {
+                                            _ rows: UnsafeMutablePointer<Float>, _ paddedW: Int, _ outW: Int, _ pixels: Range<Int>) {
         let width = Row.width, stride = paddedOutputs, count = window.kernel.h * window.kernel.w * groups
         let (sh, sw) = window.stride
         let entryStride = width << groupBits
-        for oh in 0..<outH {
-            for ow in 0..<outW {
-                let source = patterns + (oh &* sh &* paddedW &+ ow &* sw)
-                var a0 = Row(bias), a1 = Row(), a2 = Row(), a3 = Row()
-                var entries = table
-                var l = 0
-                while l + 4 <= count {
-                    a0.add(entries + Int(source[offsets[l]]) &* width)
-                    a1.add(entries + entryStride + Int(source[offsets[l + 1]]) &* width)
-                    a2.add(entries + 2 &* entryStride + Int(source[offsets[l + 2]]) &* width)
-                    a3.add(entries + 3 &* entryStride + Int(source[offsets[l + 3]]) &* width)
-                    entries += 4 &* entryStride
-                    l += 4
-                }
-                while l < count {
-                    a0.add(entries + Int(source[offsets[l]]) &* width)
-                    entries += entryStride
-                    l += 1
-                }
-                a0.merge(a1, a2, a3, into: rows + (oh &* outW &+ ow) &* stride)
+        var oh = pixels.lowerBound / outW, ow = pixels.lowerBound % outW
+        for o in pixels {
+            let source = patterns + (oh &* sh &* paddedW &+ ow &* sw)
+            var a0 = Row(bias), a1 = Row(), a2 = Row(), a3 = Row()
+            var entries = table
+            var l = 0
+            while l + 4 <= count {
+                a0.add(entries + Int(source[offsets[l]]) &* width)
+                a1.add(entries + entryStride + Int(source[offsets[l + 1]]) &* width)
+                a2.add(entries + 2 &* entryStride + Int(source[offsets[l + 2]]) &* width)
+                a3.add(entries + 3 &* entryStride + Int(source[offsets[l + 3]]) &* width)
+                entries += 4 &* entryStride
+                l += 4
             }
+            while l < count {
+                a0.add(entries + Int(source[offsets[l]]) &* width)
+                entries += entryStride
+                l += 1
+            }
+            a0.merge(a1, a2, a3, into: rows + (o &- pixels.lowerBound) &* stride)
+            ow += 1
+            if ow == outW { ow = 0; oh += 1 }
         }
     }
 }

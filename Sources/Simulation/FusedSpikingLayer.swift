@@ -1,0 +1,196 @@
+import SNNTensor
+
+/// A spike-table convolution and the neuron layer that alone reads it, run as one: each
+/// worker takes a block of output pixels of one sample and carries it through every step
+/// of the chunk, so the convolution's currents go from the lookup straight into the
+/// membranes while both sit in L1, and are never written to memory and read back.
+///
+/// The neuron equations are `IFLayerState`'s (same order of float operations: the bypass
+/// current is added to the convolution's before the membrane, as the folded Add would).
+/// Membranes are kept pixel-major ([sample][pixel][channel], channels padded to 16 with a
+/// threshold of +infinity so the padding never fires), the layout the lookups produce.
+final class FusedSpikingLayer {
+    let table: SpikeTableConvolution
+    let neuron: IFLayerState
+    let channels: Int, paddedChannels: Int
+    let outputShape: [Int]
+    var membrane: [Float]
+    let thresholdRow: [Float]
+    /// Synaptic fan-out of each neuron, pixel-major like the membranes.
+    let fanoutRows: [Float]
+
+    /// Output pixels per work item: their rows (at most 64 x 64 channels x 4 bytes) and
+    /// membranes stay in L1 across the chunk's steps.
+    static let block = 64
+
+    /// `sampleShape`: the neuron layer's [C, H, W].
+    init(table: SpikeTableConvolution, neuron: IFLayerState, sampleShape: [Int], batch: Int, initialPotential: Float) {
+        self.table = table
+        self.neuron = neuron
+        channels = sampleShape[0]
+        paddedChannels = table.paddedOutputs
+        outputShape = sampleShape
+        let pixels = sampleShape[1] * sampleShape[2]
+        let theta = neuron.thresholds
+        thresholdRow = (0..<paddedChannels).map { $0 < sampleShape[0] ? theta[theta.count == 1 ? 0 : $0] : .infinity }
+        var fan = [Float](repeating: 0, count: pixels * paddedChannels)
+        for c in 0..<channels where !neuron.fanout.isEmpty {
+            for p in 0..<pixels { fan[p * paddedChannels + c] = neuron.fanout[c * pixels + p] }
+        }
+        fanoutRows = fan
+        var v = [Float](repeating: 0, count: batch * pixels * paddedChannels)
+        for i in v.indices where i % paddedChannels < channels { v[i] = initialPotential * thresholdRow[i % paddedChannels] }
+        membrane = v
+    }
+
+    /// The second current of a folded Add: a float map, or the spikes of a neuron layer
+    /// (a residual connection), read from their bits.
+    enum Bypass {
+        case currents(Tensor)
+        case spikes(SpikePatterns)
+    }
+
+    /// One chunk: `input` the spikes feeding the convolution ([steps * batch, ...]),
+    /// `bypass` the other current of a folded Add ([steps * batch, C, H, W]).
+    func step(_ input: SpikePatterns, adding bypass: Bypass?, steps: Int) -> IFLayerState.Output {
+        let spikes = table.padded(input)
+        let pixels = spikes.outH * spikes.outW, rowStride = paddedChannels, cout = channels
+        let images = input.images, batch = images / steps
+        let blocks = (pixels + Self.block - 1) / Self.block
+        let items = batch * blocks
+        let floats = neuron.emitsFloats
+        let shape = [images] + outputShape
+        var output = floats ? Tensor(shape: shape) { _ in } : Tensor(shape: [0], storage: [])
+        var patterns = SpikePatterns(shape: shape, amplitudes: neuron.thresholds) { _ in }
+        let groups = patterns.groups
+        var spikeCounts = [Double](repeating: 0, count: steps * items)
+        var opCounts = [Double](repeating: 0, count: steps * items)
+        // The bypass as floats, or as bits with the amplitude of each (padded) channel.
+        let none = [Float](repeating: 0, count: 1), noBits = [UInt8](repeating: 0, count: 1)
+        var currents: Tensor? = nil, bypassSpikes: SpikePatterns? = nil
+        switch bypass {
+        case .currents(let t): currents = t
+        case .spikes(let p): bypassSpikes = p
+        case nil: break
+        }
+        let amplitudeRow = (0..<rowStride).map { c -> Float in
+            guard let a = bypassSpikes?.amplitudes, c < cout else { return 0 }
+            return a[a.count == 1 ? 0 : c]
+        }
+        (currents?.storage ?? none).withUnsafeBufferPointer { extra in
+            (bypassSpikes?.bytes ?? noBits).withUnsafeBufferPointer { extraBits in
+                output.storage.withUnsafeMutableBufferPointer { out in
+                    patterns.bytes.withUnsafeMutableBufferPointer { bits in
+                        membrane.withUnsafeMutableBufferPointer { v in
+                            fanoutRows.withUnsafeBufferPointer { fan in
+                                thresholdRow.withUnsafeBufferPointer { theta in
+                                    amplitudeRow.withUnsafeBufferPointer { amplitude in
+                                        spikeCounts.withUnsafeMutableBufferPointer { sc in
+                                            opCounts.withUnsafeMutableBufferPointer { oc in
+                                                let cp = currents == nil ? nil : extra.baseAddress!
+                                                let xp = bypassSpikes == nil ? nil : extraBits.baseAddress!, ap = amplitude.baseAddress!
+                                                let op = out.baseAddress!, pp = bits.baseAddress!
+                                                let vp = v.baseAddress!, fp = fan.baseAddress!, tp = theta.baseAddress!
+                                                let scp = sc.baseAddress!, ocp = oc.baseAddress!
+                                                Parallel.forEach(items, minimumPerThread: 1) { item in
+                                                    let n = item / blocks, first = (item % blocks) * Self.block
+                                                    let count = min(Self.block, pixels - first)
+                                                    // Rows, the bypass rows, and the spikes as planes [C][count].
+                                                    let scratch = UnsafeMutableRawPointer.allocate(byteCount: 3 * Self.block * rowStride * 4, alignment: 64)
+                                                        .bindMemory(to: Float.self, capacity: 3 * Self.block * rowStride)
+                                                    defer { scratch.deallocate() }
+                                                    let rows = scratch, added = scratch + Self.block * rowStride, planes = added + Self.block * rowStride
+                                                    let state = vp + (n * pixels + first) * rowStride, fanouts = fp + first * rowStride
+                                                    for t in 0..<steps {
+                                                        let image = t * batch + n
+                                                        self.table.accumulate(spikes, image: image, pixels: first..<(first + count), into: rows)
+                                                        if let cp {
+                                                            PixelMajor.transpose(cp + image * cout * pixels + first, rows: cout, columns: count,
+                                                                                 sourceStride: pixels, into: added, destinationStride: rowStride)
+                                                        } else if let xp {
+                                                            Self.expand(xp + image * groups * pixels + first, groups: groups, pixels: pixels, count: count,
+                                                                        amplitudes: ap, rowStride: rowStride, into: added)
+                                                        }
+                                                        var lanes = RowLanes()
+                                                        let extra = cp == nil && xp == nil ? nil : UnsafePointer(added)
+                                                        for q in 0..<count {
+                                                            for k in stride(from: 0, to: rowStride, by: 16) {
+                                                                let at = q * rowStride + k
+                                                                lanes.step16(rows + at, extra.map { $0 + at }, state + at, tp + k, fanouts + at)
+                                                            }
+                                                        }
+                                                        // Spikes to planes, then to the float map and the bits.
+                                                        PixelMajor.transpose(rows, rows: count, columns: cout, sourceStride: rowStride,
+                                                                             into: planes, destinationStride: count)
+                                                        if floats {
+                                                            for c in 0..<cout {
+                                                                (op + (image * cout + c) * pixels + first).update(from: planes + c * count, count: count)
+                                                            }
+                                                        }
+                                                        for g in 0..<groups {
+                                                            SpikePatterns.pack(planes + 8 * g * count, channels: min(8, cout - 8 * g), pixels: count,
+                                                                               into: pp + (image * groups + g) * pixels + first)
+                                                        }
+                                                        (scp[t * items + item], ocp[t * items + item]) = lanes.totals
+                                                    }
+                                                }
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        for t in 0..<steps {
+            var spikes = 0.0, ops = 0.0
+            for i in 0..<items { spikes += spikeCounts[t * items + i]; ops += opCounts[t * items + i] }
+            neuron.spikesPerStep.append(spikes)
+            neuron.opsPerStep.append(ops)
+        }
+        return IFLayerState.Output(floats: floats ? output : nil, patterns: patterns)
+    }
+
+    /// Rows of a spike map for `count` pixels from its bits: amplitude where the bit is set.
+    @inline(__always)
+    static func expand(_ bits: UnsafePointer<UInt8>, groups: Int, pixels: Int, count: Int, amplitudes: UnsafePointer<Float>,
+                       rowStride: Int, into rows: UnsafeMutablePointer<Float>) {
+        let lane = SIMD16<Int32>(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
+        for q in 0..<count {
+            for k in stride(from: 0, to: rowStride, by: 16) {
+                let low = Int32(bits[(k / 8) * pixels + q])
+                let high = k / 8 + 1 < groups ? Int32(bits[(k / 8 + 1) * pixels + q]) : 0
+                // Each lane's bit as 0 or 1, times the amplitude (exact either way).
+                let bit = (SIMD16<Int32>(repeating: low | high << 8) &>> lane) & 1
+                let value = SIMD16<Float>(bit) * UnsafeRawPointer(amplitudes + k).loadUnaligned(as: SIMD16<Float>.self)
+                UnsafeMutableRawPointer(rows + q * rowStride + k).storeBytes(of: value, as: SIMD16<Float>.self)
+            }
+        }
+    }
+
+    /// The neuron update on 16 channels of one pixel row, in place: the row's currents
+    /// become its spikes (theta or 0).
+    struct RowLanes {
+        var weighted = SIMD16<Float>()
+        var fired = SIMD16<Int32>()
+
+        var totals: (Double, Double) { (Double(fired.wrappedSum()), Double(weighted.sum())) }
+
+        @inline(__always)
+        mutating func step16(_ row: UnsafeMutablePointer<Float>, _ bypass: UnsafePointer<Float>?, _ v: UnsafeMutablePointer<Float>,
+                             _ theta: UnsafePointer<Float>, _ fan: UnsafePointer<Float>) {
+            func load(_ p: UnsafePointer<Float>) -> SIMD16<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self) }
+            let input = bypass.map { load(row) + load($0) } ?? load(row)
+            let potential = load(v) + input
+            let th = load(theta)
+            let fire = potential .> th
+            let spike = SIMD16<Float>().replacing(with: th, where: fire)
+            UnsafeMutableRawPointer(v).storeBytes(of: potential - spike, as: SIMD16<Float>.self)
+            UnsafeMutableRawPointer(row).storeBytes(of: spike, as: SIMD16<Float>.self)
+            weighted += SIMD16<Float>().replacing(with: load(fan), where: fire)
+            fired &+= SIMD16<Int32>().replacing(with: 1, where: fire)
+        }
+    }
+}
