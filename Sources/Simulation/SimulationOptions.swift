@@ -37,11 +37,12 @@ public struct SimulationOptions: Sendable {
     /// Which kernel computes the convolutions of the spiking part (see `ConvolutionKernel`).
     public var convolutionKernel: ConvolutionKernel = .auto
     /// With `.auto`: a convolution fed directly by a neuron layer runs event-driven when
-    /// density x (channels per table lookup, 4 or 8) is below this, by table lookup
-    /// otherwise. Per tap and block of outputs the event kernel does density x C_in adds
-    /// and the table kernel C_in / 8 (or / 4); an event costs about twice a lookup, measured
-    /// on CIFAR VGG-11 and ResNet-20 layers (events won at 0.37-0.46, tables at 0.54-1.66).
-    public var tableCrossover: Double = 0.5
+    /// the event kernel's estimated work, density x channels per lookup (4 or 8) x the
+    /// share of taps inside the input (x 2 below 128 output channels), is below this
+    /// fraction of the table kernel's, by table lookup otherwise. Fitted on the layers of
+    /// two CIFAR VGG-11 and ResNet-20 conversions (firing 0.13 and 0.17): the rule picks the
+    /// faster kernel for all of them but one, which was within 10%.
+    public var tableCrossover: Double = 1.0
     /// With `.auto`: a convolution fed by other sparse values (e.g. pooled increments) runs
     /// event-driven below this density and through the dense GEMM above it.
     public var denseAbove: Double = 0.5

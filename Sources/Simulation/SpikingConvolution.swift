@@ -6,8 +6,9 @@ import SNNTensor
 ///
 /// - Fed straight by a neuron layer, the input is binary per channel (0 or the threshold),
 ///   so the table kernel applies: per tap and block of 16 outputs it does C_in / k adds
-///   (k = 4 or 8 channels per lookup) where the event kernel does density x C_in. Events
-///   win when density x k is below `SimulationOptions.tableCrossover`.
+///   (k = 4 or 8 channels per lookup) where the event kernel does density x C_in, and
+///   only for taps inside the input. Events win when density x `eventWeight` is below
+///   `SimulationOptions.tableCrossover`.
 /// - Fed by anything else (pooled increments, sums), only the event kernel can skip work,
 ///   and only while the input is sparse (`denseAbove`).
 ///
@@ -28,6 +29,11 @@ final class SpikingConvolution {
     /// outweighs the skipped zeros: measured on a CIFAR ResNet-20, its 16- and 32-channel
     /// convolutions ran 2-4x slower event-driven than through the GEMM.
     let eventsPayOff: Bool
+    /// Event work per unit of table work at density 1 (see `choose(density:_:)`): the
+    /// fraction of (output pixel, tap) pairs inside the input (events skip the padding,
+    /// lookups do not) times channels per lookup, doubled below 128 output channels where
+    /// the event kernel's narrower blocks cost about twice as much per add.
+    let eventWeight: Double
 
     enum Choice: String { case dense, events, tables }
 
@@ -56,6 +62,21 @@ final class SpikingConvolution {
             SparseInputConvolution(weights: w.storage, bias: bias, inputChannels: cin, outputChannels: cout, groups: 1, window: geometry)
         }
         eventsPayOff = cout >= 64 && cout % 16 == 0
+        var inside = 0
+        let (outH, outW) = (geometry.outputHeight(inputShape[2]), geometry.outputWidth(inputShape[3]))
+        for oh in 0..<outH {
+            for ow in 0..<outW {
+                for ki in 0..<geometry.kernel.h {
+                    for kj in 0..<geometry.kernel.w {
+                        let ih = oh * geometry.stride.h - geometry.padTop + ki * geometry.dilation.h
+                        let iw = ow * geometry.stride.w - geometry.padLeft + kj * geometry.dilation.w
+                        if ih >= 0 && ih < inputShape[2] && iw >= 0 && iw < inputShape[3] { inside += 1 }
+                    }
+                }
+            }
+        }
+        let pairs = max(1, outH * outW * geometry.kernel.h * geometry.kernel.w)
+        eventWeight = Double(inside) / Double(pairs) * Double(bits) * (cout >= 128 ? 1 : 2)
         if !eventsPayOff && makeTable == nil { return nil }
     }
 
@@ -94,7 +115,7 @@ final class SpikingConvolution {
         case .tables: return tables ? .tables : .dense
         case .auto:
             guard eventsPayOff, events != nil else { return tables ? .tables : .dense }
-            if tables { return density * Double(tableBits) < options.tableCrossover ? .events : .tables }
+            if tables { return density * eventWeight < options.tableCrossover ? .events : .tables }
             return density < options.denseAbove ? .events : .dense
         }
     }

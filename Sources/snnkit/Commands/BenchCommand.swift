@@ -189,7 +189,7 @@ struct BenchSNN: ParsableCommand {
     @Option(name: .long, help: "Convolution kernel in the spiking part: auto (by input density), dense, events or tables.")
     var kernel: ConvolutionKernel = .auto
 
-    @Option(name: .customLong("table-crossover"), help: "With --kernel auto: a convolution fed by neurons runs event-driven when spike density x channels per table lookup is below this.")
+    @Option(name: .customLong("table-crossover"), help: "With --kernel auto: a convolution fed by neurons runs event-driven when its estimated event work is below this fraction of the table work (see SimulationOptions.tableCrossover).")
     var tableCrossover: Double = SimulationOptions(timeSteps: 1).tableCrossover
 
     @OptionGroup var common: CommonOptions
