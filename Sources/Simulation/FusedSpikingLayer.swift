@@ -11,37 +11,38 @@ import SNNTensor
 /// threshold of +infinity so the padding never fires), the layout the lookups produce.
 final class FusedSpikingLayer {
     let table: SpikeTableConvolution
-    let neuron: IFLayerState
     let channels: Int, paddedChannels: Int
     let outputShape: [Int]
-    var membrane: [Float]
+    let thresholds: [Float]
     let thresholdRow: [Float]
-    /// Synaptic fan-out of each neuron, pixel-major like the membranes.
+    /// Synaptic fan-out of each neuron, and v(0) of one sample, pixel-major like the membranes.
     let fanoutRows: [Float]
+    let initialSample: [Float]
 
     /// Output pixels per work item: their rows (at most 64 x 64 channels x 4 bytes) and
     /// membranes stay in L1 across the chunk's steps.
     static let block = 64
 
-    /// `sampleShape`: the neuron layer's [C, H, W].
-    init(table: SpikeTableConvolution, neuron: IFLayerState, sampleShape: [Int], batch: Int, initialPotential: Float) {
+    /// `sampleShape`: the neuron layer's [C, H, W]; `fanout` its per-value fan-out (NCHW).
+    init(table: SpikeTableConvolution, thresholds: [Float], sampleShape: [Int], initialPotential: Float, fanout: [Float]) {
         self.table = table
-        self.neuron = neuron
+        self.thresholds = thresholds
         channels = sampleShape[0]
         paddedChannels = table.paddedOutputs
         outputShape = sampleShape
-        let pixels = sampleShape[1] * sampleShape[2]
-        let theta = neuron.thresholds
-        thresholdRow = (0..<paddedChannels).map { $0 < sampleShape[0] ? theta[theta.count == 1 ? 0 : $0] : .infinity }
-        var fan = [Float](repeating: 0, count: pixels * paddedChannels)
-        for c in 0..<channels where !neuron.fanout.isEmpty {
-            for p in 0..<pixels { fan[p * paddedChannels + c] = neuron.fanout[c * pixels + p] }
+        let pixels = sampleShape[1] * sampleShape[2], stride = paddedChannels, cout = channels
+        let row = (0..<stride).map { $0 < cout ? thresholds[thresholds.count == 1 ? 0 : $0] : Float.infinity }
+        thresholdRow = row
+        var fan = [Float](repeating: 0, count: pixels * stride)
+        for c in 0..<cout where !fanout.isEmpty {
+            for p in 0..<pixels { fan[p * stride + c] = fanout[c * pixels + p] }
         }
         fanoutRows = fan
-        var v = [Float](repeating: 0, count: batch * pixels * paddedChannels)
-        for i in v.indices where i % paddedChannels < channels { v[i] = initialPotential * thresholdRow[i % paddedChannels] }
-        membrane = v
+        initialSample = (0..<(pixels * stride)).map { $0 % stride < cout ? initialPotential * row[$0 % stride] : 0 }
     }
+
+    /// Membranes at v(0) for a batch.
+    func initialMembranes(batch: Int) -> [Float] { IFLayerState.repeated(initialSample, batch) }
 
     /// The second current of a folded Add: a float map, or the spikes of a neuron layer
     /// (a residual connection), read from their bits.
@@ -52,7 +53,7 @@ final class FusedSpikingLayer {
 
     /// One chunk: `input` the spikes feeding the convolution ([steps * batch, ...]),
     /// `bypass` the other current of a folded Add ([steps * batch, C, H, W]).
-    func step(_ input: SpikePatterns, adding bypass: Bypass?, steps: Int) -> IFLayerState.Output {
+    func step(_ input: SpikePatterns, adding bypass: Bypass?, steps: Int, membrane: inout [Float], neuron: IFLayerState) -> IFLayerState.Output {
         let spikes = table.padded(input)
         let pixels = spikes.outH * spikes.outW, rowStride = paddedChannels, cout = channels
         let images = input.images, batch = images / steps
@@ -61,7 +62,7 @@ final class FusedSpikingLayer {
         let floats = neuron.emitsFloats
         let shape = [images] + outputShape
         var output = floats ? Tensor(shape: shape) { _ in } : Tensor(shape: [0], storage: [])
-        var patterns = SpikePatterns(shape: shape, amplitudes: neuron.thresholds) { _ in }
+        var patterns = SpikePatterns(shape: shape, amplitudes: thresholds) { _ in }
         let groups = patterns.groups
         var spikeCounts = [Double](repeating: 0, count: steps * items)
         var opCounts = [Double](repeating: 0, count: steps * items)

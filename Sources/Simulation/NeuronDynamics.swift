@@ -12,6 +12,7 @@ final class IFLayerState {
     let thresholdPerValue: [Float]
     let sampleShape: [Int]
     let perSample: Int
+    let batch: Int
     var membrane: [Float]
     /// Spikes per step (summed over the batch) and synaptic operations per step.
     var spikesPerStep: [Double] = []
@@ -33,17 +34,38 @@ final class IFLayerState {
     /// keep both cores busy at batch 1, and a piece's membrane stays in L1 across steps.
     static let piece = 2048
 
-    init(thresholds: [Float], sampleShape: [Int], batch: Int, initialPotential: Float, fanout: [Float]) {
+    /// Per-value thresholds and initial membranes of one sample, the same for every batch:
+    /// computed once per simulator.
+    struct Layout {
+        let thresholdPerValue: [Float]
+        let initialSample: [Float]
+
+        init(thresholds: [Float], sampleShape: [Int], initialPotential: Float) {
+            let channels = sampleShape.first ?? 1, perSample = sampleShape.reduce(1, *)
+            let inner = perSample / max(channels, 1)
+            thresholdPerValue = (0..<perSample).map { thresholds[thresholds.count == 1 ? 0 : min($0 / max(inner, 1), channels - 1)] }
+            initialSample = thresholdPerValue.map { initialPotential * $0 }
+        }
+    }
+
+    /// `membrane`: false when a `FusedSpikingLayer` keeps this layer's membranes.
+    init(thresholds: [Float], sampleShape: [Int], batch: Int, layout: Layout, fanout: [Float], membrane: Bool = true) {
         self.thresholds = thresholds
         self.sampleShape = sampleShape
-        let channels = sampleShape.first ?? 1
-        let inner = sampleShape.dropFirst().reduce(1, *)
+        self.batch = batch
         perSample = sampleShape.reduce(1, *)
         self.fanout = fanout
-        thresholdPerValue = (0..<perSample).map { thresholds[thresholds.count == 1 ? 0 : min($0 / max(inner, 1), channels - 1)] }
-        membrane = [Float](repeating: 0, count: batch * perSample)
-        for n in 0..<batch {
-            for i in 0..<perSample { membrane[n * perSample + i] = initialPotential * thresholdPerValue[i] }
+        thresholdPerValue = layout.thresholdPerValue
+        self.membrane = membrane ? Self.repeated(layout.initialSample, batch) : []
+    }
+
+    /// `sample` repeated `count` times, by block copies.
+    static func repeated(_ sample: [Float], _ count: Int) -> [Float] {
+        [Float](unsafeUninitializedCapacity: sample.count * count) { buffer, initialized in
+            sample.withUnsafeBufferPointer { s in
+                for n in 0..<count { (buffer.baseAddress! + n * s.count).initialize(from: s.baseAddress!, count: s.count) }
+            }
+            initialized = sample.count * count
         }
     }
 
@@ -62,8 +84,7 @@ final class IFLayerState {
     /// channels that make one byte), split across cores; each keeps its own counts and the
     /// totals are summed in item order (deterministic).
     func step(_ current: Tensor, adding bypass: Tensor? = nil, steps: Int) -> Output {
-        let perSample = self.perSample
-        let batch = membrane.count / max(perSample, 1)
+        let perSample = self.perSample, batch = self.batch
         let packs = emitsPatterns && sampleShape.count == 3
         let floats = emitsFloats || reference != nil || !packs
         let channels = sampleShape.first ?? 1, inner = perSample / max(channels, 1)
@@ -129,13 +150,12 @@ final class IFLayerState {
     /// Fraction of neurons that fired over the last `steps` steps (the density a
     /// convolution reading this layer sees).
     func density(ofLast steps: Int) -> Double {
-        let batch = membrane.count / max(perSample, 1)
         let spikes = spikesPerStep.suffix(steps).reduce(0, +)
         return spikes / Double(max(1, perSample * batch * steps))
     }
 
     private func accumulateGap(_ output: Tensor, steps: Int, reference: Tensor) {
-        let block = membrane.count
+        let block = batch * perSample
         if outputSum.isEmpty { outputSum = [Float](repeating: 0, count: block) }
         let done = spikesPerStep.count - steps
         output.storage.withUnsafeBufferPointer { o in

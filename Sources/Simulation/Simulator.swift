@@ -91,6 +91,9 @@ public final class Simulator {
     /// the neuron, the folded Add between them if any, and that Add's other input).
     let fusions: [String: (neuron: String, add: String?, bypass: String?)]
     let bypassValues: Set<String>
+    /// The fused layers' constant parts, and every neuron layer's per-sample constants.
+    let fusedLayers: [String: FusedSpikingLayer]
+    let neuronLayouts: [String: IFLayerState.Layout]
     let analogMACs: Int
     /// Seconds per part when timings are collected: "OpType node" for each dynamic node
     /// ("Conv conv5", with " (events)" or " (tables)" when that kernel ran rather than the
@@ -204,6 +207,22 @@ public final class Simulator {
         }
         fusions = fused
         bypassValues = Set(fused.values.compactMap(\.bypass))
+        var layouts = [String: IFLayerState.Layout]()
+        for node in graph.nodes {
+            guard case .ifNeuron(let v0) = node.op, let theta = graph.floatConstant(node.inputs[1]),
+                  let shape = full.shapes[node.inputs[0]] else { continue }
+            layouts[node.name] = IFLayerState.Layout(thresholds: theta.storage, sampleShape: Array(shape.dropFirst()), initialPotential: v0)
+        }
+        neuronLayouts = layouts
+        var fusedLayers = [String: FusedSpikingLayer]()
+        for (conv, fusion) in fused {
+            guard let table = kernels[conv]?.onlyTable(options), let node = graph.nodes.first(where: { $0.name == fusion.neuron }),
+                  case .ifNeuron(let v0) = node.op, let theta = graph.floatConstant(node.inputs[1]),
+                  let shape = full.shapes[node.inputs[0]] else { continue }
+            fusedLayers[conv] = FusedSpikingLayer(table: table, thresholds: theta.storage, sampleShape: Array(shape.dropFirst()),
+                                                  initialPotential: v0, fanout: maps[node.name] ?? [])
+        }
+        self.fusedLayers = fusedLayers
         var readers = [String: (patterns: Bool, floats: Bool)]()
         for node in graph.nodes {
             guard case .ifNeuron = node.op, let out = node.outputs.first else { continue }
@@ -247,33 +266,27 @@ public final class Simulator {
         var staticValues = feeds
         if let staticPlan { staticValues.merge(try staticPlan.run(feeds)) { a, _ in a } }
 
-        // Per-node state, created lazily with the batch size.
+        // Per-node state for this batch. Fused convolution + neuron layers keep their own
+        // membranes (not with the clip-ANN diagnostics, which read the neuron's float map
+        // as the unfused layer writes it).
+        let fusedLayers = clipActivations == nil ? self.fusedLayers : [:]
+        let fusedNeurons = Set(fusedLayers.keys.compactMap { fusions[$0]?.neuron })
+        var fusedMembranes = fusedLayers.mapValues { $0.initialMembranes(batch: batch) }
         var neurons = [String: IFLayerState]()
         for node in graph.nodes {
-            guard case .ifNeuron(let v0) = node.op, let theta = graph.floatConstant(node.inputs[1]),
+            guard case .ifNeuron = node.op, let theta = graph.floatConstant(node.inputs[1]), let layout = neuronLayouts[node.name],
                   let shape = shapes[node.inputs[0]] else { continue }
-            neurons[node.name] = IFLayerState(thresholds: theta.storage, sampleShape: Array(shape.dropFirst()), batch: batch,
-                                              initialPotential: v0, fanout: fanouts[node.name] ?? [])
+            let state = IFLayerState(thresholds: theta.storage, sampleShape: Array(shape.dropFirst()), batch: batch, layout: layout,
+                                     fanout: fanouts[node.name] ?? [], membrane: !fusedNeurons.contains(node.name))
             if let needs = spikeReaders[node.name] {
-                neurons[node.name]!.emitsPatterns = needs.patterns
-                neurons[node.name]!.emitsFloats = needs.floats
+                state.emitsPatterns = needs.patterns
+                state.emitsFloats = needs.floats
             }
             if let reference = clipActivations?[node.name] {
-                neurons[node.name]!.reference = reference
-                neurons[node.name]!.checkpoints = Set(options.checkpoints)
+                state.reference = reference
+                state.checkpoints = Set(options.checkpoints)
             }
-        }
-        // Fused convolution + neuron layers (not with the clip-ANN diagnostics, which read
-        // the neuron's float map as the unfused layer writes it).
-        var fusedLayers = [String: FusedSpikingLayer]()
-        if clipActivations == nil {
-            for (conv, fusion) in fusions {
-                // Every condition was checked when the fusion was planned.
-                guard let table = convolutions[conv]?.onlyTable(options), let state = neurons[fusion.neuron],
-                      let node = graph.nodes.first(where: { $0.name == fusion.neuron }), case .ifNeuron(let v0) = node.op else { continue }
-                fusedLayers[conv] = FusedSpikingLayer(table: table, neuron: state, sampleShape: state.sampleShape, batch: batch,
-                                                      initialPotential: v0)
-            }
+            neurons[node.name] = state
         }
         var pools = [String: RunningMaxPoolState]()
         if options.maxPooling == .runningSum {
@@ -356,7 +369,8 @@ public final class Simulator {
                         extra = spikeMaps[name].map { .spikes($0.patterns) } ?? kept[name].map { .currents($0) }
                         guard extra != nil else { throw SimulationError.notConverted("\(node.name): the current added to this layer was not computed") }
                     }
-                    fusedResults[fusion.neuron] = layer.step(spikes.patterns, adding: extra, steps: steps)
+                    fusedResults[fusion.neuron] = layer.step(spikes.patterns, adding: extra, steps: steps, membrane: &fusedMembranes[node.name]!,
+                                                             neuron: neurons[fusion.neuron]!)
                     return [placeholder]
                 }
                 if let neuron = self.foldedAdds[node.name], let a = inputs[0], let b = inputs[1] {
