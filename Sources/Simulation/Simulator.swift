@@ -381,7 +381,7 @@ public final class Simulator {
                 }
                 if let pool = pools[node.name], let z = inputs[0] { return [pool.step(z, steps: steps)] }
                 if let conv = self.convolutions[node.name], let spikes = spikeMaps[node.inputs[0]] {
-                    let choice = conv.choose(density: spikes.density, self.options)
+                    let choice = conv.choose(density: spikes.density, spikes: true, self.options)
                     if timed { kernelRan[index] = choice }
                     guard let y = conv.forward(spikes.patterns, choice) else {
                         throw SimulationError.notConverted("\(node.name): no spike kernel could be built for this convolution; run with --kernel dense")

@@ -16,11 +16,14 @@ import SNNTensor
 /// reproducible. Tables are built on first use: wide layers that fire sparsely never
 /// pay their memory.
 final class SpikingConvolution {
-    /// Builds each kernel on first use; the table maker is nil when the input is not a
-    /// neuron layer's spikes.
+    /// Builds each kernel on first use: the event kernel for float inputs, and when the
+    /// input is a neuron layer's spikes, the table kernel and an event kernel whose
+    /// weights carry the spike amplitudes (nil makers otherwise).
     private let makeEvents: () -> SparseInputConvolution?
+    private let makeSpikeEvents: (() -> SparseInputConvolution?)?
     private let makeTable: (() -> SpikeTableConvolution?)?
     private lazy var events = makeEvents()
+    private lazy var spikeEvents = makeSpikeEvents?()
     private lazy var table = makeTable?()
     /// Bits per table lookup, known before the tables exist.
     let tableBits: Int
@@ -55,8 +58,13 @@ final class SpikingConvolution {
                 SpikeTableConvolution(weights: w.storage, bias: bias, amplitudes: thresholds, inputChannels: cin, outputChannels: cout,
                                       groups: 1, window: geometry, groupBits: bits)
             }
+            makeSpikeEvents = {
+                SparseInputConvolution(weights: w.storage, bias: bias, inputChannels: cin, outputChannels: cout, groups: 1,
+                                       window: geometry, spikeAmplitudes: thresholds)
+            }
         } else {
             makeTable = nil
+            makeSpikeEvents = nil
         }
         makeEvents = {
             SparseInputConvolution(weights: w.storage, bias: bias, inputChannels: cin, outputChannels: cout, groups: 1, window: geometry)
@@ -95,26 +103,28 @@ final class SpikingConvolution {
     func readsPatterns(_ options: SimulationOptions) -> Bool {
         switch options.convolutionKernel {
         case .dense: return false
-        case .events: return events != nil
+        case .events: return spikeEvents != nil
         case .tables, .auto: return makeTable != nil
         }
     }
 
-    /// Which kernel runs `input` under `options`.
+    /// Which kernel runs the float map `input` under `options`.
     func choose(for input: Tensor, _ options: SimulationOptions) -> Choice {
         if options.convolutionKernel == .auto && !eventsPayOff { return makeTable != nil ? .tables : .dense }
-        return choose(density: SparseInputConvolution.density(input), options)
+        return choose(density: SparseInputConvolution.density(input), spikes: false, options)
     }
 
-    /// Which kernel runs an input of this spike density under `options`.
-    func choose(density: Double, _ options: SimulationOptions) -> Choice {
+    /// Which kernel runs an input of this density under `options`; `spikes`: the input
+    /// comes packed (then events run on the amplitude-weighted kernel).
+    func choose(density: Double, spikes: Bool, _ options: SimulationOptions) -> Choice {
         let tables = makeTable != nil
+        let hasEvents = spikes ? spikeEvents != nil : events != nil
         switch options.convolutionKernel {
         case .dense: return .dense
-        case .events: return events == nil ? .dense : .events
+        case .events: return hasEvents ? .events : .dense
         case .tables: return tables ? .tables : .dense
         case .auto:
-            guard eventsPayOff, events != nil else { return tables ? .tables : .dense }
+            guard eventsPayOff, hasEvents else { return tables ? .tables : .dense }
             if tables { return density * eventWeight < options.tableCrossover ? .events : .tables }
             return density < options.denseAbove ? .events : .dense
         }
@@ -134,7 +144,7 @@ final class SpikingConvolution {
     func forward(_ input: SpikePatterns, _ choice: Choice) -> Tensor? {
         switch choice {
         case .dense: return nil
-        case .events: return events?.forward(input)
+        case .events: return spikeEvents?.forward(input)
         case .tables: return table?.forward(input)
         }
     }

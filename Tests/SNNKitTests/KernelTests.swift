@@ -108,6 +108,10 @@ import Testing
         let spikes = Tensor(shape: x.shape, storage: x.storage.indices.map { i in x.storage[i] != 0 ? amplitudes[(i / (h * w)) % cin] : 0 })
         let packed = SpikePatterns(packing: spikes, amplitudes: amplitudes)
         #expect(relativeError(sparse.forward(packed), dense.forward(spikes)) <= 1e-5)
+        // With the amplitudes folded into the weights, events are listed eight bits at a time.
+        let weighted = try #require(SparseInputConvolution(weights: weights, bias: bias, inputChannels: cin, outputChannels: cout, groups: 1,
+                                                           window: window, spikeAmplitudes: amplitudes))
+        #expect(relativeError(weighted.forward(packed), dense.forward(spikes)) <= 1e-5)
     }
 }
 

@@ -25,11 +25,19 @@ public final class SparseInputConvolution: @unchecked Sendable {
     let bias: [Float]
     /// First output channel, width and offset into `weights` of each block.
     let blocks: [(start: Int, width: Int, offset: Int)]
+    /// Set when the weights were scaled by the amplitudes of the spikes they will read:
+    /// such a kernel takes packed spikes only, and every event then carries the value 1.
+    public let spikeAmplitudes: [Float]?
 
     /// Groups other than 1, or output channels not a multiple of 16, are not handled (nil).
+    /// `spikeAmplitudes` (one per input channel, or one for all): build the kernel for
+    /// packed spikes of these amplitudes, folded into the weights.
     public init?(weights onnxWeights: [Float], bias: [Float]?, inputChannels: Int, outputChannels: Int, groups: Int,
-                 window: WindowGeometry) {
+                 window: WindowGeometry, spikeAmplitudes: [Float]? = nil) {
         guard groups == 1, outputChannels % 16 == 0 else { return nil }
+        if let a = spikeAmplitudes, a.count != 1 && a.count != inputChannels { return nil }
+        self.spikeAmplitudes = spikeAmplitudes
+        let scale = { (c: Int) -> Float in spikeAmplitudes.map { $0[$0.count == 1 ? 0 : c] } ?? 1 }
         self.inputChannels = inputChannels
         self.outputChannels = outputChannels
         self.window = window
@@ -43,7 +51,9 @@ public final class SparseInputConvolution: @unchecked Sendable {
             let offset = start * taps * inputChannels
             for j in 0..<width {
                 for ci in 0..<inputChannels {
-                    for t in 0..<taps { w[offset + (t * inputChannels + ci) * width + j] = onnxWeights[((start + j) * inputChannels + ci) * taps + t] }
+                    for t in 0..<taps {
+                        w[offset + (t * inputChannels + ci) * width + j] = scale(ci) * onnxWeights[((start + j) * inputChannels + ci) * taps + t]
+                    }
                 }
             }
             blocks.append((start, width, offset))
@@ -78,26 +88,36 @@ public final class SparseInputConvolution: @unchecked Sendable {
     }
 
     public func forward(_ input: Tensor) -> Tensor {
+        precondition(spikeAmplitudes == nil, "this kernel's weights carry spike amplitudes: give it packed spikes")
         let (inH, inW) = (input.shape[2], input.shape[3])
         let cin = inputChannels, pixels = inH * inW
         return input.storage.withUnsafeBufferPointer { x in
             let xp = x.baseAddress!
-            return convolve(images: input.shape[0], inH: inH, inW: inW) { n, count, channel, value in
+            return convolve(images: input.shape[0], inH: inH, inW: inW, unitValues: false) { n, count, channel, value in
                 Self.gatherEvents(xp + n * cin * pixels, channels: cin, pixels: pixels, count: count, channel: channel, value: value)
             }
         }
     }
 
-    /// The convolution of packed spikes: each set bit is an event carrying its channel's
-    /// amplitude, listed straight from the bytes.
+    /// The convolution of packed spikes: each set bit is an event. With the amplitudes in
+    /// the weights every event's value is 1 and only its channel is listed, eight bits at
+    /// a time; otherwise each event carries its channel's amplitude.
     public func forward(_ input: SpikePatterns) -> Tensor {
         let (inH, inW) = (input.shape[2], input.shape[3])
         let cin = inputChannels, pixels = inH * inW, groups = input.groups
+        if spikeAmplitudes != nil {
+            return input.bytes.withUnsafeBufferPointer { x in
+                let xp = x.baseAddress!
+                return convolve(images: input.images, inH: inH, inW: inW, unitValues: true) { n, count, channel, _ in
+                    Self.gatherChannels(xp + n * groups * pixels, groups: groups, pixels: pixels, channels: cin, count: count, channel: channel)
+                }
+            }
+        }
         let amplitudes = input.amplitudes.count == cin ? input.amplitudes : [Float](repeating: input.amplitudes[0], count: cin)
         return input.bytes.withUnsafeBufferPointer { x in
             amplitudes.withUnsafeBufferPointer { a in
                 let xp = x.baseAddress!, ap = a.baseAddress!
-                return convolve(images: input.images, inH: inH, inW: inW) { n, count, channel, value in
+                return convolve(images: input.images, inH: inH, inW: inW, unitValues: false) { n, count, channel, value in
                     Self.gatherEvents(xp + n * groups * pixels, groups: groups, channels: cin, pixels: pixels, amplitudes: ap,
                                       count: count, channel: channel, value: value)
                 }
@@ -105,9 +125,41 @@ public final class SparseInputConvolution: @unchecked Sendable {
         }
     }
 
+    /// For each byte value, the positions of its set bits in ascending order (padded).
+    /// Written once when first used, then only read.
+    nonisolated(unsafe) static let bitPositions: UnsafePointer<SIMD8<Int32>> = {
+        let table = UnsafeMutablePointer<SIMD8<Int32>>.allocate(capacity: 256)
+        for byte in 0..<256 {
+            var row = SIMD8<Int32>()
+            var k = 0
+            for j in 0..<8 where byte >> j & 1 == 1 { row[k] = Int32(j); k += 1 }
+            table[byte] = row
+        }
+        return UnsafePointer(table)
+    }()
+
+    /// Lists the channels of one image's set bits per pixel: per byte, the positions of its
+    /// bits from `bitPositions` are written as one 8-wide store and the slot advances by
+    /// the byte's population count. Slots past the pixel's last event are scratch.
+    @inline(__always)
+    static func gatherChannels(_ image: UnsafePointer<UInt8>, groups: Int, pixels: Int, channels cin: Int,
+                               count: UnsafeMutablePointer<Int32>, channel: UnsafeMutablePointer<Int32>) {
+        let positions = bitPositions
+        for p in 0..<pixels {
+            let slots = channel + p * cin
+            var k = 0
+            for g in 0..<groups {
+                let byte = Int(image[g * pixels + p])
+                UnsafeMutableRawPointer(slots + k).storeBytes(of: positions[byte] &+ SIMD8(repeating: Int32(8 * g)), as: SIMD8<Int32>.self)
+                k += byte.nonzeroBitCount
+            }
+            count[p] = Int32(truncatingIfNeeded: k)
+        }
+    }
+
     /// Per image: `gather` lists its events per input pixel (count, channels, values at a
     /// fixed stride of C_in), then every output pixel accumulates them.
-    private func convolve(images: Int, inH: Int, inW: Int,
+    private func convolve(images: Int, inH: Int, inW: Int, unitValues: Bool,
                           gather: (Int, UnsafeMutablePointer<Int32>, UnsafeMutablePointer<Int32>, UnsafeMutablePointer<Float>) -> Void) -> Tensor {
         let outH = window.outputHeight(inH), outW = window.outputWidth(inW)
         let cin = inputChannels, cout = outputChannels
@@ -117,8 +169,9 @@ public final class SparseInputConvolution: @unchecked Sendable {
                 let w = UnsafePointer(weights), b = bBuffer.baseAddress!, y = out.baseAddress!
                 Parallel.forEachRange(images) { range in
                     let count = UnsafeMutablePointer<Int32>.allocate(capacity: pixels)
-                    let channel = UnsafeMutablePointer<Int32>.allocate(capacity: pixels * cin)
-                    let value = UnsafeMutablePointer<Float>.allocate(capacity: pixels * cin)
+                    // 8 spare slots: the 8-wide stores of the last pixel may run past its own.
+                    let channel = UnsafeMutablePointer<Int32>.allocate(capacity: pixels * cin + 8)
+                    let value = UnsafeMutablePointer<Float>.allocate(capacity: unitValues ? 1 : pixels * cin + 8)
                     // Output pixel-major, [outPixels][C_out]: each pixel's channels are
                     // stored as whole vectors, then transposed to NCHW once.
                     let rows = UnsafeMutableRawPointer.allocate(byteCount: outPixels * cout * 4, alignment: 64)
@@ -126,8 +179,13 @@ public final class SparseInputConvolution: @unchecked Sendable {
                     defer { count.deallocate(); channel.deallocate(); value.deallocate(); rows.deallocate() }
                     for n in range {
                         gather(n, count, channel, value)
-                        self.outputRows(ch: channel, val: value, count: count, w: w, bias: b, rows: rows,
-                                        inH: inH, inW: inW, outH: outH, outW: outW)
+                        if unitValues {
+                            self.outputRows(UnitValues(), ch: channel, count: count, w: w, bias: b, rows: rows,
+                                            inH: inH, inW: inW, outH: outH, outW: outW)
+                        } else {
+                            self.outputRows(ListedValues(values: value), ch: channel, count: count, w: w, bias: b, rows: rows,
+                                            inH: inH, inW: inW, outH: outH, outW: outW)
+                        }
                         PixelMajor.toPlanes(rows, pixels: outPixels, rowStride: cout, channels: cout, into: y + n * cout * outPixels)
                     }
                 }
@@ -180,8 +238,9 @@ public final class SparseInputConvolution: @unchecked Sendable {
     /// the short per-tap loops cannot hide. Accumulators live in `rows` between taps; the
     /// sum per output is still bias, then taps in order, channels ascending within a tap.
     @inline(__always)
-    private func outputRows(ch: UnsafePointer<Int32>, val: UnsafePointer<Float>, count: UnsafePointer<Int32>, w: UnsafePointer<Float>,
-                            bias: UnsafePointer<Float>, rows: UnsafeMutablePointer<Float>, inH: Int, inW: Int, outH: Int, outW: Int) {
+    private func outputRows<V: EventValues>(_ values: V, ch: UnsafePointer<Int32>, count: UnsafePointer<Int32>, w: UnsafePointer<Float>,
+                                            bias: UnsafePointer<Float>, rows: UnsafeMutablePointer<Float>, inH: Int, inW: Int,
+                                            outH: Int, outW: Int) {
         let cin = inputChannels, cout = outputChannels
         let (kh, kw) = window.kernel
         let (sh, sw) = window.stride, (dh, dw) = window.dilation
@@ -202,7 +261,7 @@ public final class SparseInputConvolution: @unchecked Sendable {
                             let p = ih * inW + iw
                             let events = Int(count[p])
                             if events == 0 { continue }
-                            let chs = ch + p * cin, vals = val + p * cin
+                            let chs = ch + p * cin, vals = values.at(p * cin)
                             let row = rows + (oh * outW + ow) * cout + block
                             switch width {
                             case 128: Self.accumulate128(row, events, chs, vals, tapBase)
@@ -217,64 +276,82 @@ public final class SparseInputConvolution: @unchecked Sendable {
     }
 
     @inline(__always)
-    static func accumulate128(_ row: UnsafeMutablePointer<Float>, _ events: Int, _ chs: UnsafePointer<Int32>, _ vals: UnsafePointer<Float>,
+    static func accumulate128<V: EventValues>(_ row: UnsafeMutablePointer<Float>, _ events: Int, _ chs: UnsafePointer<Int32>, _ vals: V,
                               _ tapBase: UnsafePointer<Float>) {
         var a0 = GEMM.load16(row), a1 = GEMM.load16(row + 16), a2 = GEMM.load16(row + 32), a3 = GEMM.load16(row + 48)
         var a4 = GEMM.load16(row + 64), a5 = GEMM.load16(row + 80), a6 = GEMM.load16(row + 96), a7 = GEMM.load16(row + 112)
         for k in 0..<events {
             let r = tapBase + Int(chs[k]) &* 128
-            let s = SIMD16<Float>(repeating: vals[k])
-            a0 = a0.addingProduct(s, GEMM.load16(r)); a1 = a1.addingProduct(s, GEMM.load16(r + 16))
-            a2 = a2.addingProduct(s, GEMM.load16(r + 32)); a3 = a3.addingProduct(s, GEMM.load16(r + 48))
-            a4 = a4.addingProduct(s, GEMM.load16(r + 64)); a5 = a5.addingProduct(s, GEMM.load16(r + 80))
-            a6 = a6.addingProduct(s, GEMM.load16(r + 96)); a7 = a7.addingProduct(s, GEMM.load16(r + 112))
+            a0 = vals.add(a0, k, GEMM.load16(r)); a1 = vals.add(a1, k, GEMM.load16(r + 16))
+            a2 = vals.add(a2, k, GEMM.load16(r + 32)); a3 = vals.add(a3, k, GEMM.load16(r + 48))
+            a4 = vals.add(a4, k, GEMM.load16(r + 64)); a5 = vals.add(a5, k, GEMM.load16(r + 80))
+            a6 = vals.add(a6, k, GEMM.load16(r + 96)); a7 = vals.add(a7, k, GEMM.load16(r + 112))
         }
         GEMM.store16(a0, row); GEMM.store16(a1, row + 16); GEMM.store16(a2, row + 32); GEMM.store16(a3, row + 48)
         GEMM.store16(a4, row + 64); GEMM.store16(a5, row + 80); GEMM.store16(a6, row + 96); GEMM.store16(a7, row + 112)
     }
 
-    /// Odd events go to a second set of registers: eight independent FMA chains.
+    /// Odd events go to a second set of registers: eight independent chains.
     @inline(__always)
-    static func accumulate64(_ row: UnsafeMutablePointer<Float>, _ events: Int, _ chs: UnsafePointer<Int32>, _ vals: UnsafePointer<Float>,
+    static func accumulate64<V: EventValues>(_ row: UnsafeMutablePointer<Float>, _ events: Int, _ chs: UnsafePointer<Int32>, _ vals: V,
                              _ tapBase: UnsafePointer<Float>) {
         var a0 = GEMM.load16(row), a1 = GEMM.load16(row + 16), a2 = GEMM.load16(row + 32), a3 = GEMM.load16(row + 48)
         var a4 = SIMD16<Float>(), a5 = SIMD16<Float>(), a6 = SIMD16<Float>(), a7 = SIMD16<Float>()
         var k = 0
         while k + 2 <= events {
             let r = tapBase + Int(chs[k]) &* 64, q = tapBase + Int(chs[k + 1]) &* 64
-            let s = SIMD16<Float>(repeating: vals[k]), u = SIMD16<Float>(repeating: vals[k + 1])
-            a0 = a0.addingProduct(s, GEMM.load16(r)); a1 = a1.addingProduct(s, GEMM.load16(r + 16))
-            a2 = a2.addingProduct(s, GEMM.load16(r + 32)); a3 = a3.addingProduct(s, GEMM.load16(r + 48))
-            a4 = a4.addingProduct(u, GEMM.load16(q)); a5 = a5.addingProduct(u, GEMM.load16(q + 16))
-            a6 = a6.addingProduct(u, GEMM.load16(q + 32)); a7 = a7.addingProduct(u, GEMM.load16(q + 48))
+            a0 = vals.add(a0, k, GEMM.load16(r)); a1 = vals.add(a1, k, GEMM.load16(r + 16))
+            a2 = vals.add(a2, k, GEMM.load16(r + 32)); a3 = vals.add(a3, k, GEMM.load16(r + 48))
+            a4 = vals.add(a4, k + 1, GEMM.load16(q)); a5 = vals.add(a5, k + 1, GEMM.load16(q + 16))
+            a6 = vals.add(a6, k + 1, GEMM.load16(q + 32)); a7 = vals.add(a7, k + 1, GEMM.load16(q + 48))
             k += 2
         }
         if k < events {
             let r = tapBase + Int(chs[k]) &* 64
-            let s = SIMD16<Float>(repeating: vals[k])
-            a0 = a0.addingProduct(s, GEMM.load16(r)); a1 = a1.addingProduct(s, GEMM.load16(r + 16))
-            a2 = a2.addingProduct(s, GEMM.load16(r + 32)); a3 = a3.addingProduct(s, GEMM.load16(r + 48))
+            a0 = vals.add(a0, k, GEMM.load16(r)); a1 = vals.add(a1, k, GEMM.load16(r + 16))
+            a2 = vals.add(a2, k, GEMM.load16(r + 32)); a3 = vals.add(a3, k, GEMM.load16(r + 48))
         }
         GEMM.store16(a0 + a4, row); GEMM.store16(a1 + a5, row + 16); GEMM.store16(a2 + a6, row + 32); GEMM.store16(a3 + a7, row + 48)
     }
 
     /// Events round-robin over four chains.
     @inline(__always)
-    static func accumulate16(_ row: UnsafeMutablePointer<Float>, _ events: Int, _ chs: UnsafePointer<Int32>, _ vals: UnsafePointer<Float>,
+    static func accumulate16<V: EventValues>(_ row: UnsafeMutablePointer<Float>, _ events: Int, _ chs: UnsafePointer<Int32>, _ vals: V,
                              _ tapBase: UnsafePointer<Float>) {
         var a0 = GEMM.load16(row), a1 = SIMD16<Float>(), a2 = SIMD16<Float>(), a3 = SIMD16<Float>()
         var k = 0
         while k + 4 <= events {
-            a0 = a0.addingProduct(SIMD16<Float>(repeating: vals[k]), GEMM.load16(tapBase + Int(chs[k]) &* 16))
-            a1 = a1.addingProduct(SIMD16<Float>(repeating: vals[k + 1]), GEMM.load16(tapBase + Int(chs[k + 1]) &* 16))
-            a2 = a2.addingProduct(SIMD16<Float>(repeating: vals[k + 2]), GEMM.load16(tapBase + Int(chs[k + 2]) &* 16))
-            a3 = a3.addingProduct(SIMD16<Float>(repeating: vals[k + 3]), GEMM.load16(tapBase + Int(chs[k + 3]) &* 16))
+            a0 = vals.add(a0, k, GEMM.load16(tapBase + Int(chs[k]) &* 16))
+            a1 = vals.add(a1, k + 1, GEMM.load16(tapBase + Int(chs[k + 1]) &* 16))
+            a2 = vals.add(a2, k + 2, GEMM.load16(tapBase + Int(chs[k + 2]) &* 16))
+            a3 = vals.add(a3, k + 3, GEMM.load16(tapBase + Int(chs[k + 3]) &* 16))
             k += 4
         }
         while k < events {
-            a0 = a0.addingProduct(SIMD16<Float>(repeating: vals[k]), GEMM.load16(tapBase + Int(chs[k]) &* 16))
+            a0 = vals.add(a0, k, GEMM.load16(tapBase + Int(chs[k]) &* 16))
             k += 1
         }
         GEMM.store16((a0 + a1) + (a2 + a3), row)
+    }
+}
+
+/// What an event adds: its weight row times its listed value, or (when the amplitudes are
+/// in the weights) the row itself, which saves the broadcast and the multiply.
+protocol EventValues {
+    /// The values of the events listed from slot `offset` on.
+    func at(_ offset: Int) -> Self
+    func add(_ sum: SIMD16<Float>, _ k: Int, _ row: SIMD16<Float>) -> SIMD16<Float>
+}
+
+struct UnitValues: EventValues {
+    @inline(__always) func at(_ offset: Int) -> Self { self }
+    @inline(__always) func add(_ sum: SIMD16<Float>, _ k: Int, _ row: SIMD16<Float>) -> SIMD16<Float> { sum + row }
+}
+
+struct ListedValues: EventValues {
+    let values: UnsafePointer<Float>
+    @inline(__always) func at(_ offset: Int) -> Self { ListedValues(values: values + offset) }
+    @inline(__always) func add(_ sum: SIMD16<Float>, _ k: Int, _ row: SIMD16<Float>) -> SIMD16<Float> {
+        sum.addingProduct(SIMD16(repeating: values[k]), row)
     }
 }
