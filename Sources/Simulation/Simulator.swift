@@ -404,10 +404,22 @@ public final class Simulator {
             for name in partition.readoutValues {
                 guard let chunk = out[name], var total = running[name] else { continue }
                 let block = total.count
+                let pieces = (block + 4095) / 4096
                 for t in 0..<steps {
                     total.storage.withUnsafeMutableBufferPointer { s in
                         chunk.storage.withUnsafeBufferPointer { c in
-                            for i in 0..<block { s[i] += c[t * block + i] }
+                            let sp = s.baseAddress!, cp = c.baseAddress! + t * block
+                            Parallel.forEach(pieces, minimumPerThread: 4) { k in
+                                var i = k * 4096
+                                let end = min(block, i + 4096)
+                                while i + 16 <= end {
+                                    let sum = UnsafeRawPointer(sp + i).loadUnaligned(as: SIMD16<Float>.self)
+                                        + UnsafeRawPointer(cp + i).loadUnaligned(as: SIMD16<Float>.self)
+                                    UnsafeMutableRawPointer(sp + i).storeBytes(of: sum, as: SIMD16<Float>.self)
+                                    i += 16
+                                }
+                                while i < end { sp[i] += cp[i]; i += 1 }
+                            }
                         }
                     }
                     if keep.contains(done + t + 1) { sums[name]![done + t + 1] = total }
