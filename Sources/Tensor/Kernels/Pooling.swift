@@ -40,7 +40,17 @@ public enum Pooling {
             // The common 2 x 2 / stride 2 max pool, with no window straddling a border.
             for oh in 0..<outH {
                 let r0 = src + 2 * oh * inW, r1 = r0 + inW, o = dst + oh * outW
-                for ow in 0..<outW {
+                var ow = 0
+                // Eight outputs at a time: the max of the two rows, then of adjacent lanes.
+                while ow + 8 <= outW {
+                    // (not pointwiseMax, whose NaN rules compile to per-lane code)
+                    let a = GEMM.load16(r0 + 2 * ow), b = GEMM.load16(r1 + 2 * ow)
+                    let rows = b.replacing(with: a, where: a .> b)
+                    let even = rows.evenHalf, odd = rows.oddHalf
+                    UnsafeMutableRawPointer(o + ow).storeBytes(of: odd.replacing(with: even, where: even .> odd), as: SIMD8<Float>.self)
+                    ow += 8
+                }
+                for ow in ow..<outW {
                     let a = r0[2 * ow] > r0[2 * ow + 1] ? r0[2 * ow] : r0[2 * ow + 1]
                     let b = r1[2 * ow] > r1[2 * ow + 1] ? r1[2 * ow] : r1[2 * ow + 1]
                     o[ow] = a > b ? a : b
