@@ -62,10 +62,17 @@ public struct SimulationResult: Sendable {
 /// Simulates a converted network over T steps, layer by layer over chunks of steps.
 ///
 /// Each dynamic node processes a whole chunk of steps (steps stacked on the batch axis)
-/// before the next node runs: a layer's weights stay in cache for the chunk and its
-/// current is one large GEMM. Neurons and running-sum max pools carry their state from
-/// chunk to chunk, so the result is the same for any chunk size. The layers before the
-/// first neuron see the same image every step and run once.
+/// before the next node runs, so a layer's weights stay in cache for the chunk. Neurons
+/// and running-sum max pools carry their state from chunk to chunk, so the result is the
+/// same for any chunk size. The layers before the first neuron see the same image every
+/// step and run once.
+///
+/// Spikes travel between layers as packed bits (`SpikePatterns`) with the density the
+/// neuron layer counted; a convolution reading them runs by table lookup or event-driven
+/// (`SpikingConvolution` picks per chunk), and one that always runs by table lookup and
+/// feeds a single neuron layer runs fused with it (`FusedSpikingLayer`). A residual Add
+/// read only by a neuron layer is folded into it. Float maps are built only for the
+/// nodes that need them (pools, sums, the readout).
 public final class Simulator {
     public let graph: Graph
     public let options: SimulationOptions

@@ -249,26 +249,18 @@ struct Lanes16: SpikeTableRow {
     @inline(__always) func merge(_ b: Self, _ c: Self, _ d: Self, into out: UnsafeMutablePointer<Float>) { GEMM.store16((a + b.a) + (c.a + d.a), out) }
 }
 
-struct Lanes32: SpikeTableRow {
-    var a = Lanes16(), b = Lanes16()
-    static var width: Int { 32 }
+/// Two halves side by side: 32 lanes from two 16s, 64 from two 32s.
+struct LanePair<Half: SpikeTableRow>: SpikeTableRow {
+    var a = Half(), b = Half()
+    static var width: Int { 2 * Half.width }
     @inline(__always) init() {}
-    @inline(__always) init(_ p: UnsafePointer<Float>) { a = Lanes16(p); b = Lanes16(p + 16) }
-    @inline(__always) mutating func add(_ p: UnsafePointer<Float>) { a.add(p); b.add(p + 16) }
+    @inline(__always) init(_ p: UnsafePointer<Float>) { a = Half(p); b = Half(p + Half.width) }
+    @inline(__always) mutating func add(_ p: UnsafePointer<Float>) { a.add(p); b.add(p + Half.width) }
     @inline(__always) func merge(_ x: Self, _ y: Self, _ z: Self, into out: UnsafeMutablePointer<Float>) {
         a.merge(x.a, y.a, z.a, into: out)
-        b.merge(x.b, y.b, z.b, into: out + 16)
+        b.merge(x.b, y.b, z.b, into: out + Half.width)
     }
 }
 
-struct Lanes64: SpikeTableRow {
-    var a = Lanes32(), b = Lanes32()
-    static var width: Int { 64 }
-    @inline(__always) init() {}
-    @inline(__always) init(_ p: UnsafePointer<Float>) { a = Lanes32(p); b = Lanes32(p + 32) }
-    @inline(__always) mutating func add(_ p: UnsafePointer<Float>) { a.add(p); b.add(p + 32) }
-    @inline(__always) func merge(_ x: Self, _ y: Self, _ z: Self, into out: UnsafeMutablePointer<Float>) {
-        a.merge(x.a, y.a, z.a, into: out)
-        b.merge(x.b, y.b, z.b, into: out + 32)
-    }
-}
+typealias Lanes32 = LanePair<Lanes16>
+typealias Lanes64 = LanePair<Lanes32>
