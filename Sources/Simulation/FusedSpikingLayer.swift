@@ -1,16 +1,18 @@
 import SNNTensor
 
-/// A spike-table convolution and the neuron layer that alone reads it, run as one: each
+/// A convolution fed by spikes and the neuron layer that alone reads it, run as one: each
 /// worker takes a block of output pixels of one sample and carries it through every step
-/// of the chunk, so the convolution's currents go from the lookup straight into the
-/// membranes while both sit in L1, and are never written to memory and read back.
+/// of the chunk, so the convolution's currents go from the kernel (table lookup or
+/// event-driven, chosen per chunk) straight into the membranes while both sit in L1, and
+/// are never written to memory and read back.
 ///
 /// The neuron equations are `IFLayerState`'s (same order of float operations: the bypass
 /// current is added to the convolution's before the membrane, as the folded Add would).
 /// Membranes are kept pixel-major ([sample][pixel][channel], channels padded to 16 with a
 /// threshold of +infinity so the padding never fires), the layout the lookups produce.
 final class FusedSpikingLayer {
-    let table: SpikeTableConvolution
+    let table: SpikeTableConvolution?
+    let events: SparseInputConvolution?
     let channels: Int, paddedChannels: Int
     let outputShape: [Int]
     let thresholds: [Float]
@@ -24,11 +26,15 @@ final class FusedSpikingLayer {
     static let block = 64
 
     /// `sampleShape`: the neuron layer's [C, H, W]; `fanout` its per-value fan-out (NCHW).
-    init(table: SpikeTableConvolution, thresholds: [Float], sampleShape: [Int], initialPotential: Float, fanout: [Float]) {
+    /// `table` and `events`: the spike kernels the convolution may run on (at least one;
+    /// an event kernel must carry the spike amplitudes).
+    init(table: SpikeTableConvolution?, events: SparseInputConvolution?, thresholds: [Float], sampleShape: [Int],
+         initialPotential: Float, fanout: [Float]) {
         self.table = table
+        self.events = events
         self.thresholds = thresholds
         channels = sampleShape[0]
-        paddedChannels = table.paddedOutputs
+        paddedChannels = (sampleShape[0] + 15) / 16 * 16
         outputShape = sampleShape
         let pixels = sampleShape[1] * sampleShape[2], stride = paddedChannels, cout = channels
         let row = (0..<stride).map { $0 < cout ? thresholds[thresholds.count == 1 ? 0 : $0] : Float.infinity }
@@ -52,10 +58,16 @@ final class FusedSpikingLayer {
     }
 
     /// One chunk: `input` the spikes feeding the convolution ([steps * batch, ...]),
-    /// `bypass` the other current of a folded Add ([steps * batch, C, H, W]).
-    func step(_ input: SpikePatterns, adding bypass: Bypass?, steps: Int, membrane: inout [Float], neuron: IFLayerState) -> IFLayerState.Output {
-        let spikes = table.padded(input)
-        let pixels = spikes.outH * spikes.outW, rowStride = paddedChannels, cout = channels
+    /// `bypass` the other current of a folded Add ([steps * batch, C, H, W]); `byEvents`:
+    /// run the event kernel rather than the table.
+    func step(_ input: SpikePatterns, byEvents: Bool, adding bypass: Bypass?, steps: Int, membrane: inout [Float],
+              neuron: IFLayerState) -> IFLayerState.Output {
+        // The input prepared for the chosen kernel: padded bit planes or event lists.
+        let useEvents = (byEvents && events != nil) || table == nil
+        let spikes = useEvents ? nil : table?.padded(input)
+        let listed = useEvents ? events?.events(input) : nil
+        let pixels = (spikes.map { $0.outH * $0.outW } ?? listed.map { $0.outH * $0.outW }) ?? 0
+        let rowStride = paddedChannels, cout = channels
         let images = input.images, batch = images / steps
         let blocks = (pixels + Self.block - 1) / Self.block
         let items = batch * blocks
@@ -104,7 +116,12 @@ final class FusedSpikingLayer {
                                                     let state = vp + (n * pixels + first) * rowStride, fanouts = fp + first * rowStride
                                                     for t in 0..<steps {
                                                         let image = t * batch + n
-                                                        self.table.accumulate(spikes, image: image, pixels: first..<(first + count), into: rows)
+                                                        if let spikes {
+                                                            self.table?.accumulate(spikes, image: image, pixels: first..<(first + count), into: rows)
+                                                        } else if let listed {
+                                                            self.events?.accumulate(listed, image: image, pixels: first..<(first + count), into: rows,
+                                                                                    rowStride: rowStride)
+                                                        }
                                                         if let cp {
                                                             PixelMajor.transpose(cp + image * cout * pixels + first, rows: cout, columns: count,
                                                                                  sourceStride: pixels, into: added, destinationStride: rowStride)

@@ -200,7 +200,7 @@ public final class Simulator {
         for (k, i) in partition.dynamicNodes.enumerated() { for out in graph.nodes[i].outputs { position[out] = k } }
         for (k, i) in partition.dynamicNodes.enumerated() {
             let node = graph.nodes[i]
-            guard let conv = kernels[node.name], conv.onlyTable(options) != nil, let out = node.outputs.first, !kept.contains(out),
+            guard let conv = kernels[node.name], conv.spikeKernels(options) != nil, let out = node.outputs.first, !kept.contains(out),
                   let readers = consumers[out], readers.count == 1, let shape = full.shapes[out], shape.count == 4 else { continue }
             let reader = graph.nodes[readers[0]]
             if case .ifNeuron = reader.op, reader.inputs[0] == out, full.shapes[reader.inputs[0]] == shape {
@@ -223,11 +223,11 @@ public final class Simulator {
         neuronLayouts = layouts
         var fusedLayers = [String: FusedSpikingLayer]()
         for (conv, fusion) in fused {
-            guard let table = kernels[conv]?.onlyTable(options), let node = graph.nodes.first(where: { $0.name == fusion.neuron }),
+            guard let spikeKernels = kernels[conv]?.spikeKernels(options), let node = graph.nodes.first(where: { $0.name == fusion.neuron }),
                   case .ifNeuron(let v0) = node.op, let theta = graph.floatConstant(node.inputs[1]),
                   let shape = full.shapes[node.inputs[0]] else { continue }
-            fusedLayers[conv] = FusedSpikingLayer(table: table, thresholds: theta.storage, sampleShape: Array(shape.dropFirst()),
-                                                  initialPotential: v0, fanout: maps[node.name] ?? [])
+            fusedLayers[conv] = FusedSpikingLayer(table: spikeKernels.table, events: spikeKernels.events, thresholds: theta.storage,
+                                                  sampleShape: Array(shape.dropFirst()), initialPotential: v0, fanout: maps[node.name] ?? [])
         }
         self.fusedLayers = fusedLayers
         var readers = [String: (patterns: Bool, floats: Bool)]()
@@ -369,15 +369,17 @@ public final class Simulator {
                     // Without float readers the map is never built; an empty tensor holds its place.
                     return [result.floats ?? placeholder]
                 }
-                if let layer = fusedLayers[node.name], let fusion = self.fusions[node.name], let spikes = spikeMaps[node.inputs[0]] {
-                    if timed { kernelRan[index] = .tables }
+                if let layer = fusedLayers[node.name], let fusion = self.fusions[node.name], let spikes = spikeMaps[node.inputs[0]],
+                   let conv = self.convolutions[node.name] {
+                    let choice = conv.choose(density: spikes.density, spikes: true, self.options)
+                    if timed { kernelRan[index] = choice }
                     var extra: FusedSpikingLayer.Bypass? = nil
                     if let name = fusion.bypass {
                         extra = spikeMaps[name].map { .spikes($0.patterns) } ?? kept[name].map { .currents($0) }
                         guard extra != nil else { throw SimulationError.notConverted("\(node.name): the current added to this layer was not computed") }
                     }
-                    fusedResults[fusion.neuron] = layer.step(spikes.patterns, adding: extra, steps: steps, membrane: &fusedMembranes[node.name]!,
-                                                             neuron: neurons[fusion.neuron]!)
+                    fusedResults[fusion.neuron] = layer.step(spikes.patterns, byEvents: choice == .events, adding: extra, steps: steps,
+                                                             membrane: &fusedMembranes[node.name]!, neuron: neurons[fusion.neuron]!)
                     return [placeholder]
                 }
                 if let neuron = self.foldedAdds[node.name], let a = inputs[0], let b = inputs[1] {

@@ -88,13 +88,16 @@ final class SpikingConvolution {
         if !eventsPayOff && makeTable == nil { return nil }
     }
 
-    /// The table kernel, when `options` always picks it (so its output can go straight into
-    /// the neuron layer reading it, see `FusedSpikingLayer`).
-    func onlyTable(_ options: SimulationOptions) -> SpikeTableConvolution? {
+    /// The spike kernels `options` may pick, when it never picks the dense one (so the
+    /// output can go straight into the neuron layer reading it, see `FusedSpikingLayer`).
+    func spikeKernels(_ options: SimulationOptions) -> (table: SpikeTableConvolution?, events: SparseInputConvolution?)? {
         switch options.convolutionKernel {
-        case .tables: return table
-        case .auto: return eventsPayOff ? nil : table
-        case .dense, .events: return nil
+        case .dense: return nil
+        case .tables: return table.map { ($0, nil) }
+        case .events: return spikeEvents.map { (nil, $0) }
+        case .auto:
+            guard let table else { return nil }
+            return (table, eventsPayOff ? spikeEvents : nil)
         }
     }
 

@@ -125,6 +125,50 @@ public final class SparseInputConvolution: @unchecked Sendable {
         }
     }
 
+    /// Packed spikes listed as events for every image: per input pixel, the count and the
+    /// channels of its spikes (at a fixed stride of C_in, 8 spare slots at the end).
+    public struct Events: Sendable {
+        let count: [Int32]
+        let channel: [Int32]
+        let inH: Int, inW: Int
+        public let outH: Int, outW: Int
+    }
+
+    /// Lists the events of every image of `input` (the kernel must carry the amplitudes).
+    public func events(_ input: SpikePatterns) -> Events {
+        precondition(spikeAmplitudes != nil, "events are listed for kernels that carry the spike amplitudes")
+        let (images, inH, inW, pixels, groups, cin) = (input.images, input.shape[2], input.shape[3], input.pixels, input.groups, inputChannels)
+        var count = [Int32](repeating: 0, count: images * pixels)
+        var channel = [Int32](repeating: 0, count: images * pixels * cin + 8)
+        input.bytes.withUnsafeBufferPointer { x in
+            count.withUnsafeMutableBufferPointer { c in
+                channel.withUnsafeMutableBufferPointer { ch in
+                    let xp = x.baseAddress!, cp = c.baseAddress!, chp = ch.baseAddress!
+                    Parallel.forEach(images) { n in
+                        Self.gatherChannels(xp + n * groups * pixels, groups: groups, pixels: pixels, channels: cin,
+                                            count: cp + n * pixels, channel: chp + n * pixels * cin)
+                    }
+                }
+            }
+        }
+        return Events(count: count, channel: channel, inH: inH, inW: inW, outH: window.outputHeight(inH), outW: window.outputWidth(inW))
+    }
+
+    /// Output pixels `pixels` (row-major indices) of one image as rows, bias included:
+    /// rows[(o - pixels.lowerBound) * rowStride + channel].
+    public func accumulate(_ events: Events, image: Int, pixels: Range<Int>, into rows: UnsafeMutablePointer<Float>, rowStride: Int) {
+        let inPixels = events.inH * events.inW, cin = inputChannels
+        events.count.withUnsafeBufferPointer { c in
+            events.channel.withUnsafeBufferPointer { ch in
+                bias.withUnsafeBufferPointer { b in
+                    outputRows(UnitValues(), ch: ch.baseAddress! + image * inPixels * cin, count: c.baseAddress! + image * inPixels,
+                               w: UnsafePointer(weights), bias: b.baseAddress!, rows: rows, rowStride: rowStride,
+                               inH: events.inH, inW: events.inW, outW: events.outW, pixels: pixels)
+                }
+            }
+        }
+    }
+
     /// For each byte value, the positions of its set bits in ascending order (padded).
     /// Written once when first used, then only read.
     nonisolated(unsafe) static let bitPositions: UnsafePointer<SIMD8<Int32>> = {
@@ -180,11 +224,11 @@ public final class SparseInputConvolution: @unchecked Sendable {
                     for n in range {
                         gather(n, count, channel, value)
                         if unitValues {
-                            self.outputRows(UnitValues(), ch: channel, count: count, w: w, bias: b, rows: rows,
-                                            inH: inH, inW: inW, outH: outH, outW: outW)
+                            self.outputRows(UnitValues(), ch: channel, count: count, w: w, bias: b, rows: rows, rowStride: cout,
+                                            inH: inH, inW: inW, outW: outW, pixels: 0..<outPixels)
                         } else {
                             self.outputRows(ListedValues(values: value), ch: channel, count: count, w: w, bias: b, rows: rows,
-                                            inH: inH, inW: inW, outH: outH, outW: outW)
+                                            rowStride: cout, inH: inH, inW: inW, outW: outW, pixels: 0..<outPixels)
                         }
                         PixelMajor.toPlanes(rows, pixels: outPixels, rowStride: cout, channels: cout, into: y + n * cout * outPixels)
                     }
@@ -239,35 +283,33 @@ public final class SparseInputConvolution: @unchecked Sendable {
     /// sum per output is still bias, then taps in order, channels ascending within a tap.
     @inline(__always)
     private func outputRows<V: EventValues>(_ values: V, ch: UnsafePointer<Int32>, count: UnsafePointer<Int32>, w: UnsafePointer<Float>,
-                                            bias: UnsafePointer<Float>, rows: UnsafeMutablePointer<Float>, inH: Int, inW: Int,
-                                            outH: Int, outW: Int) {
-        let cin = inputChannels, cout = outputChannels
+                                            bias: UnsafePointer<Float>, rows: UnsafeMutablePointer<Float>, rowStride: Int,
+                                            inH: Int, inW: Int, outW: Int, pixels: Range<Int>) {
+        let cin = inputChannels
         let (kh, kw) = window.kernel
         let (sh, sw) = window.stride, (dh, dw) = window.dilation
         let (top, left) = (window.padTop, window.padLeft)
         for (block, width, offset) in blocks {
-            for o in 0..<(outH * outW) {
-                for j in stride(from: 0, to: width, by: 16) { GEMM.store16(GEMM.load16(bias + block + j), rows + o * cout + block + j) }
+            for o in 0..<pixels.count {
+                for j in stride(from: 0, to: width, by: 16) { GEMM.store16(GEMM.load16(bias + block + j), rows + o * rowStride + block + j) }
             }
             for ki in 0..<kh {
                 for kj in 0..<kw {
                     let tapBase = w + offset + (ki * kw + kj) * cin * width
-                    for oh in 0..<outH {
-                        let ih = oh * sh - top + ki * dh
-                        if ih < 0 || ih >= inH { continue }
-                        for ow in 0..<outW {
-                            let iw = ow * sw - left + kj * dw
-                            if iw < 0 || iw >= inW { continue }
-                            let p = ih * inW + iw
-                            let events = Int(count[p])
-                            if events == 0 { continue }
-                            let chs = ch + p * cin, vals = values.at(p * cin)
-                            let row = rows + (oh * outW + ow) * cout + block
-                            switch width {
-                            case 128: Self.accumulate128(row, events, chs, vals, tapBase)
-                            case 64: Self.accumulate64(row, events, chs, vals, tapBase)
-                            default: Self.accumulate16(row, events, chs, vals, tapBase)
-                            }
+                    var oh = pixels.lowerBound / outW, ow = pixels.lowerBound % outW
+                    for o in 0..<pixels.count {
+                        defer { ow += 1; if ow == outW { ow = 0; oh += 1 } }
+                        let ih = oh * sh - top + ki * dh, iw = ow * sw - left + kj * dw
+                        if ih < 0 || ih >= inH || iw < 0 || iw >= inW { continue }
+                        let p = ih * inW + iw
+                        let events = Int(count[p])
+                        if events == 0 { continue }
+                        let chs = ch + p * cin, vals = values.at(p * cin)
+                        let row = rows + o * rowStride + block
+                        switch width {
+                        case 128: Self.accumulate128(row, events, chs, vals, tapBase)
+                        case 64: Self.accumulate64(row, events, chs, vals, tapBase)
+                        default: Self.accumulate16(row, events, chs, vals, tapBase)
                         }
                     }
                 }
