@@ -47,6 +47,21 @@ final class FusedSpikingLayer {
         initialSample = (0..<(pixels * stride)).map { $0 % stride < cout ? initialPotential * row[$0 % stride] : 0 }
     }
 
+    /// An NCHW map of this layer's shape ([batch, C, H, W]) in the membranes' layout.
+    func pixelMajor(_ map: Tensor) -> [Float] {
+        let pixels = outputShape[1] * outputShape[2], batch = map.shape[0]
+        var rows = [Float](repeating: 0, count: batch * pixels * paddedChannels)
+        map.storage.withUnsafeBufferPointer { m in
+            rows.withUnsafeMutableBufferPointer { r in
+                for n in 0..<batch {
+                    PixelMajor.transpose(m.baseAddress! + n * channels * pixels, rows: channels, columns: pixels, sourceStride: pixels,
+                                         into: r.baseAddress! + n * pixels * paddedChannels, destinationStride: paddedChannels)
+                }
+            }
+        }
+        return rows
+    }
+
     /// Membranes at v(0) for a batch.
     func initialMembranes(batch: Int) -> [Float] { IFLayerState.repeated(initialSample, batch) }
 
@@ -78,6 +93,8 @@ final class FusedSpikingLayer {
         let groups = patterns.groups
         var spikeCounts = [Double](repeating: 0, count: steps * items)
         var opCounts = [Double](repeating: 0, count: steps * items)
+        let probing = GapProbe.Schedule(layer: neuron, steps: steps, items: items)
+        var gaps = [Double](repeating: 0, count: max(1, probing.count * items))
         // The bypass as floats, or as bits with the amplitude of each (padded) channel.
         let none = [Float](repeating: 0, count: 1), noBits = [UInt8](repeating: 0, count: 1)
         var currents: Tensor? = nil, bypassSpikes: SpikePatterns? = nil
@@ -105,51 +122,60 @@ final class FusedSpikingLayer {
                                                 let op = out.baseAddress!, pp = bits.baseAddress!
                                                 let vp = v.baseAddress!, fp = fan.baseAddress!, tp = theta.baseAddress!
                                                 let scp = sc.baseAddress!, ocp = oc.baseAddress!
-                                                Parallel.forEach(items, minimumPerThread: 1) { item in
-                                                    let n = item / blocks, first = (item % blocks) * Self.block
-                                                    let count = min(Self.block, pixels - first)
-                                                    // Rows, the bypass rows, and the spikes as planes [C][count].
-                                                    let scratch = UnsafeMutableRawPointer.allocate(byteCount: 3 * Self.block * rowStride * 4, alignment: 64)
-                                                        .bindMemory(to: Float.self, capacity: 3 * Self.block * rowStride)
-                                                    defer { scratch.deallocate() }
-                                                    let rows = scratch, added = scratch + Self.block * rowStride, planes = added + Self.block * rowStride
-                                                    let state = vp + (n * pixels + first) * rowStride, fanouts = fp + first * rowStride
-                                                    for t in 0..<steps {
-                                                        let image = t * batch + n
-                                                        if let spikes {
-                                                            self.table?.accumulate(spikes, image: image, pixels: first..<(first + count), into: rows)
-                                                        } else if let listed {
-                                                            self.events?.accumulate(listed, image: image, pixels: first..<(first + count), into: rows,
-                                                                                    rowStride: rowStride)
-                                                        }
-                                                        if let cp {
-                                                            PixelMajor.transpose(cp + image * cout * pixels + first, rows: cout, columns: count,
-                                                                                 sourceStride: pixels, into: added, destinationStride: rowStride)
-                                                        } else if let xp {
-                                                            Self.expand(xp + image * groups * pixels + first, groups: groups, pixels: pixels, count: count,
-                                                                        amplitudes: ap, rowStride: rowStride, into: added)
-                                                        }
-                                                        var lanes = RowLanes()
-                                                        let extra = cp == nil && xp == nil ? nil : UnsafePointer(added)
-                                                        for q in 0..<count {
-                                                            for k in stride(from: 0, to: rowStride, by: 16) {
-                                                                let at = q * rowStride + k
-                                                                lanes.step16(rows + at, extra.map { $0 + at }, state + at, tp + k, fanouts + at)
+                                                GapProbe.with(neuron, &gaps) { probe, gp in
+                                                    Parallel.forEach(items, minimumPerThread: 1) { item in
+                                                        let n = item / blocks, first = (item % blocks) * Self.block
+                                                        let count = min(Self.block, pixels - first)
+                                                        // Rows, the bypass rows, and the spikes as planes [C][count].
+                                                        let scratch = UnsafeMutableRawPointer.allocate(byteCount: 3 * Self.block * rowStride * 4, alignment: 64)
+                                                            .bindMemory(to: Float.self, capacity: 3 * Self.block * rowStride)
+                                                        defer { scratch.deallocate() }
+                                                        let rows = scratch, added = scratch + Self.block * rowStride, planes = added + Self.block * rowStride
+                                                        let state = vp + (n * pixels + first) * rowStride, fanouts = fp + first * rowStride
+                                                        for t in 0..<steps {
+                                                            let image = t * batch + n
+                                                            if let spikes {
+                                                                self.table?.accumulate(spikes, image: image, pixels: first..<(first + count), into: rows)
+                                                            } else if let listed {
+                                                                self.events?.accumulate(listed, image: image, pixels: first..<(first + count), into: rows,
+                                                                                        rowStride: rowStride)
+                                                            }
+                                                            if let cp {
+                                                                PixelMajor.transpose(cp + image * cout * pixels + first, rows: cout, columns: count,
+                                                                                     sourceStride: pixels, into: added, destinationStride: rowStride)
+                                                            } else if let xp {
+                                                                Self.expand(xp + image * groups * pixels + first, groups: groups, pixels: pixels, count: count,
+                                                                            amplitudes: ap, rowStride: rowStride, into: added)
+                                                            }
+                                                            var lanes = RowLanes()
+                                                            let extra = cp == nil && xp == nil ? nil : UnsafePointer(added)
+                                                            for q in 0..<count {
+                                                                for k in stride(from: 0, to: rowStride, by: 16) {
+                                                                    let at = q * rowStride + k
+                                                                    lanes.step16(rows + at, extra.map { $0 + at }, state + at, tp + k, fanouts + at)
+                                                                }
+                                                            }
+                                                            // Spikes to planes, then to the float map and the bits.
+                                                            PixelMajor.transpose(rows, rows: count, columns: cout, sourceStride: rowStride,
+                                                                                 into: planes, destinationStride: count)
+                                                            if floats {
+                                                                for c in 0..<cout {
+                                                                    (op + (image * cout + c) * pixels + first).update(from: planes + c * count, count: count)
+                                                                }
+                                                            }
+                                                            for g in 0..<groups {
+                                                                SpikePatterns.pack(planes + 8 * g * count, channels: min(8, cout - 8 * g), pixels: count,
+                                                                                   into: pp + (image * groups + g) * pixels + first)
+                                                            }
+                                                            (scp[t * items + item], ocp[t * items + item]) = lanes.totals
+                                                            if let probe {
+                                                                let rowsOfItem = state - vp
+                                                                for q in 0..<count * rowStride / 16 { probe.add(UnsafeRawPointer(rows + 16 * q).loadUnaligned(as: SIMD16<Float>.self), at: rowsOfItem + 16 * q) }
+                                                                if let k = probing.index(ofStep: t) {
+                                                                    gp[k * items + item] = probe.gap(rowsOfItem..<(rowsOfItem + count * rowStride), step: probing.step(k))
+                                                                }
                                                             }
                                                         }
-                                                        // Spikes to planes, then to the float map and the bits.
-                                                        PixelMajor.transpose(rows, rows: count, columns: cout, sourceStride: rowStride,
-                                                                             into: planes, destinationStride: count)
-                                                        if floats {
-                                                            for c in 0..<cout {
-                                                                (op + (image * cout + c) * pixels + first).update(from: planes + c * count, count: count)
-                                                            }
-                                                        }
-                                                        for g in 0..<groups {
-                                                            SpikePatterns.pack(planes + 8 * g * count, channels: min(8, cout - 8 * g), pixels: count,
-                                                                               into: pp + (image * groups + g) * pixels + first)
-                                                        }
-                                                        (scp[t * items + item], ocp[t * items + item]) = lanes.totals
                                                     }
                                                 }
                                             }
@@ -162,12 +188,7 @@ final class FusedSpikingLayer {
                 }
             }
         }
-        for t in 0..<steps {
-            var spikes = 0.0, ops = 0.0
-            for i in 0..<items { spikes += spikeCounts[t * items + i]; ops += opCounts[t * items + i] }
-            neuron.spikesPerStep.append(spikes)
-            neuron.opsPerStep.append(ops)
-        }
+        neuron.record(spikeCounts, opCounts, gaps, checkpoints: probing.count, steps: steps, items: items)
         return IFLayerState.Output(floats: floats ? output : nil, patterns: patterns)
     }
 

@@ -24,7 +24,12 @@ final class IFLayerState {
     var emitsPatterns = false
     /// Diagnostics: the clip-ANN's activation of this layer for the batch; when set, the
     /// layer keeps the sum of its outputs and measures its distance to it at checkpoints.
-    var reference: Tensor?
+    /// `referenceValues` and `outputSum` are in the layout of whoever integrates the
+    /// membranes (NCHW here, pixel-major in a `FusedSpikingLayer`).
+    var reference: Tensor? {
+        didSet { referenceValues = reference?.storage ?? []; outputSum = [Float](repeating: 0, count: referenceValues.count) }
+    }
+    var referenceValues: [Float] = []
     var outputSum: [Float] = []
     /// At each checkpoint T: sum |mean output over 1...T - clip activation|.
     var gapNumerators: [Double] = []
@@ -86,7 +91,7 @@ final class IFLayerState {
     func step(_ current: Tensor, adding bypass: Tensor? = nil, steps: Int) -> Output {
         let perSample = self.perSample, batch = self.batch
         let packs = emitsPatterns && sampleShape.count == 3
-        let floats = emitsFloats || reference != nil || !packs
+        let floats = emitsFloats || !packs
         let channels = sampleShape.first ?? 1, inner = perSample / max(channels, 1)
         // Items: pieces of `Self.piece` values, or with patterns groups of eight channels.
         let span = packs ? 8 * inner : Self.piece
@@ -97,6 +102,8 @@ final class IFLayerState {
         var patterns = packs ? SpikePatterns(shape: [current.shape[0]] + sampleShape, amplitudes: thresholds) { _ in } : nil
         var spikeCounts = [Double](repeating: 0, count: steps * items)
         var opCounts = [Double](repeating: 0, count: steps * items)
+        let probing = GapProbe.Schedule(layer: self, steps: steps, items: items)
+        var gaps = [Double](repeating: 0, count: max(1, probing.count * items))
         var spare = [UInt8](repeating: 0, count: 1)
         func withPatternBytes(_ body: (UnsafeMutableBufferPointer<UInt8>) -> Void) {
             if patterns != nil { patterns!.bytes.withUnsafeMutableBufferPointer { body($0) } } else { spare.withUnsafeMutableBufferPointer { body($0) } }
@@ -110,22 +117,27 @@ final class IFLayerState {
                                 thresholdPerValue.withUnsafeBufferPointer { theta in
                                     spikeCounts.withUnsafeMutableBufferPointer { sc in
                                         opCounts.withUnsafeMutableBufferPointer { oc in
-                                            let layer = Layer(z: z.baseAddress!, bypass: bypass == nil ? nil : extra.baseAddress!,
-                                                              out: floats ? out.baseAddress! : nil, v: v.baseAddress!, fan: fan.baseAddress!,
-                                                              theta: theta.baseAddress!)
-                                            let bp = bits.baseAddress!, scp = sc.baseAddress!, ocp = oc.baseAddress!
-                                            Parallel.forEach(items, minimumPerThread: 1) { item in
-                                                let n = item / pieces, lo = (item % pieces) * span
-                                                let count = min(span, perSample - lo)
-                                                for t in 0..<steps {
-                                                    let offset = (t * batch + n) * perSample + lo
-                                                    let (spikes, ops) = packs
-                                                        ? layer.integrateGroup(state: n * perSample + lo, input: offset, channels: count / inner,
-                                                                               inner: inner, parameters: lo,
-                                                                               patterns: bp + ((t * batch + n) * pieces + item % pieces) * inner)
-                                                        : layer.integrate(state: n * perSample + lo, input: offset, parameters: lo, count: count)
-                                                    scp[t * items + item] = spikes
-                                                    ocp[t * items + item] = ops
+                                            GapProbe.with(self, &gaps) { probe, gp in
+                                                let layer = Layer(z: z.baseAddress!, bypass: bypass == nil ? nil : extra.baseAddress!,
+                                                                  out: floats ? out.baseAddress! : nil, v: v.baseAddress!, fan: fan.baseAddress!,
+                                                                  theta: theta.baseAddress!, probe: probe)
+                                                let bp = bits.baseAddress!, scp = sc.baseAddress!, ocp = oc.baseAddress!
+                                                Parallel.forEach(items, minimumPerThread: 1) { item in
+                                                    let n = item / pieces, lo = (item % pieces) * span
+                                                    let count = min(span, perSample - lo), state = n * perSample + lo
+                                                    for t in 0..<steps {
+                                                        let offset = (t * batch + n) * perSample + lo
+                                                        let (spikes, ops) = packs
+                                                            ? layer.integrateGroup(state: state, input: offset, channels: count / inner,
+                                                                                   inner: inner, parameters: lo,
+                                                                                   patterns: bp + ((t * batch + n) * pieces + item % pieces) * inner)
+                                                            : layer.integrate(state: state, input: offset, parameters: lo, count: count)
+                                                        scp[t * items + item] = spikes
+                                                        ocp[t * items + item] = ops
+                                                        if let probe, let k = probing.index(ofStep: t) {
+                                                            gp[k * items + item] = probe.gap(state..<(state + count), step: probing.step(k))
+                                                        }
+                                                    }
                                                 }
                                             }
                                         }
@@ -137,13 +149,7 @@ final class IFLayerState {
                 }
             }
         }
-        for t in 0..<steps {
-            var spikes = 0.0, ops = 0.0
-            for i in 0..<items { spikes += spikeCounts[t * items + i]; ops += opCounts[t * items + i] }
-            spikesPerStep.append(spikes)
-            opsPerStep.append(ops)
-        }
-        if let reference { accumulateGap(output, steps: steps, reference: reference) }
+        record(spikeCounts, opCounts, gaps, checkpoints: probing.count, steps: steps, items: items)
         return Output(floats: floats ? output : nil, patterns: patterns)
     }
 
@@ -154,21 +160,19 @@ final class IFLayerState {
         return spikes / Double(max(1, perSample * batch * steps))
     }
 
-    private func accumulateGap(_ output: Tensor, steps: Int, reference: Tensor) {
-        let block = batch * perSample
-        if outputSum.isEmpty { outputSum = [Float](repeating: 0, count: block) }
-        let done = spikesPerStep.count - steps
-        output.storage.withUnsafeBufferPointer { o in
-            for t in 0..<steps {
-                for i in 0..<block { outputSum[i] += o[t * block + i] }
-                let now = done + t + 1
-                if checkpoints.contains(now) {
-                    var gap = 0.0
-                    let scale = 1 / Float(now)
-                    for i in 0..<block { gap += Double(abs(outputSum[i] * scale - reference.storage[i])) }
-                    gapNumerators.append(gap)
-                }
-            }
+    /// Appends one chunk's counts and checkpoint gaps, summed over work items in item
+    /// order ([step or checkpoint][item] arrays), so the totals do not depend on threads.
+    func record(_ spikeCounts: [Double], _ opCounts: [Double], _ gaps: [Double], checkpoints: Int, steps: Int, items: Int) {
+        for t in 0..<steps {
+            var spikes = 0.0, ops = 0.0
+            for i in 0..<items { spikes += spikeCounts[t * items + i]; ops += opCounts[t * items + i] }
+            spikesPerStep.append(spikes)
+            opsPerStep.append(ops)
+        }
+        for k in 0..<checkpoints {
+            var gap = 0.0
+            for i in 0..<items { gap += gaps[k * items + i] }
+            gapNumerators.append(gap)
         }
     }
 
@@ -181,6 +185,7 @@ final class IFLayerState {
         let v: UnsafeMutablePointer<Float>
         let fan: UnsafePointer<Float>
         let theta: UnsafePointer<Float>
+        let probe: GapProbe?
 
         /// One step of `count` consecutive neurons; returns (spikes, synaptic operations).
         @inline(__always)
@@ -272,6 +277,7 @@ final class IFLayerState {
             let spike = SIMD16<Float>().replacing(with: th, where: fire)
             UnsafeMutableRawPointer(l.v + s).storeBytes(of: potential - spike, as: SIMD16<Float>.self)
             if let out = l.out { UnsafeMutableRawPointer(out + x).storeBytes(of: spike, as: SIMD16<Float>.self) }
+            l.probe?.add(spike, at: s)
             weighted += SIMD16<Float>().replacing(with: load(l.fan + q), where: fire)
             fired &+= SIMD16<Int32>().replacing(with: 1, where: fire)
             return fire
@@ -283,7 +289,7 @@ final class IFLayerState {
             let fire = potential > l.theta[q]
             l.v[s] = fire ? potential - l.theta[q] : potential
             l.out?[x] = fire ? l.theta[q] : 0
-            if fire { spikes += 1; tail += l.fan[q] }
+            if fire { spikes += 1; tail += l.fan[q]; l.probe?.sums[s] += l.theta[q] }
             return fire
         }
     }

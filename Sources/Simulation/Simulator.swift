@@ -274,9 +274,8 @@ public final class Simulator {
         if let staticPlan { staticValues.merge(try staticPlan.run(feeds)) { a, _ in a } }
 
         // Per-node state for this batch. Fused convolution + neuron layers keep their own
-        // membranes (not with the clip-ANN diagnostics, which read the neuron's float map
-        // as the unfused layer writes it).
-        let fusedLayers = clipActivations == nil ? self.fusedLayers : [:]
+        // membranes, pixel-major, and so their diagnostics too.
+        let fusedLayers = self.fusedLayers
         let fusedNeurons = Set(fusedLayers.keys.compactMap { fusions[$0]?.neuron })
         var fusedMembranes = fusedLayers.mapValues { $0.initialMembranes(batch: batch) }
         var neurons = [String: IFLayerState]()
@@ -292,6 +291,10 @@ public final class Simulator {
             if let reference = clipActivations?[node.name] {
                 state.reference = reference
                 state.checkpoints = Set(options.checkpoints)
+                if let (_, layer) = fusedLayers.first(where: { fusions[$0.key]?.neuron == node.name }) {
+                    state.referenceValues = layer.pixelMajor(reference)
+                    state.outputSum = [Float](repeating: 0, count: state.referenceValues.count)
+                }
             }
             neurons[node.name] = state
         }

@@ -11,6 +11,14 @@ struct ReferenceSimulator {
     /// Sum over steps 1...T of the network outputs (before any readout tail's non-linearity
     /// the fixture networks have none), returned per step as running sums.
     func run(_ x: Tensor, steps: Int) throws -> (sums: [Tensor], spikes: [String: [Double]]) {
+        let (sums, spikes, _) = try runKeepingOutputs(x, steps: steps)
+        return (sums, spikes)
+    }
+
+    /// Also: per neuron layer and step, every neuron's output summed over steps 1...t.
+    func runKeepingOutputs(_ x: Tensor, steps: Int) throws -> (sums: [Tensor], spikes: [String: [Double]], outputs: [String: [[Double]]]) {
+        var outputSums = [String: [Double]]()
+        var outputs = [String: [[Double]]]()
         let name = graph.runtimeInputs[0].name
         let plan = try ExecutionPlan(graph: graph, inputShapes: [name: x.shape], options: .init(fuseActivations: false))
         var membrane = [String: [Double]]()
@@ -36,6 +44,10 @@ struct ReferenceSimulator {
                     }
                     membrane[node.name] = v
                     spikeCounts[node.name, default: []].append(count)
+                    var total = outputSums[node.name] ?? [Double](repeating: 0, count: z.count)
+                    for i in 0..<z.count { total[i] += Double(y.storage[i]) }
+                    outputSums[node.name] = total
+                    outputs[node.name, default: []].append(total)
                     return [y]
                 }
                 if case .maxPool = node.op, runningSumPooling {
@@ -54,7 +66,7 @@ struct ReferenceSimulator {
             total = total.map { Tensor(shape: y.shape, storage: zip($0.storage, y.storage).map { $0 + $1 }) } ?? y
             sums.append(total!)
         }
-        return (sums, spikeCounts)
+        return (sums, spikeCounts, outputs)
     }
 }
 
@@ -101,6 +113,39 @@ struct ReferenceSimulator {
         let calibration = InMemoryBatches((0..<4).map { TestData.batch([8, 3, 3, 3], seed: UInt64(40 + $0)) })
         let graph = try Converter(options: options).convert(ann, calibration: calibration).graph
         try expectEngineMatchesTheReference(graph, input: TestData.batch([3, 3, 3, 3], seed: 9), kernel: kernel)
+    }
+
+    /// The per-layer distance to given activations, measured inside the neuron loops
+    /// (fused layers included), against sums of the reference simulator's outputs.
+    @Test(arguments: ["net_b_resnet_blocks", "net_c_vgg"], [ConvolutionKernel.auto, .dense])
+    func gapDiagnosticsMatchTheReference(_ name: String, _ kernel: ConvolutionKernel) throws {
+        let (graph, shape) = try converted(name)
+        let x = TestData.batch([2] + shape.dropFirst(), seed: 11)
+        let steps = 40
+        var options = SimulationOptions(timeSteps: steps, checkpoints: [1, 5, 16, 17, 40])
+        options.convolutionKernel = kernel
+        let simulator = try Simulator(graph: graph, inputShape: x.shape, options: options)
+        let reference = try ReferenceSimulator(graph: graph, runningSumPooling: true).runKeepingOutputs(x, steps: steps)
+        // Any activations will do as the clip-ANN's: the gap is plain arithmetic on the outputs.
+        let plan = try ExecutionPlan(graph: graph, inputShapes: [graph.runtimeInputs[0].name: x.shape], options: .init(fuseActivations: false))
+        var targets = [String: Tensor]()
+        for node in graph.nodes {
+            guard case .ifNeuron = node.op, let layerShape = plan.shapes[node.inputs[0]] else { continue }
+            let n = layerShape.reduce(1, *)
+            targets[node.name] = Tensor(shape: layerShape, storage: (0..<n).map { Float(($0 * 7919) % 13) * 0.05 })
+        }
+        let result = try simulator.run(x, clipActivations: targets)
+        #expect(result.layers.count == targets.count)
+        for layer in result.layers {
+            let sums = reference.outputs[layer.node]!, target = targets[layer.node]!.storage
+            let expected = options.checkpoints.map { t in
+                zip(sums[t - 1], target).reduce(0.0) { $0 + abs($1.0 / Double(t) - Double($1.1)) }
+            }
+            #expect(layer.gapToClipANN.count == expected.count, "\(layer.node)")
+            for (ours, theirs) in zip(layer.gapToClipANN, expected) {
+                #expect(abs(ours - theirs) <= 1e-3 * max(theirs, 1), "\(layer.node): gap \(ours) vs \(theirs)")
+            }
+        }
     }
 
     func expectEngineMatchesTheReference(_ graph: Graph, input x: Tensor, kernel: ConvolutionKernel, residual: Bool = false) throws {
