@@ -147,12 +147,18 @@ final class FusedSpikingLayer {
                                                                 Self.expand(xp + image * groups * pixels + first, groups: groups, pixels: pixels, count: count,
                                                                             amplitudes: ap, rowStride: rowStride, into: added)
                                                             }
-                                                            var lanes = RowLanes()
+                                                            // The neuron update in place: each row's currents become its spikes.
+                                                            var lanes = IFLayerState.Lanes()
                                                             let extra = cp == nil && xp == nil ? nil : UnsafePointer(added)
+                                                            let rowsOfItem = state - vp
                                                             for q in 0..<count {
                                                                 for k in stride(from: 0, to: rowStride, by: 16) {
                                                                     let at = q * rowStride + k
-                                                                    lanes.step16(rows + at, extra.map { $0 + at }, state + at, tp + k, fanouts + at)
+                                                                    let current = load(rows + at)
+                                                                    let (spike, _) = lanes.fire16(state + at, input: extra.map { current + load($0 + at) } ?? current,
+                                                                                                  theta: load(tp + k), fanout: fanouts + at)
+                                                                    UnsafeMutableRawPointer(rows + at).storeBytes(of: spike, as: SIMD16<Float>.self)
+                                                                    probe?.add(spike, at: rowsOfItem + at)
                                                                 }
                                                             }
                                                             // Spikes to planes, then to the float map and the bits.
@@ -168,12 +174,8 @@ final class FusedSpikingLayer {
                                                                                    into: pp + (image * groups + g) * pixels + first)
                                                             }
                                                             (scp[t * items + item], ocp[t * items + item]) = lanes.totals
-                                                            if let probe {
-                                                                let rowsOfItem = state - vp
-                                                                for q in 0..<count * rowStride / 16 { probe.add(UnsafeRawPointer(rows + 16 * q).loadUnaligned(as: SIMD16<Float>.self), at: rowsOfItem + 16 * q) }
-                                                                if let k = probing.index(ofStep: t) {
-                                                                    gp[k * items + item] = probe.gap(rowsOfItem..<(rowsOfItem + count * rowStride), step: probing.step(k))
-                                                                }
+                                                            if let probe, let k = probing.index(ofStep: t) {
+                                                                gp[k * items + item] = probe.gap(rowsOfItem..<(rowsOfItem + count * rowStride), step: probing.step(k))
                                                             }
                                                         }
                                                     }
@@ -209,27 +211,6 @@ final class FusedSpikingLayer {
         }
     }
 
-    /// The neuron update on 16 channels of one pixel row, in place: the row's currents
-    /// become its spikes (theta or 0).
-    struct RowLanes {
-        var weighted = SIMD16<Float>()
-        var fired = SIMD16<Int32>()
-
-        var totals: (Double, Double) { (Double(fired.wrappedSum()), Double(weighted.sum())) }
-
-        @inline(__always)
-        mutating func step16(_ row: UnsafeMutablePointer<Float>, _ bypass: UnsafePointer<Float>?, _ v: UnsafeMutablePointer<Float>,
-                             _ theta: UnsafePointer<Float>, _ fan: UnsafePointer<Float>) {
-            func load(_ p: UnsafePointer<Float>) -> SIMD16<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self) }
-            let input = bypass.map { load(row) + load($0) } ?? load(row)
-            let potential = load(v) + input
-            let th = load(theta)
-            let fire = potential .> th
-            let spike = SIMD16<Float>().replacing(with: th, where: fire)
-            UnsafeMutableRawPointer(v).storeBytes(of: potential - spike, as: SIMD16<Float>.self)
-            UnsafeMutableRawPointer(row).storeBytes(of: spike, as: SIMD16<Float>.self)
-            weighted += SIMD16<Float>().replacing(with: load(fan), where: fire)
-            fired &+= SIMD16<Int32>().replacing(with: 1, where: fire)
-        }
-    }
+    @inline(__always)
+    private func load(_ p: UnsafePointer<Float>) -> SIMD16<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self) }
 }

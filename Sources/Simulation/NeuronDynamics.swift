@@ -267,19 +267,27 @@ final class IFLayerState {
 
         var totals: (Double, Double) { (Double(Int(fired.wrappedSum()) + spikes), Double(weighted.sum() + tail)) }
 
+        /// The neuron update on 16 lanes, in place at `v`, counting what fired: returns the
+        /// spikes (theta or 0) and which lanes fired. Shared by `FusedSpikingLayer`.
+        @inline(__always)
+        mutating func fire16(_ v: UnsafeMutablePointer<Float>, input: SIMD16<Float>, theta: SIMD16<Float>,
+                             fanout: UnsafePointer<Float>) -> (spike: SIMD16<Float>, fire: SIMDMask<SIMD16<Int32>>) {
+            let potential = UnsafeRawPointer(v).loadUnaligned(as: SIMD16<Float>.self) + input
+            let fire = potential .> theta
+            let spike = SIMD16<Float>().replacing(with: theta, where: fire)
+            UnsafeMutableRawPointer(v).storeBytes(of: potential - spike, as: SIMD16<Float>.self)
+            weighted += SIMD16<Float>().replacing(with: UnsafeRawPointer(fanout).loadUnaligned(as: SIMD16<Float>.self), where: fire)
+            fired &+= SIMD16<Int32>().replacing(with: 1, where: fire)
+            return (spike, fire)
+        }
+
         @inline(__always)
         mutating func step16(_ l: Layer, _ s: Int, _ x: Int, _ q: Int) -> SIMDMask<SIMD16<Int32>> {
             func load(_ p: UnsafePointer<Float>) -> SIMD16<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self) }
             let input = l.bypass.map { load(l.z + x) + load($0 + x) } ?? load(l.z + x)
-            let potential = load(l.v + s) + input
-            let th = load(l.theta + q)
-            let fire = potential .> th
-            let spike = SIMD16<Float>().replacing(with: th, where: fire)
-            UnsafeMutableRawPointer(l.v + s).storeBytes(of: potential - spike, as: SIMD16<Float>.self)
+            let (spike, fire) = fire16(l.v + s, input: input, theta: load(l.theta + q), fanout: l.fan + q)
             if let out = l.out { UnsafeMutableRawPointer(out + x).storeBytes(of: spike, as: SIMD16<Float>.self) }
             l.probe?.add(spike, at: s)
-            weighted += SIMD16<Float>().replacing(with: load(l.fan + q), where: fire)
-            fired &+= SIMD16<Int32>().replacing(with: 1, where: fire)
             return fire
         }
 
