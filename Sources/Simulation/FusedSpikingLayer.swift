@@ -11,8 +11,8 @@ import SNNTensor
 /// Membranes are kept pixel-major ([sample][pixel][channel], channels padded to 16 with a
 /// threshold of +infinity so the padding never fires), the layout the lookups produce.
 final class FusedSpikingLayer {
-    let table: SpikeTableConvolution?
-    let events: SparseInputConvolution?
+    /// The convolution's kernels (table lookup and, where it pays, event-driven), built on first use.
+    let convolution: SpikingConvolution
     let channels: Int, paddedChannels: Int
     let outputShape: [Int]
     let thresholds: [Float]
@@ -26,12 +26,9 @@ final class FusedSpikingLayer {
     static let block = 64
 
     /// `sampleShape`: the neuron layer's [C, H, W]; `fanout` its per-value fan-out (NCHW).
-    /// `table` and `events`: the spike kernels the convolution may run on (at least one;
-    /// an event kernel must carry the spike amplitudes).
-    init(table: SpikeTableConvolution?, events: SparseInputConvolution?, thresholds: [Float], sampleShape: [Int],
-         initialPotential: Float, fanout: [Float]) {
-        self.table = table
-        self.events = events
+    /// `convolution`: one whose every kernel reads packed spikes (`readsPatterns`).
+    init(convolution: SpikingConvolution, thresholds: [Float], sampleShape: [Int], initialPotential: Float, fanout: [Float]) {
+        self.convolution = convolution
         self.thresholds = thresholds
         channels = sampleShape[0]
         paddedChannels = (sampleShape[0] + 15) / 16 * 16
@@ -74,14 +71,13 @@ final class FusedSpikingLayer {
 
     /// One chunk: `input` the spikes feeding the convolution ([steps * batch, ...]),
     /// `bypass` the other current of a folded Add ([steps * batch, C, H, W]); `byEvents`:
-    /// run the event kernel rather than the table.
+    /// run the event kernel rather than the table. Nil when the chosen kernel cannot be built.
     func step(_ input: SpikePatterns, byEvents: Bool, adding bypass: Bypass?, steps: Int, membrane: inout [Float],
-              neuron: IFLayerState) -> IFLayerState.Output {
+              neuron: IFLayerState) -> IFLayerState.Output? {
         // The input prepared for the chosen kernel: padded bit planes or event lists.
-        let useEvents = (byEvents && events != nil) || table == nil
-        let spikes = useEvents ? nil : table?.padded(input)
-        let listed = useEvents ? events?.events(input) : nil
-        let pixels = (spikes.map { $0.outH * $0.outW } ?? listed.map { $0.outH * $0.outW }) ?? 0
+        let events = byEvents ? convolution.spikeEventKernel : nil, table = byEvents ? nil : convolution.spikeTable
+        let spikes = table?.padded(input), listed = events?.events(input)
+        guard let pixels = spikes.map({ $0.outH * $0.outW }) ?? listed.map({ $0.outH * $0.outW }) else { return nil }
         let rowStride = paddedChannels, cout = channels
         let images = input.images, batch = images / steps
         let blocks = (pixels + Self.block - 1) / Self.block
@@ -134,11 +130,11 @@ final class FusedSpikingLayer {
                                                         let state = vp + (n * pixels + first) * rowStride, fanouts = fp + first * rowStride
                                                         for t in 0..<steps {
                                                             let image = t * batch + n
-                                                            if let spikes {
-                                                                self.table?.accumulate(spikes, image: image, pixels: first..<(first + count), into: rows)
-                                                            } else if let listed {
-                                                                self.events?.accumulate(listed, image: image, pixels: first..<(first + count), into: rows,
-                                                                                        rowStride: rowStride)
+                                                            if let table, let spikes {
+                                                                table.accumulate(spikes, image: image, pixels: first..<(first + count), into: rows)
+                                                            } else if let events, let listed {
+                                                                events.accumulate(listed, image: image, pixels: first..<(first + count), into: rows,
+                                                                                  rowStride: rowStride)
                                                             }
                                                             if let cp {
                                                                 PixelMajor.transpose(cp + image * cout * pixels + first, rows: cout, columns: count,

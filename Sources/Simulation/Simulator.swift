@@ -69,8 +69,8 @@ public struct SimulationResult: Sendable {
 ///
 /// Spikes travel between layers as packed bits (`SpikePatterns`) with the density the
 /// neuron layer counted; a convolution reading them runs by table lookup or event-driven
-/// (`SpikingConvolution` picks per chunk), and one that always runs by table lookup and
-/// feeds a single neuron layer runs fused with it (`FusedSpikingLayer`). A residual Add
+/// (`SpikingConvolution` picks per chunk), and one that never runs dense and feeds a
+/// single neuron layer runs fused with it (`FusedSpikingLayer`). A residual Add
 /// read only by a neuron layer is folded into it. Float maps are built only for the
 /// nodes that need them (pools, sums, the readout).
 public final class Simulator {
@@ -200,7 +200,7 @@ public final class Simulator {
         for (k, i) in partition.dynamicNodes.enumerated() { for out in graph.nodes[i].outputs { position[out] = k } }
         for (k, i) in partition.dynamicNodes.enumerated() {
             let node = graph.nodes[i]
-            guard let conv = kernels[node.name], conv.spikeKernels(options) != nil, let out = node.outputs.first, !kept.contains(out),
+            guard let conv = kernels[node.name], conv.readsPatterns(options), let out = node.outputs.first, !kept.contains(out),
                   let readers = consumers[out], readers.count == 1, let shape = full.shapes[out], shape.count == 4 else { continue }
             let reader = graph.nodes[readers[0]]
             if case .ifNeuron = reader.op, reader.inputs[0] == out, full.shapes[reader.inputs[0]] == shape {
@@ -223,10 +223,10 @@ public final class Simulator {
         neuronLayouts = layouts
         var fusedLayers = [String: FusedSpikingLayer]()
         for (conv, fusion) in fused {
-            guard let spikeKernels = kernels[conv]?.spikeKernels(options), let node = graph.nodes.first(where: { $0.name == fusion.neuron }),
+            guard let convolution = kernels[conv], let node = graph.nodes.first(where: { $0.name == fusion.neuron }),
                   case .ifNeuron(let v0) = node.op, let theta = graph.floatConstant(node.inputs[1]),
                   let shape = full.shapes[node.inputs[0]] else { continue }
-            fusedLayers[conv] = FusedSpikingLayer(table: spikeKernels.table, events: spikeKernels.events, thresholds: theta.storage,
+            fusedLayers[conv] = FusedSpikingLayer(convolution: convolution, thresholds: theta.storage,
                                                   sampleShape: Array(shape.dropFirst()), initialPotential: v0, fanout: maps[node.name] ?? [])
         }
         self.fusedLayers = fusedLayers
@@ -276,14 +276,15 @@ public final class Simulator {
         // Per-node state for this batch. Fused convolution + neuron layers keep their own
         // membranes, pixel-major, and so their diagnostics too.
         let fusedLayers = self.fusedLayers
-        let fusedNeurons = Set(fusedLayers.keys.compactMap { fusions[$0]?.neuron })
+        var fusedByNeuron = [String: FusedSpikingLayer]()
+        for (conv, layer) in fusedLayers { if let neuron = fusions[conv]?.neuron { fusedByNeuron[neuron] = layer } }
         var fusedMembranes = fusedLayers.mapValues { $0.initialMembranes(batch: batch) }
         var neurons = [String: IFLayerState]()
         for node in graph.nodes {
             guard case .ifNeuron = node.op, let theta = graph.floatConstant(node.inputs[1]), let layout = neuronLayouts[node.name],
                   let shape = shapes[node.inputs[0]] else { continue }
             let state = IFLayerState(thresholds: theta.storage, sampleShape: Array(shape.dropFirst()), batch: batch, layout: layout,
-                                     fanout: fanouts[node.name] ?? [], membrane: !fusedNeurons.contains(node.name))
+                                     fanout: fanouts[node.name] ?? [], membrane: fusedByNeuron[node.name] == nil)
             if let needs = spikeReaders[node.name] {
                 state.emitsPatterns = needs.patterns
                 state.emitsFloats = needs.floats
@@ -291,7 +292,7 @@ public final class Simulator {
             if let reference = clipActivations?[node.name] {
                 state.reference = reference
                 state.checkpoints = Set(options.checkpoints)
-                if let (_, layer) = fusedLayers.first(where: { fusions[$0.key]?.neuron == node.name }) {
+                if let layer = fusedByNeuron[node.name] {
                     state.referenceValues = layer.pixelMajor(reference)
                     state.outputSum = [Float](repeating: 0, count: state.referenceValues.count)
                 }
@@ -381,8 +382,11 @@ public final class Simulator {
                         extra = spikeMaps[name].map { .spikes($0.patterns) } ?? kept[name].map { .currents($0) }
                         guard extra != nil else { throw SimulationError.notConverted("\(node.name): the current added to this layer was not computed") }
                     }
-                    fusedResults[fusion.neuron] = layer.step(spikes.patterns, byEvents: choice == .events, adding: extra, steps: steps,
-                                                             membrane: &fusedMembranes[node.name]!, neuron: neurons[fusion.neuron]!)
+                    guard let result = layer.step(spikes.patterns, byEvents: choice == .events, adding: extra, steps: steps,
+                                                  membrane: &fusedMembranes[node.name]!, neuron: neurons[fusion.neuron]!) else {
+                        throw SimulationError.notConverted("\(node.name): no spike kernel could be built for this convolution; run with --kernel dense")
+                    }
+                    fusedResults[fusion.neuron] = result
                     return [placeholder]
                 }
                 if let neuron = self.foldedAdds[node.name], let a = inputs[0], let b = inputs[1] {

@@ -88,21 +88,13 @@ final class SpikingConvolution {
         if !eventsPayOff && makeTable == nil { return nil }
     }
 
-    /// The spike kernels `options` may pick, when it never picks the dense one (so the
-    /// output can go straight into the neuron layer reading it, see `FusedSpikingLayer`).
-    func spikeKernels(_ options: SimulationOptions) -> (table: SpikeTableConvolution?, events: SparseInputConvolution?)? {
-        switch options.convolutionKernel {
-        case .dense: return nil
-        case .tables: return table.map { ($0, nil) }
-        case .events: return spikeEvents.map { (nil, $0) }
-        case .auto:
-            guard let table else { return nil }
-            return (table, eventsPayOff ? spikeEvents : nil)
-        }
-    }
+    /// The spike kernels, built on first use (nil when this convolution has none).
+    var spikeTable: SpikeTableConvolution? { table }
+    var spikeEventKernel: SparseInputConvolution? { spikeEvents }
 
     /// Whether every kernel `options` can pick here reads packed spikes, so the neuron
-    /// layer feeding it may skip its float map.
+    /// layer feeding it may skip its float map and the convolution may run fused with the
+    /// neuron layer it feeds. Decided without building the tables.
     func readsPatterns(_ options: SimulationOptions) -> Bool {
         switch options.convolutionKernel {
         case .dense: return false
