@@ -190,18 +190,17 @@ final class FusedSpikingLayer {
         return IFLayerState.Output(floats: floats ? output : nil, patterns: patterns)
     }
 
-    /// Rows of a spike map for `count` pixels from its bits: amplitude where the bit is set.
+    /// Rows of a spike map for `count` pixels from its bits: amplitude where the bit is set
+    /// (0 or 1 times the amplitude, exact), each byte's eight lanes read from `bitLanes`.
     @inline(__always)
     static func expand(_ bits: UnsafePointer<UInt8>, groups: Int, pixels: Int, count: Int, amplitudes: UnsafePointer<Float>,
                        rowStride: Int, into rows: UnsafeMutablePointer<Float>) {
-        let lane = SIMD16<Int32>(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
-        for q in 0..<count {
-            for k in stride(from: 0, to: rowStride, by: 16) {
-                let low = Int32(bits[(k / 8) * pixels + q])
-                let high = k / 8 + 1 < groups ? Int32(bits[(k / 8 + 1) * pixels + q]) : 0
-                // Each lane's bit as 0 or 1, times the amplitude (exact either way).
-                let bit = (SIMD16<Int32>(repeating: low | high << 8) &>> lane) & 1
-                let value = SIMD16<Float>(bit) * UnsafeRawPointer(amplitudes + k).loadUnaligned(as: SIMD16<Float>.self)
+        let lanes = SpikePatterns.bitLanes
+        for k in stride(from: 0, to: rowStride, by: 16) {
+            let amplitude = UnsafeRawPointer(amplitudes + k).loadUnaligned(as: SIMD16<Float>.self)
+            let low = bits + (k / 8) * pixels, high = k / 8 + 1 < groups ? bits + (k / 8 + 1) * pixels : nil
+            for q in 0..<count {
+                let value = SIMD16(lowHalf: lanes[Int(low[q])], highHalf: high.map { lanes[Int($0[q])] } ?? SIMD8()) * amplitude
                 UnsafeMutableRawPointer(rows + q * rowStride + k).storeBytes(of: value, as: SIMD16<Float>.self)
             }
         }

@@ -14,8 +14,8 @@
 /// (the channel count padded to a multiple of 16), 64-byte aligned. 8-bit groups halve the
 /// lookups but make tables 32x the weights' size, so they are used only while the tables
 /// stay well inside L2; otherwise 4-bit groups (4x the weights). Entry sums are formed
-/// once in a fixed order, and each output adds bias, then taps in order with groups spread
-/// over four chains, so results agree with the dense convolution to float rounding, not
+/// once in a fixed order, and each output adds bias, then taps in order with lookups spread
+/// over two chains (even, odd), so results agree with the dense convolution to float rounding, not
 /// bit for bit.
 ///
 /// Unchecked Sendable: the tables are written once in `init` and only read.
@@ -194,9 +194,15 @@ public final class SpikeTableConvolution: @unchecked Sendable {
         }
     }
 
-    /// Output pixels `pixels` of one image for one block of output channels: bias, then one
-    /// table row per (tap, group) in table order, spread over four independent
-    /// accumulators so the adds do not wait on each other.
+    /// Output pixels `pixels` of one image for one block of output channels. Each pixel
+    /// sums bias and the even-numbered (tap, group) rows in one chain and the odd ones in
+    /// another, then adds the two: the same order whether it runs alone or in a run of
+    /// four, so results do not depend on how pixels are grouped.
+    ///
+    /// Narrow blocks (16 or 32 lanes) run four neighbouring pixels of a row together: one
+    /// pixel has only two or four registers of accumulators, and an add waits 4 cycles for
+    /// the previous one in its chain, so alone it leaves the adders idle; four pixels give
+    /// 8 or 16 independent chains and share the offset loads.
     @inline(__always)
     private func lookup<Row: SpikeTableRow>(_: Row.Type, _ patterns: UnsafePointer<UInt8>, _ offsets: UnsafePointer<Int>,
                                             _ table: UnsafePointer<Float>, _ bias: UnsafePointer<Float>,
@@ -205,28 +211,63 @@ public final class SpikeTableConvolution: @unchecked Sendable {
         let (sh, sw) = window.stride
         let entryStride = width << groupBits
         var oh = pixels.lowerBound / outW, ow = pixels.lowerBound % outW
-        for o in pixels {
+        var o = pixels.lowerBound
+        while o < pixels.upperBound {
             let source = patterns + (oh &* sh &* paddedW &+ ow &* sw)
-            var a0 = Row(bias), a1 = Row(), a2 = Row(), a3 = Row()
-            var entries = table
-            var l = 0
-            while l + 4 <= count {
-                a0.add(entries + Int(source[offsets[l]]) &* width)
-                a1.add(entries + entryStride + Int(source[offsets[l + 1]]) &* width)
-                a2.add(entries + 2 &* entryStride + Int(source[offsets[l + 2]]) &* width)
-                a3.add(entries + 3 &* entryStride + Int(source[offsets[l + 3]]) &* width)
-                entries += 4 &* entryStride
-                l += 4
+            let out = rows + (o &- pixels.lowerBound) &* stride
+            if width <= 32 && ow + 4 <= outW && o + 4 <= pixels.upperBound {
+                lookupFour(Row.self, source, sw, offsets, table, bias, out, count, entryStride)
+                o += 4
+                ow += 4
+            } else {
+                var even = Row(bias), odd = Row()
+                var entries = table
+                var l = 0
+                while l + 2 <= count {
+                    even.add(entries + Int(source[offsets[l]]) &* width)
+                    odd.add(entries + entryStride + Int(source[offsets[l + 1]]) &* width)
+                    entries += 2 &* entryStride
+                    l += 2
+                }
+                if l < count { even.add(entries + Int(source[offsets[l]]) &* width) }
+                even.merge(odd, into: out)
+                o += 1
+                ow += 1
             }
-            while l < count {
-                a0.add(entries + Int(source[offsets[l]]) &* width)
-                entries += entryStride
-                l += 1
-            }
-            a0.merge(a1, a2, a3, into: rows + (o &- pixels.lowerBound) &* stride)
-            ow += 1
             if ow == outW { ow = 0; oh += 1 }
         }
+    }
+
+    /// Four pixels of one output row (`step` input columns apart), in the order of `lookup`.
+    @inline(__always)
+    private func lookupFour<Row: SpikeTableRow>(_: Row.Type, _ source: UnsafePointer<UInt8>, _ step: Int, _ offsets: UnsafePointer<Int>,
+                                                _ table: UnsafePointer<Float>, _ bias: UnsafePointer<Float>,
+                                                _ out: UnsafeMutablePointer<Float>, _ count: Int, _ entryStride: Int) {
+        let width = Row.width, stride = paddedOutputs
+        var e0 = Row(bias), e1 = Row(bias), e2 = Row(bias), e3 = Row(bias)
+        var d0 = Row(), d1 = Row(), d2 = Row(), d3 = Row()
+        var entries = table
+        var l = 0
+        while l < count {
+            let s = source + offsets[l]
+            e0.add(entries + Int(s[0]) &* width)
+            e1.add(entries + Int(s[step]) &* width)
+            e2.add(entries + Int(s[2 &* step]) &* width)
+            e3.add(entries + Int(s[3 &* step]) &* width)
+            if l + 1 < count {
+                let t = source + offsets[l + 1], next = entries + entryStride
+                d0.add(next + Int(t[0]) &* width)
+                d1.add(next + Int(t[step]) &* width)
+                d2.add(next + Int(t[2 &* step]) &* width)
+                d3.add(next + Int(t[3 &* step]) &* width)
+            }
+            entries += 2 &* entryStride
+            l += 2
+        }
+        e0.merge(d0, into: out)
+        e1.merge(d1, into: out + stride)
+        e2.merge(d2, into: out + 2 &* stride)
+        e3.merge(d3, into: out + 3 &* stride)
     }
 }
 
@@ -236,8 +277,8 @@ protocol SpikeTableRow {
     init()
     init(_ values: UnsafePointer<Float>)
     mutating func add(_ row: UnsafePointer<Float>)
-    /// Stores (self + b) + (c + d).
-    func merge(_ b: Self, _ c: Self, _ d: Self, into out: UnsafeMutablePointer<Float>)
+    /// Stores self + b.
+    func merge(_ b: Self, into out: UnsafeMutablePointer<Float>)
 }
 
 struct Lanes16: SpikeTableRow {
@@ -246,7 +287,7 @@ struct Lanes16: SpikeTableRow {
     @inline(__always) init() {}
     @inline(__always) init(_ p: UnsafePointer<Float>) { a = GEMM.load16(p) }
     @inline(__always) mutating func add(_ p: UnsafePointer<Float>) { a += GEMM.load16(p) }
-    @inline(__always) func merge(_ b: Self, _ c: Self, _ d: Self, into out: UnsafeMutablePointer<Float>) { GEMM.store16((a + b.a) + (c.a + d.a), out) }
+    @inline(__always) func merge(_ b: Self, into out: UnsafeMutablePointer<Float>) { GEMM.store16(a + b.a, out) }
 }
 
 /// Two halves side by side: 32 lanes from two 16s, 64 from two 32s.
@@ -256,9 +297,9 @@ struct LanePair<Half: SpikeTableRow>: SpikeTableRow {
     @inline(__always) init() {}
     @inline(__always) init(_ p: UnsafePointer<Float>) { a = Half(p); b = Half(p + Half.width) }
     @inline(__always) mutating func add(_ p: UnsafePointer<Float>) { a.add(p); b.add(p + Half.width) }
-    @inline(__always) func merge(_ x: Self, _ y: Self, _ z: Self, into out: UnsafeMutablePointer<Float>) {
-        a.merge(x.a, y.a, z.a, into: out)
-        b.merge(x.b, y.b, z.b, into: out + Half.width)
+    @inline(__always) func merge(_ x: Self, into out: UnsafeMutablePointer<Float>) {
+        a.merge(x.a, into: out)
+        b.merge(x.b, into: out + Half.width)
     }
 }
 
