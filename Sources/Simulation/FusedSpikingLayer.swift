@@ -6,6 +6,11 @@ import SNNTensor
 /// event-driven, chosen per chunk) straight into the membranes while both sit in L1, and
 /// are never written to memory and read back.
 ///
+/// A running-sum max pool between the two (kernel = stride, no padding, as in VGG) runs
+/// inside the same loop: the block's convolution rows add to their running sums, each
+/// pooled pixel takes the maximum of its window's sums, and the increment over the last
+/// step's maximum is the neuron's current (`RunningMaxPoolState`, value for value).
+///
 /// The neuron equations are `IFLayerState`'s (same order of float operations: the bypass
 /// current is added to the convolution's before the membrane, as the folded Add would).
 /// Membranes are kept pixel-major ([sample][pixel][channel], channels padded to 16 with a
@@ -20,14 +25,22 @@ final class FusedSpikingLayer {
     /// Synaptic fan-out of each neuron, and v(0) of one sample, pixel-major like the membranes.
     let fanoutRows: [Float]
     let initialSample: [Float]
+    /// The pool's window side (= its stride) and the convolution's output size, when pooled.
+    let pool: (size: Int, height: Int, width: Int)?
+    /// Neuron pixels per work item: 64, or with a pool whole pooled rows covering at most
+    /// 128 convolution pixels, so the block's rows, running sums and membranes stay in L1/L2.
+    let blockPixels: Int
 
-    /// Output pixels per work item: their rows (at most 64 x 64 channels x 4 bytes) and
-    /// membranes stay in L1 across the chunk's steps.
+    /// Output pixels per work item without a pool: their rows (at most 64 x 64 channels x 4
+    /// bytes) and membranes stay in L1 across the chunk's steps.
     static let block = 64
 
     /// `sampleShape`: the neuron layer's [C, H, W]; `fanout` its per-value fan-out (NCHW).
     /// `convolution`: one whose every kernel reads packed spikes (`readsPatterns`).
-    init(convolution: SpikingConvolution, thresholds: [Float], sampleShape: [Int], initialPotential: Float, fanout: [Float]) {
+    /// `pool`: the max pool's window side and the convolution's [C, H, W] output, which the
+    /// window tiles exactly.
+    init(convolution: SpikingConvolution, thresholds: [Float], sampleShape: [Int], initialPotential: Float, fanout: [Float],
+         pool: (size: Int, convolutionShape: [Int])? = nil) {
         self.convolution = convolution
         self.thresholds = thresholds
         channels = sampleShape[0]
@@ -42,6 +55,29 @@ final class FusedSpikingLayer {
         }
         fanoutRows = fan
         initialSample = (0..<(pixels * stride)).map { $0 % stride < cout ? initialPotential * row[$0 % stride] : 0 }
+        if let pool {
+            self.pool = (pool.size, pool.convolutionShape[1], pool.convolutionShape[2])
+            let outW = sampleShape[2], rows = max(1, min(sampleShape[1], 128 / (pool.size * pool.size * outW)))
+            blockPixels = rows * outW
+        } else {
+            self.pool = nil
+            blockPixels = Self.block
+        }
+    }
+
+    /// What a fused layer carries from chunk to chunk for a batch: the membranes and, when
+    /// pooled, the running sums of the convolution's output and the last pooled maxima.
+    struct State {
+        var membrane: [Float]
+        var sums: [Float]
+        var pooled: [Float]
+    }
+
+    /// The state at t = 0: membranes at v(0), running sums and maxima at 0.
+    func initialState(batch: Int) -> State {
+        let sums = pool.map { batch * $0.height * $0.width * paddedChannels } ?? 0
+        return State(membrane: IFLayerState.repeated(initialSample, batch), sums: [Float](repeating: 0, count: sums),
+                     pooled: [Float](repeating: 0, count: pool == nil ? 0 : initialSample.count * batch))
     }
 
     /// An NCHW map of this layer's shape ([batch, C, H, W]) in the membranes' layout.
@@ -59,9 +95,6 @@ final class FusedSpikingLayer {
         return rows
     }
 
-    /// Membranes at v(0) for a batch.
-    func initialMembranes(batch: Int) -> [Float] { IFLayerState.repeated(initialSample, batch) }
-
     /// The second current of a folded Add: a float map, or the spikes of a neuron layer
     /// (a residual connection), read from their bits.
     enum Bypass {
@@ -72,15 +105,17 @@ final class FusedSpikingLayer {
     /// One chunk: `input` the spikes feeding the convolution ([steps * batch, ...]),
     /// `bypass` the other current of a folded Add ([steps * batch, C, H, W]); `byEvents`:
     /// run the event kernel rather than the table. Nil when the chosen kernel cannot be built.
-    func step(_ input: SpikePatterns, byEvents: Bool, adding bypass: Bypass?, steps: Int, membrane: inout [Float],
+    func step(_ input: SpikePatterns, byEvents: Bool, adding bypass: Bypass?, steps: Int, state: inout State,
               neuron: IFLayerState) -> IFLayerState.Output? {
         // The input prepared for the chosen kernel: padded bit planes or event lists.
         let events = byEvents ? convolution.spikeEventKernel : nil, table = byEvents ? nil : convolution.spikeTable
         let spikes = table?.padded(input), listed = events?.events(input)
-        guard let pixels = spikes.map({ $0.outH * $0.outW }) ?? listed.map({ $0.outH * $0.outW }) else { return nil }
+        guard let convolutionPixels = spikes.map({ $0.outH * $0.outW }) ?? listed.map({ $0.outH * $0.outW }) else { return nil }
+        let pixels = outputShape[1] * outputShape[2], outW = outputShape[2]
         let rowStride = paddedChannels, cout = channels
         let images = input.images, batch = images / steps
-        let blocks = (pixels + Self.block - 1) / Self.block
+        let block = blockPixels
+        let blocks = (pixels + block - 1) / block
         let items = batch * blocks
         let floats = neuron.emitsFloats
         let shape = [images] + outputShape
@@ -103,75 +138,96 @@ final class FusedSpikingLayer {
             guard let a = bypassSpikes?.amplitudes, c < cout else { return 0 }
             return a[a.count == 1 ? 0 : c]
         }
+        // Convolution pixels per neuron pixel (the pool's window), and per work item.
+        let window = pool.map { $0.size * $0.size } ?? 1
+        let convolutionBlock = block * window
         (currents?.storage ?? none).withUnsafeBufferPointer { extra in
             (bypassSpikes?.bytes ?? noBits).withUnsafeBufferPointer { extraBits in
                 output.storage.withUnsafeMutableBufferPointer { out in
                     patterns.bytes.withUnsafeMutableBufferPointer { bits in
-                        membrane.withUnsafeMutableBufferPointer { v in
-                            fanoutRows.withUnsafeBufferPointer { fan in
-                                thresholdRow.withUnsafeBufferPointer { theta in
-                                    amplitudeRow.withUnsafeBufferPointer { amplitude in
-                                        spikeCounts.withUnsafeMutableBufferPointer { sc in
-                                            opCounts.withUnsafeMutableBufferPointer { oc in
-                                                let cp = currents == nil ? nil : extra.baseAddress!
-                                                let xp = bypassSpikes == nil ? nil : extraBits.baseAddress!, ap = amplitude.baseAddress!
-                                                let op = out.baseAddress!, pp = bits.baseAddress!
-                                                let vp = v.baseAddress!, fp = fan.baseAddress!, tp = theta.baseAddress!
-                                                let scp = sc.baseAddress!, ocp = oc.baseAddress!
-                                                GapProbe.with(neuron, &gaps) { probe, gp in
-                                                    Parallel.forEach(items, minimumPerThread: 1) { item in
-                                                        let n = item / blocks, first = (item % blocks) * Self.block
-                                                        let count = min(Self.block, pixels - first)
-                                                        // Rows, the bypass rows, and the spikes as planes [C][count].
-                                                        let scratch = UnsafeMutableRawPointer.allocate(byteCount: 3 * Self.block * rowStride * 4, alignment: 64)
-                                                            .bindMemory(to: Float.self, capacity: 3 * Self.block * rowStride)
-                                                        defer { scratch.deallocate() }
-                                                        let rows = scratch, added = scratch + Self.block * rowStride, planes = added + Self.block * rowStride
-                                                        let state = vp + (n * pixels + first) * rowStride, fanouts = fp + first * rowStride
-                                                        for t in 0..<steps {
-                                                            let image = t * batch + n
-                                                            if let table, let spikes {
-                                                                table.accumulate(spikes, image: image, pixels: first..<(first + count), into: rows)
-                                                            } else if let events, let listed {
-                                                                events.accumulate(listed, image: image, pixels: first..<(first + count), into: rows,
-                                                                                  rowStride: rowStride)
-                                                            }
-                                                            if let cp {
-                                                                PixelMajor.transpose(cp + image * cout * pixels + first, rows: cout, columns: count,
-                                                                                     sourceStride: pixels, into: added, destinationStride: rowStride)
-                                                            } else if let xp {
-                                                                Self.expand(xp + image * groups * pixels + first, groups: groups, pixels: pixels, count: count,
-                                                                            amplitudes: ap, rowStride: rowStride, into: added)
-                                                            }
-                                                            // The neuron update in place: each row's currents become its spikes.
-                                                            var lanes = IFLayerState.Lanes()
-                                                            let extra = cp == nil && xp == nil ? nil : UnsafePointer(added)
-                                                            let rowsOfItem = state - vp
-                                                            for q in 0..<count {
-                                                                for k in stride(from: 0, to: rowStride, by: 16) {
-                                                                    let at = q * rowStride + k
-                                                                    let current = load(rows + at)
-                                                                    let (spike, _) = lanes.fire16(state + at, input: extra.map { current + load($0 + at) } ?? current,
-                                                                                                  theta: load(tp + k), fanout: fanouts + at)
-                                                                    UnsafeMutableRawPointer(rows + at).storeBytes(of: spike, as: SIMD16<Float>.self)
-                                                                    probe?.add(spike, at: rowsOfItem + at)
+                        state.membrane.withUnsafeMutableBufferPointer { v in
+                            state.sums.withUnsafeMutableBufferPointer { sums in
+                                state.pooled.withUnsafeMutableBufferPointer { pooled in
+                                    fanoutRows.withUnsafeBufferPointer { fan in
+                                        thresholdRow.withUnsafeBufferPointer { theta in
+                                            amplitudeRow.withUnsafeBufferPointer { amplitude in
+                                                spikeCounts.withUnsafeMutableBufferPointer { sc in
+                                                    opCounts.withUnsafeMutableBufferPointer { oc in
+                                                        let cp = currents == nil ? nil : extra.baseAddress!
+                                                        let xp = bypassSpikes == nil ? nil : extraBits.baseAddress!, ap = amplitude.baseAddress!
+                                                        let op = out.baseAddress!, pp = bits.baseAddress!
+                                                        let vp = v.baseAddress!, fp = fan.baseAddress!, tp = theta.baseAddress!
+                                                        let sump = sums.baseAddress, maxp = pooled.baseAddress
+                                                        let scp = sc.baseAddress!, ocp = oc.baseAddress!
+                                                        GapProbe.with(neuron, &gaps) { probe, gp in
+                                                            Parallel.forEach(items, minimumPerThread: 1) { item in
+                                                                let n = item / blocks, first = (item % blocks) * block
+                                                                let count = min(block, pixels - first)
+                                                                // The convolution's rows, the neuron's currents (the rows
+                                                                // themselves when not pooled), the bypass rows, and the spikes
+                                                                // as planes [C][count].
+                                                                let floatsNeeded = (convolutionBlock + 3 * block) * rowStride
+                                                                let scratch = UnsafeMutableRawPointer.allocate(byteCount: floatsNeeded * 4, alignment: 64)
+                                                                    .bindMemory(to: Float.self, capacity: floatsNeeded)
+                                                                defer { scratch.deallocate() }
+                                                                let rows = scratch, pooledCurrents = rows + convolutionBlock * rowStride
+                                                                let added = pooledCurrents + block * rowStride, planes = added + block * rowStride
+                                                                let current = pool == nil ? rows : pooledCurrents
+                                                                let state = vp + (n * pixels + first) * rowStride, fanouts = fp + first * rowStride
+                                                                // With a pool: the block's convolution pixels (whole rows) and their sums.
+                                                                let convolutionFirst = first * window, convolutionCount = count * window
+                                                                let sumsOfItem = sump.map { $0 + (n * convolutionPixels + convolutionFirst) * rowStride }
+                                                                let maximaOfItem = maxp.map { $0 + (n * pixels + first) * rowStride }
+                                                                for t in 0..<steps {
+                                                                    let image = t * batch + n
+                                                                    let range = convolutionFirst..<(convolutionFirst + convolutionCount)
+                                                                    if let table, let spikes {
+                                                                        table.accumulate(spikes, image: image, pixels: range, into: rows)
+                                                                    } else if let events, let listed {
+                                                                        events.accumulate(listed, image: image, pixels: range, into: rows, rowStride: rowStride)
+                                                                    }
+                                                                    if let sumsOfItem, let maximaOfItem, let pool {
+                                                                        Self.runningMaxIncrements(rows, sums: sumsOfItem, maxima: maximaOfItem, pixels: count,
+                                                                                                  outW: outW, size: pool.size, rowStride: rowStride, into: pooledCurrents)
+                                                                    }
+                                                                    if let cp {
+                                                                        PixelMajor.transpose(cp + image * cout * pixels + first, rows: cout, columns: count,
+                                                                                             sourceStride: pixels, into: added, destinationStride: rowStride)
+                                                                    } else if let xp {
+                                                                        Self.expand(xp + image * groups * pixels + first, groups: groups, pixels: pixels, count: count,
+                                                                                    amplitudes: ap, rowStride: rowStride, into: added)
+                                                                    }
+                                                                    // The neuron update in place: each row's currents become its spikes.
+                                                                    var lanes = IFLayerState.Lanes()
+                                                                    let extra = cp == nil && xp == nil ? nil : UnsafePointer(added)
+                                                                    let rowsOfItem = state - vp
+                                                                    for q in 0..<count {
+                                                                        for k in stride(from: 0, to: rowStride, by: 16) {
+                                                                            let at = q * rowStride + k
+                                                                            let input = load16(current + at)
+                                                                            let (spike, _) = lanes.fire16(state + at, input: extra.map { input + load16($0 + at) } ?? input,
+                                                                                                          theta: load16(tp + k), fanout: fanouts + at)
+                                                                            UnsafeMutableRawPointer(current + at).storeBytes(of: spike, as: SIMD16<Float>.self)
+                                                                            probe?.add(spike, at: rowsOfItem + at)
+                                                                        }
+                                                                    }
+                                                                    // Spikes to planes, then to the float map and the bits.
+                                                                    PixelMajor.transpose(current, rows: count, columns: cout, sourceStride: rowStride,
+                                                                                         into: planes, destinationStride: count)
+                                                                    if floats {
+                                                                        for c in 0..<cout {
+                                                                            (op + (image * cout + c) * pixels + first).update(from: planes + c * count, count: count)
+                                                                        }
+                                                                    }
+                                                                    for g in 0..<groups {
+                                                                        SpikePatterns.pack(planes + 8 * g * count, channels: min(8, cout - 8 * g), pixels: count,
+                                                                                           into: pp + (image * groups + g) * pixels + first)
+                                                                    }
+                                                                    (scp[t * items + item], ocp[t * items + item]) = lanes.totals
+                                                                    if let probe, let k = probing.index(ofStep: t) {
+                                                                        gp[k * items + item] = probe.gap(rowsOfItem..<(rowsOfItem + count * rowStride), step: probing.step(k))
+                                                                    }
                                                                 }
-                                                            }
-                                                            // Spikes to planes, then to the float map and the bits.
-                                                            PixelMajor.transpose(rows, rows: count, columns: cout, sourceStride: rowStride,
-                                                                                 into: planes, destinationStride: count)
-                                                            if floats {
-                                                                for c in 0..<cout {
-                                                                    (op + (image * cout + c) * pixels + first).update(from: planes + c * count, count: count)
-                                                                }
-                                                            }
-                                                            for g in 0..<groups {
-                                                                SpikePatterns.pack(planes + 8 * g * count, channels: min(8, cout - 8 * g), pixels: count,
-                                                                                   into: pp + (image * groups + g) * pixels + first)
-                                                            }
-                                                            (scp[t * items + item], ocp[t * items + item]) = lanes.totals
-                                                            if let probe, let k = probing.index(ofStep: t) {
-                                                                gp[k * items + item] = probe.gap(rowsOfItem..<(rowsOfItem + count * rowStride), step: probing.step(k))
                                                             }
                                                         }
                                                     }
@@ -190,6 +246,39 @@ final class FusedSpikingLayer {
         return IFLayerState.Output(floats: floats ? output : nil, patterns: patterns)
     }
 
+    /// The running-sum max pool for one block of whole pooled rows: the convolution's rows
+    /// (`pixels` x size^2 of them, row-major over the block's convolution rows) add to their
+    /// running sums; each pooled pixel's current is the maximum of its window's sums minus
+    /// the maximum it had the step before (`RunningMaxPoolState`'s equations).
+    @inline(__always)
+    static func runningMaxIncrements(_ rows: UnsafePointer<Float>, sums: UnsafeMutablePointer<Float>, maxima: UnsafeMutablePointer<Float>,
+                                     pixels: Int, outW: Int, size: Int, rowStride: Int, into currents: UnsafeMutablePointer<Float>) {
+        let values = pixels * size * size * rowStride
+        var i = 0
+        while i < values {
+            let sum = load16(sums + i) + load16(rows + i)
+            UnsafeMutableRawPointer(sums + i).storeBytes(of: sum, as: SIMD16<Float>.self)
+            i += 16
+        }
+        let inW = outW * size
+        for q in 0..<pixels {
+            let (oh, ow) = (q / outW, q % outW)
+            let corner = sums + ((oh * size) * inW + ow * size) * rowStride
+            for k in stride(from: 0, to: rowStride, by: 16) {
+                var best = load16(corner + k)
+                for i in 0..<size {
+                    for j in 0..<size where i + j > 0 {
+                        let v = load16(corner + (i * inW + j) * rowStride + k)
+                        best = best.replacing(with: v, where: v .> best)
+                    }
+                }
+                let at = q * rowStride + k
+                UnsafeMutableRawPointer(currents + at).storeBytes(of: best - load16(maxima + at), as: SIMD16<Float>.self)
+                UnsafeMutableRawPointer(maxima + at).storeBytes(of: best, as: SIMD16<Float>.self)
+            }
+        }
+    }
+
     /// Rows of a spike map for `count` pixels from its bits: amplitude where the bit is set
     /// (0 or 1 times the amplitude, exact), each byte's eight lanes read from `bitLanes`.
     @inline(__always)
@@ -206,6 +295,7 @@ final class FusedSpikingLayer {
         }
     }
 
-    @inline(__always)
-    private func load(_ p: UnsafePointer<Float>) -> SIMD16<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self) }
 }
+
+@inline(__always)
+private func load16(_ p: UnsafePointer<Float>) -> SIMD16<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self) }

@@ -95,8 +95,11 @@ public final class Simulator {
     /// possible kernel reads them) and/or the float map (anything else).
     let spikeReaders: [String: (patterns: Bool, floats: Bool)]
     /// Convolutions run together with the neuron layer that alone reads them (conv name ->
-    /// the neuron, the folded Add between them if any, and that Add's other input).
-    let fusions: [String: (neuron: String, add: String?, bypass: String?)]
+    /// the neuron, the folded Add between them if any and that Add's other input, or the
+    /// running-sum max pool between them).
+    let fusions: [String: (neuron: String, add: String?, bypass: String?, pool: String?)]
+    /// Max pools that run inside a fused layer.
+    public let fusedPools: Set<String>
     let bypassValues: Set<String>
     /// The fused layers' constant parts, and every neuron layer's per-sample constants.
     let fusedLayers: [String: FusedSpikingLayer]
@@ -195,7 +198,8 @@ public final class Simulator {
             folded[node.name] = graph.nodes[readers[0]].name
         }
         foldedAdds = folded
-        var fused = [String: (neuron: String, add: String?, bypass: String?)]()
+        var fused = [String: (neuron: String, add: String?, bypass: String?, pool: String?)]()
+        var poolSizes = [String: Int]()
         var position = [String: Int]()
         for (k, i) in partition.dynamicNodes.enumerated() { for out in graph.nodes[i].outputs { position[out] = k } }
         for (k, i) in partition.dynamicNodes.enumerated() {
@@ -204,15 +208,21 @@ public final class Simulator {
                   let readers = consumers[out], readers.count == 1, let shape = full.shapes[out], shape.count == 4 else { continue }
             let reader = graph.nodes[readers[0]]
             if case .ifNeuron = reader.op, reader.inputs[0] == out, full.shapes[reader.inputs[0]] == shape {
-                fused[node.name] = (reader.name, nil, nil)
+                fused[node.name] = (reader.name, nil, nil, nil)
             } else if let neuron = folded[reader.name], reader.inputs[0] == out {
                 // The Add's other current must exist by the time the convolution runs.
                 let other = reader.inputs[1]
                 if let p = position[other], p > k { continue }
-                fused[node.name] = (neuron, reader.name, other)
+                fused[node.name] = (neuron, reader.name, other, nil)
+            } else if options.maxPooling == .runningSum, let size = Self.tilingPoolSize(reader, input: shape, shapes: full.shapes),
+                      let pooled = reader.outputs.first, !kept.contains(pooled), let after = consumers[pooled], after.count == 1,
+                      case .ifNeuron = graph.nodes[after[0]].op, graph.nodes[after[0]].inputs[0] == pooled {
+                fused[node.name] = (graph.nodes[after[0]].name, nil, nil, reader.name)
+                poolSizes[node.name] = size
             }
         }
         fusions = fused
+        fusedPools = Set(fused.values.compactMap(\.pool))
         bypassValues = Set(fused.values.compactMap(\.bypass))
         var layouts = [String: IFLayerState.Layout]()
         for node in graph.nodes {
@@ -226,8 +236,10 @@ public final class Simulator {
             guard let convolution = kernels[conv], let node = graph.nodes.first(where: { $0.name == fusion.neuron }),
                   case .ifNeuron(let v0) = node.op, let theta = graph.floatConstant(node.inputs[1]),
                   let shape = full.shapes[node.inputs[0]] else { continue }
-            fusedLayers[conv] = FusedSpikingLayer(convolution: convolution, thresholds: theta.storage,
-                                                  sampleShape: Array(shape.dropFirst()), initialPotential: v0, fanout: maps[node.name] ?? [])
+            let convolutionShape = graph.nodes.first { $0.name == conv }.flatMap { full.shapes[$0.outputs[0]] }
+            let pool = poolSizes[conv].flatMap { size in convolutionShape.map { (size, Array($0.dropFirst())) } }
+            fusedLayers[conv] = FusedSpikingLayer(convolution: convolution, thresholds: theta.storage, sampleShape: Array(shape.dropFirst()),
+                                                  initialPotential: v0, fanout: maps[node.name] ?? [], pool: pool)
         }
         self.fusedLayers = fusedLayers
         var readers = [String: (patterns: Bool, floats: Bool)]()
@@ -246,6 +258,18 @@ public final class Simulator {
             readers[node.name] = needs
         }
         spikeReaders = readers
+    }
+
+    /// The window side of a max pool whose windows tile its NCHW `input` exactly (kernel =
+    /// stride, no padding or dilation), the kind a fused layer runs; nil for any other node.
+    static func tilingPoolSize(_ node: Node, input: [Int], shapes: [String: [Int]]) -> Int? {
+        guard case .maxPool(let a) = node.op, input.count == 4, let out = node.outputs.first, let pooled = shapes[out],
+              let w = try? WindowGeometry.resolve(node: node.name, kernel: a.kernelShape, strides: a.strides, dilations: a.dilations,
+                                                  pads: a.pads, autoPad: a.autoPad, inputSpatial: [input[2], input[3]]) else { return nil }
+        let k = w.kernel.h
+        guard k > 1, w.kernel.w == k, w.stride == (k, k), w.dilation == (1, 1), w.padTop == 0, w.padLeft == 0, w.padBottom == 0,
+              w.padRight == 0, input[2] % k == 0, input[3] % k == 0, pooled == [input[0], input[1], input[2] / k, input[3] / k] else { return nil }
+        return k
     }
 
     private func dynamicPlan(steps: Int) throws -> ExecutionPlan {
@@ -278,7 +302,7 @@ public final class Simulator {
         let fusedLayers = self.fusedLayers
         var fusedByNeuron = [String: FusedSpikingLayer]()
         for (conv, layer) in fusedLayers { if let neuron = fusions[conv]?.neuron { fusedByNeuron[neuron] = layer } }
-        var fusedMembranes = fusedLayers.mapValues { $0.initialMembranes(batch: batch) }
+        var fusedStates = fusedLayers.mapValues { $0.initialState(batch: batch) }
         var neurons = [String: IFLayerState]()
         for node in graph.nodes {
             guard case .ifNeuron = node.op, let theta = graph.floatConstant(node.inputs[1]), let layout = neuronLayouts[node.name],
@@ -383,7 +407,7 @@ public final class Simulator {
                         guard extra != nil else { throw SimulationError.notConverted("\(node.name): the current added to this layer was not computed") }
                     }
                     guard let result = layer.step(spikes.patterns, byEvents: choice == .events, adding: extra, steps: steps,
-                                                  membrane: &fusedMembranes[node.name]!, neuron: neurons[fusion.neuron]!) else {
+                                                  state: &fusedStates[node.name]!, neuron: neurons[fusion.neuron]!) else {
                         throw SimulationError.notConverted("\(node.name): no spike kernel could be built for this convolution; run with --kernel dense")
                     }
                     fusedResults[fusion.neuron] = result
@@ -395,6 +419,7 @@ public final class Simulator {
                     bypass[neuron] = b
                     return [a]
                 }
+                if self.fusedPools.contains(node.name) { return [placeholder] }
                 if let pool = pools[node.name], let z = inputs[0] { return [pool.step(z, steps: steps)] }
                 if let conv = self.convolutions[node.name], let spikes = spikeMaps[node.inputs[0]] {
                     let choice = conv.choose(density: spikes.density, spikes: true, self.options)
