@@ -209,9 +209,11 @@ public final class Simulator {
             let reader = graph.nodes[readers[0]]
             if case .ifNeuron = reader.op, reader.inputs[0] == out, full.shapes[reader.inputs[0]] == shape {
                 fused[node.name] = (reader.name, nil, nil, nil)
-            } else if let neuron = folded[reader.name], reader.inputs[0] == out {
-                // The Add's other current must exist by the time the convolution runs.
-                let other = reader.inputs[1]
+            } else if let neuron = folded[reader.name], reader.inputs.contains(out) {
+                // The Add's other current must exist by the time the convolution runs
+                // (either side will do: a + b and b + a are the same float).
+                let other = reader.inputs[0] == out ? reader.inputs[1] : reader.inputs[0]
+                if other == out { continue }
                 if let p = position[other], p > k { continue }
                 fused[node.name] = (neuron, reader.name, other, nil)
             } else if options.maxPooling == .runningSum, let size = Self.tilingPoolSize(reader, input: shape, shapes: full.shapes),
