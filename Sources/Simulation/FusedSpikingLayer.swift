@@ -104,8 +104,10 @@ final class FusedSpikingLayer {
 
     /// One chunk: `input` the spikes feeding the convolution ([steps * batch, ...]),
     /// `bypass` the other current of a folded Add ([steps * batch, C, H, W]); `byEvents`:
-    /// run the event kernel rather than the table. Nil when the chosen kernel cannot be built.
-    func step(_ input: SpikePatterns, byEvents: Bool, adding bypass: Bypass?, steps: Int, state: inout State,
+    /// run the event kernel rather than the table, and with `batchingSteps` compute every
+    /// step's currents first, tap by tap (`SimulationOptions.stepBatchingWeightBytes`).
+    /// Nil when the chosen kernel cannot be built.
+    func step(_ input: SpikePatterns, byEvents: Bool, batchingSteps: Bool = false, adding bypass: Bypass?, steps: Int, state: inout State,
               neuron: IFLayerState) -> IFLayerState.Output? {
         // The input prepared for the chosen kernel: padded bit planes or event lists.
         let events = byEvents ? convolution.spikeEventKernel : nil, table = byEvents ? nil : convolution.spikeTable
@@ -141,6 +143,9 @@ final class FusedSpikingLayer {
         // Convolution pixels per neuron pixel (the pool's window), and per work item.
         let window = pool.map { $0.size * $0.size } ?? 1
         let convolutionBlock = block * window
+        // Weights too large for L2 are read once per chunk: every step's rows first.
+        let batched = batchingSteps && events != nil
+        let rowSets = batched ? steps : 1
         (currents?.storage ?? none).withUnsafeBufferPointer { extra in
             (bypassSpikes?.bytes ?? noBits).withUnsafeBufferPointer { extraBits in
                 output.storage.withUnsafeMutableBufferPointer { out in
@@ -166,24 +171,32 @@ final class FusedSpikingLayer {
                                                                 // The convolution's rows, the neuron's currents (the rows
                                                                 // themselves when not pooled), the bypass rows, and the spikes
                                                                 // as planes [C][count].
-                                                                let floatsNeeded = (convolutionBlock + 3 * block) * rowStride
+                                                                let floatsNeeded = (rowSets * convolutionBlock + 3 * block) * rowStride
                                                                 let scratch = UnsafeMutableRawPointer.allocate(byteCount: floatsNeeded * 4, alignment: 64)
                                                                     .bindMemory(to: Float.self, capacity: floatsNeeded)
                                                                 defer { scratch.deallocate() }
-                                                                let rows = scratch, pooledCurrents = rows + convolutionBlock * rowStride
+                                                                let pooledCurrents = scratch + rowSets * convolutionBlock * rowStride
                                                                 let added = pooledCurrents + block * rowStride, planes = added + block * rowStride
-                                                                let current = pool == nil ? rows : pooledCurrents
                                                                 let state = vp + (n * pixels + first) * rowStride, fanouts = fp + first * rowStride
                                                                 // With a pool: the block's convolution pixels (whole rows) and their sums.
                                                                 let convolutionFirst = first * window, convolutionCount = count * window
                                                                 let sumsOfItem = sump.map { $0 + (n * convolutionPixels + convolutionFirst) * rowStride }
                                                                 let maximaOfItem = maxp.map { $0 + (n * pixels + first) * rowStride }
+                                                                let range = convolutionFirst..<(convolutionFirst + convolutionCount)
+                                                                if batched, let events, let listed {
+                                                                    withUnsafeTemporaryAllocation(of: Int.self, capacity: steps) { images in
+                                                                        for t in 0..<steps { images[t] = t * batch + n }
+                                                                        events.accumulate(listed, images: UnsafeBufferPointer(images), pixels: range, into: scratch,
+                                                                                          imageStride: convolutionBlock * rowStride, rowStride: rowStride)
+                                                                    }
+                                                                }
                                                                 for t in 0..<steps {
                                                                     let image = t * batch + n
-                                                                    let range = convolutionFirst..<(convolutionFirst + convolutionCount)
+                                                                    let rows = batched ? scratch + t * convolutionBlock * rowStride : scratch
+                                                                    let current = pool == nil ? rows : pooledCurrents
                                                                     if let table, let spikes {
                                                                         table.accumulate(spikes, image: image, pixels: range, into: rows)
-                                                                    } else if let events, let listed {
+                                                                    } else if !batched, let events, let listed {
                                                                         events.accumulate(listed, image: image, pixels: range, into: rows, rowStride: rowStride)
                                                                     }
                                                                     if let sumsOfItem, let maximaOfItem, let pool {

@@ -38,11 +38,14 @@ public struct SimulationOptions: Sendable {
     public var convolutionKernel: ConvolutionKernel = .auto
     /// With `.auto`: a convolution fed directly by a neuron layer runs event-driven when
     /// the event kernel's estimated work, density x channels per lookup (4 or 8) x the
-    /// share of taps inside the input (x 2 below 128 output channels), is below this
-    /// fraction of the table kernel's, by table lookup otherwise. Fitted on the layers of
-    /// two CIFAR VGG-11 and ResNet-20 conversions (firing 0.13 and 0.17): the rule picks the
-    /// faster kernel for all of them but one, which was within 10%.
+    /// share of taps inside the input, is below this fraction of the table kernel's, by
+    /// table lookup otherwise. Fitted on the layers of two CIFAR VGG-11 and ResNet-20
+    /// conversions (firing 0.13 and 0.17) and checked on an ImageNet ResNet-18.
     public var tableCrossover: Double = 1.0
+    /// An event-driven convolution whose weights take more bytes than this computes all
+    /// steps of a chunk tap by tap, so its weights come from L3 once per chunk rather than
+    /// once per step (results are identical either way). 1 MB: half of this Xeon's L2.
+    public var stepBatchingWeightBytes: Int = 1 << 20
     /// With `.auto`: a convolution fed by other sparse values (e.g. pooled increments) runs
     /// event-driven below this density and through the dense GEMM above it.
     public var denseAbove: Double = 0.5

@@ -408,7 +408,8 @@ public final class Simulator {
                         extra = spikeMaps[name].map { .spikes($0.patterns) } ?? kept[name].map { .currents($0) }
                         guard extra != nil else { throw SimulationError.notConverted("\(node.name): the current added to this layer was not computed") }
                     }
-                    guard let result = layer.step(spikes.patterns, byEvents: choice == .events, adding: extra, steps: steps,
+                    let batching = choice == .events && conv.eventWeightBytes > self.options.stepBatchingWeightBytes
+                    guard let result = layer.step(spikes.patterns, byEvents: choice == .events, batchingSteps: batching, adding: extra, steps: steps,
                                                   state: &fusedStates[node.name]!, neuron: neurons[fusion.neuron]!) else {
                         throw SimulationError.notConverted("\(node.name): no spike kernel could be built for this convolution; run with --kernel dense")
                     }

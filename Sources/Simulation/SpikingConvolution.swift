@@ -40,6 +40,9 @@ final class SpikingConvolution {
     /// this weight = 1.
     let eventWeight: Double
 
+    /// Bytes of the convolution's weights (what the event kernel reads per step).
+    let eventWeightBytes: Int
+
     enum Choice: String { case dense, events, tables }
 
     /// The kernels for `node`, a Conv whose input has `inputShape` (NCHW), or nil when
@@ -52,6 +55,7 @@ final class SpikingConvolution {
                                                   inputSpatial: [inputShape[2], inputShape[3]])
         let bias = node.input(2).flatMap { graph.floatConstant($0)?.storage }
         let (cin, cout) = (inputShape[1], w.shape[0])
+        eventWeightBytes = w.count * MemoryLayout<Float>.stride
         let bits = SpikeTableConvolution.groupBits(inputChannels: cin, outputChannels: cout, taps: w.shape[2] * w.shape[3])
         tableBits = bits
         if let p = producers[node.inputs[0]], case .ifNeuron = graph.nodes[p].op, w.shape[1] == cin,

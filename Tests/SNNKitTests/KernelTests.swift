@@ -113,6 +113,36 @@ import Testing
                                                            window: window, spikeAmplitudes: amplitudes))
         #expect(relativeError(weighted.forward(packed), dense.forward(spikes)) <= 1e-5)
     }
+
+    /// Several images (a chunk's steps) accumulated tap by tap give the same floats as one
+    /// image at a time: the order of the adds per output does not change.
+    @Test(arguments: [[24, 144, 3, 1, 1, 6, 7], [16, 64, 3, 2, 1, 9, 8], [8, 16, 1, 1, 0, 5, 5]])
+    func imagesTogetherMatchOneAtATime(_ p: [Int]) throws {
+        let (cin, cout, k, s, pad, h, w) = (p[0], p[1], p[2], p[3], p[4], p[5], p[6])
+        var g = KernelTests.Generator(state: UInt64(p.reduce(3, +)))
+        let window = WindowGeometry(kernel: (k, k), stride: (s, s), pads: (pad, pad, pad, pad))
+        let amplitudes = (0..<cin).map { _ in 0.25 + abs(g.next()) }
+        var x = Tensor(shape: [5, cin, h, w], storage: g.array(5 * cin * h * w))
+        for i in 0..<x.count { x.storage[i] = x.storage[i] > 0.4 ? amplitudes[(i / (h * w)) % cin] : 0 }
+        let kernel = try #require(SparseInputConvolution(weights: g.array(cout * cin * k * k), bias: g.array(cout), inputChannels: cin,
+                                                         outputChannels: cout, groups: 1, window: window, spikeAmplitudes: amplitudes))
+        let events = kernel.events(SpikePatterns(packing: x, amplitudes: amplitudes))
+        let pixels = 2..<(events.outH * events.outW - 1), images = [4, 0, 2]
+        let size = pixels.count * cout
+        var alone = [Float](repeating: 0, count: images.count * size), together = alone
+        alone.withUnsafeMutableBufferPointer { a in
+            for (k, image) in images.enumerated() {
+                kernel.accumulate(events, image: image, pixels: pixels, into: a.baseAddress! + k * size, rowStride: cout)
+            }
+        }
+        together.withUnsafeMutableBufferPointer { t in
+            images.withUnsafeBufferPointer { list in
+                kernel.accumulate(events, images: list, pixels: pixels, into: t.baseAddress!, imageStride: size, rowStride: cout)
+            }
+        }
+        #expect(together == alone)
+        #expect(alone.contains { $0 != 0 })
+    }
 }
 
 @Suite struct SpikeTableConvolutionTests {

@@ -149,11 +149,12 @@ struct ReferenceSimulator {
     }
 
     func expectEngineMatchesTheReference(_ graph: Graph, input x: Tensor, kernel: ConvolutionKernel, residual: Bool = false,
-                                         pooled: Bool = false) throws {
+                                         pooled: Bool = false, stepBatchingWeightBytes: Int? = nil) throws {
         let steps = 64
         var options = SimulationOptions(timeSteps: steps)
         options.chunk = 16
         options.convolutionKernel = kernel
+        if let bytes = stepBatchingWeightBytes { options.stepBatchingWeightBytes = bytes }
         let simulator = try Simulator(graph: graph, inputShape: x.shape, options: options)
         if residual { #expect(!simulator.foldedAdds.isEmpty, "the residual Adds are folded into their neurons") }
         if pooled { #expect(!simulator.fusedPools.isEmpty, "a max pool between a spike-fed convolution and its neurons runs fused") }
@@ -166,6 +167,17 @@ struct ReferenceSimulator {
         let ours = try result.outputs(from: 0, to: steps)[graph.outputs[0].name]!
         let ref = reference.sums[steps - 1]
         #expect(relativeError(ours, Tensor(shape: ref.shape, storage: ref.storage.map { $0 / Float(steps) })) <= 1e-4)
+    }
+
+    /// Event-driven layers whose weights overflow L2 compute a chunk's steps together; on
+    /// the fixtures (small weights) that path is forced, and must still match the reference.
+    @Test(arguments: [ConvolutionKernel.events, .auto])
+    func stepsComputedTogetherMatchTheReference(_ kernel: ConvolutionKernel) throws {
+        for name in ["net_b_resnet_blocks", "net_c_vgg"] {
+            let (graph, shape) = try converted(name)
+            try expectEngineMatchesTheReference(graph, input: TestData.batch([3] + shape.dropFirst(), seed: 7), kernel: kernel,
+                                                stepBatchingWeightBytes: 0)
+        }
     }
 
     @Test func chunkSizeDoesNotChangeTheResult() throws {

@@ -157,13 +157,23 @@ public final class SparseInputConvolution: @unchecked Sendable {
     /// Output pixels `pixels` (row-major indices) of one image as rows, bias included:
     /// rows[(o - pixels.lowerBound) * rowStride + channel].
     public func accumulate(_ events: Events, image: Int, pixels: Range<Int>, into rows: UnsafeMutablePointer<Float>, rowStride: Int) {
+        withUnsafePointer(to: image) { accumulate(events, images: UnsafeBufferPointer(start: $0, count: 1), pixels: pixels, into: rows,
+                                                  imageStride: 0, rowStride: rowStride) }
+    }
+
+    /// The same pixels of several images (the steps of a chunk), image k's rows at
+    /// `rows + k * imageStride`. Each tap's weight rows serve every image before the next
+    /// tap's are read, so a layer whose weights overflow L2 reads them once per call rather
+    /// than once per image; sums per output are formed in the same order as one at a time.
+    public func accumulate(_ events: Events, images: UnsafeBufferPointer<Int>, pixels: Range<Int>, into rows: UnsafeMutablePointer<Float>,
+                           imageStride: Int, rowStride: Int) {
         let inPixels = events.inH * events.inW, cin = inputChannels
         events.count.withUnsafeBufferPointer { c in
             events.channel.withUnsafeBufferPointer { ch in
                 bias.withUnsafeBufferPointer { b in
-                    outputRows(UnitValues(), ch: ch.baseAddress! + image * inPixels * cin, count: c.baseAddress! + image * inPixels,
-                               w: UnsafePointer(weights), bias: b.baseAddress!, rows: rows, rowStride: rowStride,
-                               inH: events.inH, inW: events.inW, outW: events.outW, pixels: pixels)
+                    outputRows(UnitValues(), ch: ch.baseAddress!, count: c.baseAddress!, images: images, imageChannels: inPixels * cin,
+                               imagePixels: inPixels, w: UnsafePointer(weights), bias: b.baseAddress!, rows: rows, imageStride: imageStride,
+                               rowStride: rowStride, inH: events.inH, inW: events.inW, outW: events.outW, pixels: pixels)
                 }
             }
         }
@@ -282,34 +292,45 @@ public final class SparseInputConvolution: @unchecked Sendable {
     /// the short per-tap loops cannot hide. Accumulators live in `rows` between taps; the
     /// sum per output is still bias, then taps in order, channels ascending within a tap.
     @inline(__always)
-    private func outputRows<V: EventValues>(_ values: V, ch: UnsafePointer<Int32>, count: UnsafePointer<Int32>, w: UnsafePointer<Float>,
-                                            bias: UnsafePointer<Float>, rows: UnsafeMutablePointer<Float>, rowStride: Int,
+    private func outputRows<V: EventValues>(_ values: V, ch: UnsafePointer<Int32>, count: UnsafePointer<Int32>,
+                                            images: UnsafeBufferPointer<Int> = UnsafeBufferPointer(start: nil, count: 0),
+                                            imageChannels: Int = 0, imagePixels: Int = 0, w: UnsafePointer<Float>,
+                                            bias: UnsafePointer<Float>, rows: UnsafeMutablePointer<Float>, imageStride: Int = 0, rowStride: Int,
                                             inH: Int, inW: Int, outW: Int, pixels: Range<Int>) {
         let cin = inputChannels
         let (kh, kw) = window.kernel
         let (sh, sw) = window.stride, (dh, dw) = window.dilation
         let (top, left) = (window.padTop, window.padLeft)
+        // No list: one image, at `ch`, `count` and `rows` themselves.
+        let imageCount = max(images.count, 1)
         for (block, width, offset) in blocks {
-            for o in 0..<pixels.count {
-                for j in stride(from: 0, to: width, by: 16) { GEMM.store16(GEMM.load16(bias + block + j), rows + o * rowStride + block + j) }
+            for k in 0..<imageCount {
+                for o in 0..<pixels.count {
+                    let row = rows + k * imageStride + o * rowStride + block
+                    for j in stride(from: 0, to: width, by: 16) { GEMM.store16(GEMM.load16(bias + block + j), row + j) }
+                }
             }
             for ki in 0..<kh {
                 for kj in 0..<kw {
                     let tapBase = w + offset + (ki * kw + kj) * cin * width
-                    var oh = pixels.lowerBound / outW, ow = pixels.lowerBound % outW
-                    for o in 0..<pixels.count {
-                        defer { ow += 1; if ow == outW { ow = 0; oh += 1 } }
-                        let ih = oh * sh - top + ki * dh, iw = ow * sw - left + kj * dw
-                        if ih < 0 || ih >= inH || iw < 0 || iw >= inW { continue }
-                        let p = ih * inW + iw
-                        let events = Int(count[p])
-                        if events == 0 { continue }
-                        let chs = ch + p * cin, vals = values.at(p * cin)
-                        let row = rows + o * rowStride + block
-                        switch width {
-                        case 128: Self.accumulate128(row, events, chs, vals, tapBase)
-                        case 64: Self.accumulate64(row, events, chs, vals, tapBase)
-                        default: Self.accumulate16(row, events, chs, vals, tapBase)
+                    for k in 0..<imageCount {
+                        let image = images.isEmpty ? 0 : images[k]
+                        let chs0 = ch + image * imageChannels, counts = count + image * imagePixels, rowsOfImage = rows + k * imageStride
+                        var oh = pixels.lowerBound / outW, ow = pixels.lowerBound % outW
+                        for o in 0..<pixels.count {
+                            defer { ow += 1; if ow == outW { ow = 0; oh += 1 } }
+                            let ih = oh * sh - top + ki * dh, iw = ow * sw - left + kj * dw
+                            if ih < 0 || ih >= inH || iw < 0 || iw >= inW { continue }
+                            let p = ih * inW + iw
+                            let events = Int(counts[p])
+                            if events == 0 { continue }
+                            let chs = chs0 + p * cin, vals = values.at(image * imageChannels + p * cin)
+                            let row = rowsOfImage + o * rowStride + block
+                            switch width {
+                            case 128: Self.accumulate128(row, events, chs, vals, tapBase)
+                            case 64: Self.accumulate64(row, events, chs, vals, tapBase)
+                            default: Self.accumulate16(row, events, chs, vals, tapBase)
+                            }
                         }
                     }
                 }
