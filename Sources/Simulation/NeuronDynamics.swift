@@ -88,8 +88,12 @@ final class IFLayerState {
     /// Work items are independent pieces of samples (with patterns: the planes of eight
     /// channels that make one byte), split across cores; each keeps its own counts and the
     /// totals are summed in item order (deterministic).
-    func step(_ current: Tensor, adding bypass: Tensor? = nil, steps: Int) -> Output {
+    /// `constant`: `current` holds one step ([batch, ...]), the same at every step (a
+    /// neuron layer fed by the part of the network that sees only the image), so it is
+    /// read in place rather than repeated `steps` times.
+    func step(_ current: Tensor, adding bypass: Tensor? = nil, steps: Int, constant: Bool = false) -> Output {
         let perSample = self.perSample, batch = self.batch
+        let shape = constant ? [steps * current.shape[0]] + current.shape.dropFirst() : current.shape
         let packs = emitsPatterns && sampleShape.count == 3
         let floats = emitsFloats || !packs
         let channels = sampleShape.first ?? 1, inner = perSample / max(channels, 1)
@@ -98,8 +102,8 @@ final class IFLayerState {
         let pieces = (perSample + span - 1) / span
         let items = batch * pieces
         // Every output value is written by `integrate`, so no zero-fill pass.
-        var output = floats ? Tensor(shape: current.shape) { _ in } : Tensor(shape: [0], storage: [])
-        var patterns = packs ? SpikePatterns(shape: [current.shape[0]] + sampleShape, amplitudes: thresholds) { _ in } : nil
+        var output = floats ? Tensor(shape: shape) { _ in } : Tensor(shape: [0], storage: [])
+        var patterns = packs ? SpikePatterns(shape: [shape[0]] + sampleShape, amplitudes: thresholds) { _ in } : nil
         var spikeCounts = [Double](repeating: 0, count: steps * items)
         var opCounts = [Double](repeating: 0, count: steps * items)
         let probing = GapProbe.Schedule(layer: self, steps: steps, items: items)
@@ -127,6 +131,8 @@ final class IFLayerState {
                                                     let count = min(span, perSample - lo), state = n * perSample + lo
                                                     for t in 0..<steps {
                                                         let offset = (t * batch + n) * perSample + lo
+                                                        var layer = layer
+                                                        if constant { layer.zBack = t * batch * perSample }
                                                         let (spikes, ops) = packs
                                                             ? layer.integrateGroup(state: state, input: offset, channels: count / inner,
                                                                                    inner: inner, parameters: lo,
@@ -179,7 +185,10 @@ final class IFLayerState {
     /// The buffers of one chunk. Offsets: `state` into the membrane, `input` into the
     /// currents and outputs, `parameters` into the per-value thresholds and fan-outs.
     struct Layer {
+        /// The input current, read at an output's offset minus `zBack` (nonzero for a
+        /// constant input, stored once for all steps).
         let z: UnsafePointer<Float>
+        var zBack = 0
         let bypass: UnsafePointer<Float>?
         let out: UnsafeMutablePointer<Float>?
         let v: UnsafeMutablePointer<Float>
@@ -284,7 +293,7 @@ final class IFLayerState {
         @inline(__always)
         mutating func step16(_ l: Layer, _ s: Int, _ x: Int, _ q: Int) -> SIMDMask<SIMD16<Int32>> {
             func load(_ p: UnsafePointer<Float>) -> SIMD16<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self) }
-            let input = l.bypass.map { load(l.z + x) + load($0 + x) } ?? load(l.z + x)
+            let input = l.bypass.map { load(l.z + (x &- l.zBack)) + load($0 + x) } ?? load(l.z + (x &- l.zBack))
             let (spike, fire) = fire16(l.v + s, input: input, theta: load(l.theta + q), fanout: l.fan + q)
             if let out = l.out { UnsafeMutableRawPointer(out + x).storeBytes(of: spike, as: SIMD16<Float>.self) }
             l.probe?.add(spike, at: s)
@@ -293,7 +302,7 @@ final class IFLayerState {
 
         @inline(__always)
         mutating func step1(_ l: Layer, _ s: Int, _ x: Int, _ q: Int) -> Bool {
-            let potential = l.v[s] + (l.bypass.map { l.z[x] + $0[x] } ?? l.z[x])
+            let potential = l.v[s] + (l.bypass.map { l.z[x &- l.zBack] + $0[x] } ?? l.z[x &- l.zBack])
             let fire = potential > l.theta[q]
             l.v[s] = fire ? potential - l.theta[q] : potential
             l.out?[x] = fire ? l.theta[q] : 0

@@ -100,6 +100,9 @@ public final class Simulator {
     let fusions: [String: (neuron: String, add: String?, bypass: String?, pool: String?)]
     /// Max pools that run inside a fused layer.
     public let fusedPools: Set<String>
+    /// Values from the image-only part read only by neuron layers: each neuron reads the
+    /// one stored step at every step, so they are never repeated over a chunk.
+    public let constantCurrents: Set<String>
     let bypassValues: Set<String>
     /// The fused layers' constant parts, and every neuron layer's per-sample constants.
     let fusedLayers: [String: FusedSpikingLayer]
@@ -244,6 +247,13 @@ public final class Simulator {
                                                   initialPotential: v0, fanout: maps[node.name] ?? [], pool: pool)
         }
         self.fusedLayers = fusedLayers
+        constantCurrents = Set(readsFromOutside.filter { name in
+            guard !kept.contains(name), let users = consumers[name], !users.isEmpty else { return false }
+            return users.allSatisfy { i in
+                if case .ifNeuron = graph.nodes[i].op { return graph.nodes[i].inputs[0] == name && graph.nodes[i].inputs.dropFirst().allSatisfy { $0 != name } }
+                return false
+            }
+        })
         var readers = [String: (patterns: Bool, floats: Bool)]()
         for node in graph.nodes {
             guard case .ifNeuron = node.op, let out = node.outputs.first else { continue }
@@ -355,7 +365,7 @@ public final class Simulator {
             let steps = min(options.chunk, options.timeSteps - done)
             let plan = try dynamicPlan(steps: steps)
             var chunkFeeds = [String: Tensor]()
-            for name in dynamicInputs {
+            for name in dynamicInputs where !constantCurrents.contains(name) {
                 guard let value = staticValues[name] else { continue }
                 var shape = value.shape
                 shape[0] *= steps
@@ -384,7 +394,7 @@ public final class Simulator {
             var kept = [String: Tensor]()
             for fusion in fusions.values { if let b = fusion.bypass, let t = chunkFeeds[b] { kept[b] = t } }
             let placeholder = Tensor(shape: [0], storage: [])
-            let out = try plan.run(chunkFeeds, intercept: { index, inputs in
+            let out = try plan.run(chunkFeeds, deferred: constantCurrents, intercept: { index, inputs in
                 let node = dynamicNodes[index]
                 if let state = neurons[node.name] {
                     let result: IFLayerState.Output
@@ -392,6 +402,8 @@ public final class Simulator {
                         result = fused
                     } else if let z = inputs[0] {
                         result = state.step(z, adding: bypass.removeValue(forKey: node.name), steps: steps)
+                    } else if self.constantCurrents.contains(node.inputs[0]), let z = staticValues[node.inputs[0]] {
+                        result = state.step(z, steps: steps, constant: true)
                     } else {
                         return nil
                     }

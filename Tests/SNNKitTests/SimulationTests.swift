@@ -158,6 +158,7 @@ struct ReferenceSimulator {
         let simulator = try Simulator(graph: graph, inputShape: x.shape, options: options)
         if residual { #expect(!simulator.foldedAdds.isEmpty, "the residual Adds are folded into their neurons") }
         if pooled { #expect(!simulator.fusedPools.isEmpty, "a max pool between a spike-fed convolution and its neurons runs fused") }
+        #expect(!simulator.constantCurrents.isEmpty, "the first neuron layer reads its constant current without repeating it")
         let result = try simulator.run(x)
         let reference = try ReferenceSimulator(graph: graph, runningSumPooling: true).run(x, steps: steps)
         for layer in result.layers {

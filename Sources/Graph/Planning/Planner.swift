@@ -130,13 +130,15 @@ public final class ExecutionPlan: @unchecked Sendable {
     /// Runs the network. `intercept` may compute a node itself (return its outputs) instead of
     /// the compiled kernel, which is how calibration and simulation give neurons their own
     /// behaviour without a second executor; `observe` sees (and may replace) each executed
-    /// node's outputs.
-    public func run(_ feeds: [String: Tensor],
+    /// node's outputs. Inputs named in `deferred` may be left out of `feeds`: `intercept`
+    /// supplies what the nodes reading them need (they see nil for that input).
+    public func run(_ feeds: [String: Tensor], deferred: Set<String> = [],
                     intercept: ((_ node: Int, _ inputs: [Tensor?]) throws -> [Tensor]?)? = nil,
                     observe: ((_ node: Int, _ outputs: inout [Tensor]) throws -> Void)? = nil) throws -> [String: Tensor] {
         var values = initialSlots
         for input in inputSlots {
             guard let t = feeds[input.name] else {
+                if deferred.contains(input.name) { continue }
                 throw GraphError.badInput(name: input.name, message: "no data given for this input")
             }
             guard t.shape == input.shape else {
