@@ -42,6 +42,10 @@ public struct SimulationOptions: Sendable {
     /// table lookup otherwise. Fitted on the layers of two CIFAR VGG-11 and ResNet-20
     /// conversions (firing 0.13 and 0.17) and checked on an ImageNet ResNet-18.
     public var tableCrossover: Double = 1.0
+    /// A convolution whose lookup tables would take more bytes than this gets none: it runs
+    /// event-driven or dense. The 4-bit tables are 4x the weights (a 512 -> 512 3x3 layer:
+    /// 38 MB), so the cap only bites on very wide layers, where events win anyway.
+    public var tableMemoryLimit: Int = 64 << 20
     /// An event-driven convolution whose weights take more bytes than this computes all
     /// steps of a chunk tap by tap, so its weights come from L3 once per chunk rather than
     /// once per step (results are identical either way). 1 MB: half of this Xeon's L2.

@@ -185,7 +185,8 @@ public final class Simulator {
         for i in partition.dynamicNodes {
             let node = graph.nodes[i]
             guard case .conv = node.op, let x = full.shapes[node.inputs[0]],
-                  let kernel = try SpikingConvolution(node: node, in: graph, inputShape: x, producers: producers) else { continue }
+                  let kernel = try SpikingConvolution(node: node, in: graph, inputShape: x, producers: producers,
+                                                      tableMemoryLimit: options.tableMemoryLimit) else { continue }
             kernels[node.name] = kernel
         }
         convolutions = kernels

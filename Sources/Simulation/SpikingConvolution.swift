@@ -47,7 +47,7 @@ final class SpikingConvolution {
 
     /// The kernels for `node`, a Conv whose input has `inputShape` (NCHW), or nil when
     /// only the dense path fits.
-    init?(node: Node, in graph: Graph, inputShape: [Int], producers: [String: Int]) throws {
+    init?(node: Node, in graph: Graph, inputShape: [Int], producers: [String: Int], tableMemoryLimit: Int = Int.max) throws {
         guard case .conv(let a) = node.op, inputShape.count == 4, a.group == 1,
               let w = node.input(1).flatMap({ graph.floatConstant($0) }), w.rank == 4 else { return nil }
         let geometry = try WindowGeometry.resolve(node: node.name, kernel: Array(w.shape[2...]), strides: a.strides,
@@ -60,7 +60,9 @@ final class SpikingConvolution {
         tableBits = bits
         if let p = producers[node.inputs[0]], case .ifNeuron = graph.nodes[p].op, w.shape[1] == cin,
            let thresholds = graph.floatConstant(graph.nodes[p].inputs[1])?.storage, thresholds.count == 1 || thresholds.count == cin {
-            makeTable = {
+            let tableBytes = SpikeTableConvolution.tableBytes(inputChannels: cin, outputChannels: cout, taps: w.shape[2] * w.shape[3],
+                                                              groupBits: bits)
+            makeTable = tableBytes > tableMemoryLimit ? nil : {
                 SpikeTableConvolution(weights: w.storage, bias: bias, amplitudes: thresholds, inputChannels: cin, outputChannels: cout,
                                       groups: 1, window: geometry, groupBits: bits)
             }
@@ -91,7 +93,7 @@ final class SpikingConvolution {
         }
         let pairs = max(1, outH * outW * geometry.kernel.h * geometry.kernel.w)
         eventWeight = Double(inside) / Double(pairs) * Double(bits)
-        if !eventsPayOff && makeTable == nil { return nil }
+        if !eventsPayOff && makeTable == nil && makeSpikeEvents == nil { return nil }
     }
 
     /// The spike kernels, built on first use (nil when this convolution has none).

@@ -149,12 +149,13 @@ struct ReferenceSimulator {
     }
 
     func expectEngineMatchesTheReference(_ graph: Graph, input x: Tensor, kernel: ConvolutionKernel, residual: Bool = false,
-                                         pooled: Bool = false, stepBatchingWeightBytes: Int? = nil) throws {
+                                         pooled: Bool = false, stepBatchingWeightBytes: Int? = nil, tableMemoryLimit: Int? = nil) throws {
         let steps = 64
         var options = SimulationOptions(timeSteps: steps)
         options.chunk = 16
         options.convolutionKernel = kernel
         if let bytes = stepBatchingWeightBytes { options.stepBatchingWeightBytes = bytes }
+        if let bytes = tableMemoryLimit { options.tableMemoryLimit = bytes }
         let simulator = try Simulator(graph: graph, inputShape: x.shape, options: options)
         if residual { #expect(!simulator.foldedAdds.isEmpty, "the residual Adds are folded into their neurons") }
         if pooled { #expect(!simulator.fusedPools.isEmpty, "a max pool between a spike-fed convolution and its neurons runs fused") }
@@ -179,6 +180,21 @@ struct ReferenceSimulator {
             try expectEngineMatchesTheReference(graph, input: TestData.batch([3] + shape.dropFirst(), seed: 7), kernel: kernel,
                                                 stepBatchingWeightBytes: 0)
         }
+    }
+
+    /// A layer whose lookup tables would exceed `tableMemoryLimit` gets none and runs
+    /// event-driven or dense, still matching the reference.
+    @Test(arguments: [ConvolutionKernel.auto, .tables])
+    func tablesOverTheMemoryLimitAreNotBuilt(_ kernel: ConvolutionKernel) throws {
+        let (graph, shape) = try converted("net_c_vgg")
+        var options = SimulationOptions(timeSteps: 8)
+        options.convolutionKernel = kernel
+        #expect(try !Simulator(graph: graph, inputShape: [3] + shape.dropFirst(), options: options).fusedPools.isEmpty)
+        options.tableMemoryLimit = 1024
+        #expect(try Simulator(graph: graph, inputShape: [3] + shape.dropFirst(), options: options).fusedPools.isEmpty,
+                "without tables nothing reads packed spikes under .tables, and the fixture's layers are too narrow for events")
+        try expectEngineMatchesTheReference(graph, input: TestData.batch([3] + shape.dropFirst(), seed: 7), kernel: kernel,
+                                            tableMemoryLimit: 1024)
     }
 
     @Test func chunkSizeDoesNotChangeTheResult() throws {

@@ -41,8 +41,12 @@ public final class SpikeTableConvolution: @unchecked Sendable {
 
     /// Channels per spike pattern for a layer: 8 while its tables fit `byteTableLimit`, else 4.
     public static func groupBits(inputChannels: Int, outputChannels: Int, taps: Int) -> Int {
-        let bytes = taps * ((inputChannels + 7) / 8) * 256 * ((outputChannels + 15) / 16 * 16) * MemoryLayout<Float>.stride
-        return bytes <= byteTableLimit ? 8 : 4
+        tableBytes(inputChannels: inputChannels, outputChannels: outputChannels, taps: taps, groupBits: 8) <= byteTableLimit ? 8 : 4
+    }
+
+    /// Bytes of a layer's tables with `groupBits`-channel patterns, known before building them.
+    public static func tableBytes(inputChannels: Int, outputChannels: Int, taps: Int, groupBits: Int) -> Int {
+        taps * ((inputChannels + groupBits - 1) / groupBits) << groupBits * ((outputChannels + 15) / 16 * 16) * MemoryLayout<Float>.stride
     }
 
     /// `amplitudes`: the value a spike of each input channel carries (one value for all
