@@ -110,7 +110,8 @@ public final class Simulator {
     let analogMACs: Int
     /// Seconds per part when timings are collected: "OpType node" for each dynamic node
     /// ("Conv conv5", with " (events)" or " (tables)" when that kernel ran rather than the
-    /// dense one), plus "input tiling" and "readout sums".
+    /// dense one, and " + IFNeuron" or " + MaxPool + IFNeuron" when the neuron layer, and
+    /// the pool before it, ran fused inside it), plus "input tiling" and "readout sums".
     public private(set) var timings: [String: Double] = [:]
     private var dynamicPlans: [Int: ExecutionPlan] = [:]
 
@@ -455,7 +456,9 @@ public final class Simulator {
                 let node = dynamicNodes[index]
                 for (name, value) in zip(node.outputs, outputs) where self.bypassValues.contains(name) { kept[name] = value }
                 guard timed else { return }
-                let kernel = kernelRan[index].map { $0 == .dense ? "" : " (\($0.rawValue))" } ?? ""
+                // A fused layer's time includes the nodes it absorbed: say which.
+                let absorbed = self.fusions[node.name].map { ($0.pool == nil ? "" : " + MaxPool") + " + IFNeuron" } ?? ""
+                let kernel = kernelRan[index].map { $0 == .dense ? "" : " (\($0.rawValue)\(absorbed))" } ?? ""
                 lap("\(node.op.onnxType) \(node.name)" + kernel)
             })
             for name in partition.readoutValues {
