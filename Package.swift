@@ -28,7 +28,9 @@ let package = Package(
         .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
     ],
     targets: [
-        .target(name: "SNNTensor", path: "Sources/Tensor", swiftSettings: fastMath),
+        // AMX int8 tile products (Sapphire Rapids and later), used when the CPU and kernel allow.
+        .target(name: "SNNAMX", path: "Sources/AMX"),
+        .target(name: "SNNTensor", dependencies: ["SNNAMX"], path: "Sources/Tensor", swiftSettings: fastMath),
         .target(name: "SNNGraph", dependencies: ["SNNTensor"], path: "Sources/Graph", swiftSettings: fastMath),
         .target(
             name: "SNNONNX",

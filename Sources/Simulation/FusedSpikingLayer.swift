@@ -103,16 +103,20 @@ final class FusedSpikingLayer {
     }
 
     /// One chunk: `input` the spikes feeding the convolution ([steps * batch, ...]),
-    /// `bypass` the other current of a folded Add ([steps * batch, C, H, W]); `byEvents`:
-    /// run the event kernel rather than the table, and with `batchingSteps` compute every
-    /// step's currents first, tap by tap (`SimulationOptions.stepBatchingWeightBytes`).
-    /// Nil when the chosen kernel cannot be built.
-    func step(_ input: SpikePatterns, byEvents: Bool, batchingSteps: Bool = false, adding bypass: Bypass?, steps: Int, state: inout State,
-              neuron: IFLayerState) -> IFLayerState.Output? {
-        // The input prepared for the chosen kernel: padded bit planes or event lists.
-        let events = byEvents ? convolution.spikeEventKernel : nil, table = byEvents ? nil : convolution.spikeTable
+    /// `bypass` the other current of a folded Add ([steps * batch, C, H, W]); `kernel`: the
+    /// spike kernel to run (events, tables or matrix). The matrix kernel, and the event
+    /// kernel with `batchingSteps` (`SimulationOptions.stepBatchingWeightBytes`), compute
+    /// every step's currents of a block first. Nil when the chosen kernel cannot be built.
+    func step(_ input: SpikePatterns, kernel: SpikingConvolution.Choice, batchingSteps: Bool = false, adding bypass: Bypass?, steps: Int,
+              state: inout State, neuron: IFLayerState) -> IFLayerState.Output? {
+        // The input prepared for the chosen kernel: padded bit planes, event lists, or the
+        // packed spikes themselves.
+        let events = kernel == .events ? convolution.spikeEventKernel : nil
+        let table = kernel == .tables ? convolution.spikeTable : nil
+        let matrix = kernel == .matrix ? convolution.spikeMatrix : nil
         let spikes = table?.padded(input), listed = events?.events(input)
-        guard let convolutionPixels = spikes.map({ $0.outH * $0.outW }) ?? listed.map({ $0.outH * $0.outW }) else { return nil }
+        let matrixPixels = matrix.map { $0.window.outputHeight(input.shape[2]) * $0.window.outputWidth(input.shape[3]) }
+        guard let convolutionPixels = spikes.map({ $0.outH * $0.outW }) ?? listed.map({ $0.outH * $0.outW }) ?? matrixPixels else { return nil }
         let pixels = outputShape[1] * outputShape[2], outW = outputShape[2]
         let rowStride = paddedChannels, cout = channels
         let images = input.images, batch = images / steps
@@ -144,7 +148,7 @@ final class FusedSpikingLayer {
         let window = pool.map { $0.size * $0.size } ?? 1
         let convolutionBlock = block * window
         // Weights too large for L2 are read once per chunk: every step's rows first.
-        let batched = batchingSteps && events != nil
+        let batched = (batchingSteps && events != nil) || matrix != nil
         let rowSets = batched ? steps : 1
         (currents?.storage ?? none).withUnsafeBufferPointer { extra in
             (bypassSpikes?.bytes ?? noBits).withUnsafeBufferPointer { extraBits in
@@ -183,11 +187,16 @@ final class FusedSpikingLayer {
                                                                 let sumsOfItem = sump.map { $0 + (n * convolutionPixels + convolutionFirst) * rowStride }
                                                                 let maximaOfItem = maxp.map { $0 + (n * pixels + first) * rowStride }
                                                                 let range = convolutionFirst..<(convolutionFirst + convolutionCount)
-                                                                if batched, let events, let listed {
+                                                                if batched {
                                                                     withUnsafeTemporaryAllocation(of: Int.self, capacity: steps) { images in
                                                                         for t in 0..<steps { images[t] = t * batch + n }
-                                                                        events.accumulate(listed, images: UnsafeBufferPointer(images), pixels: range, into: scratch,
-                                                                                          imageStride: convolutionBlock * rowStride, rowStride: rowStride)
+                                                                        if let matrix {
+                                                                            matrix.accumulate(input, images: UnsafeBufferPointer(images), pixels: range, into: scratch,
+                                                                                              imageStride: convolutionBlock * rowStride, rowStride: rowStride)
+                                                                        } else if let events, let listed {
+                                                                            events.accumulate(listed, images: UnsafeBufferPointer(images), pixels: range, into: scratch,
+                                                                                              imageStride: convolutionBlock * rowStride, rowStride: rowStride)
+                                                                        }
                                                                     }
                                                                 }
                                                                 for t in 0..<steps {

@@ -19,6 +19,9 @@ public enum ConvolutionKernel: String, Sendable, Codable, CaseIterable {
     /// Table lookup over the binary spike patterns of four channels (only for inputs that
     /// come straight from a neuron layer).
     case tables
+    /// Dense int8 matrix product of the spikes on AMX tiles (only for inputs straight from a
+    /// neuron layer, on CPUs with AMX; table lookup elsewhere).
+    case matrix
 }
 
 public struct SimulationOptions: Sendable {

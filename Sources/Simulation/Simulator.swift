@@ -423,7 +423,7 @@ public final class Simulator {
                         guard extra != nil else { throw SimulationError.notConverted("\(node.name): the current added to this layer was not computed") }
                     }
                     let batching = choice == .events && conv.eventWeightBytes > self.options.stepBatchingWeightBytes
-                    guard let result = layer.step(spikes.patterns, byEvents: choice == .events, batchingSteps: batching, adding: extra, steps: steps,
+                    guard let result = layer.step(spikes.patterns, kernel: choice, batchingSteps: batching, adding: extra, steps: steps,
                                                   state: &fusedStates[node.name]!, neuron: neurons[fusion.neuron]!) else {
                         throw SimulationError.notConverted("\(node.name): no spike kernel could be built for this convolution; run with --kernel dense")
                     }

@@ -22,9 +22,11 @@ final class SpikingConvolution {
     private let makeEvents: () -> SparseInputConvolution?
     private let makeSpikeEvents: (() -> SparseInputConvolution?)?
     private let makeTable: (() -> SpikeTableConvolution?)?
+    private let makeMatrix: (() -> SpikeMatrixConvolution?)?
     private lazy var events = makeEvents()
     private lazy var spikeEvents = makeSpikeEvents?()
     private lazy var table = makeTable?()
+    private lazy var matrix = makeMatrix?()
     /// Bits per table lookup, known before the tables exist.
     let tableBits: Int
     /// Whether `.auto` considers the event kernel. Below 64 output channels the per-tap
@@ -39,11 +41,17 @@ final class SpikingConvolution {
     /// on VGG-11's 32 -> 64 layer at density 0.27, 15% slower: both sides of density x
     /// this weight = 1.
     let eventWeight: Double
+    /// Whether `.auto` runs the AMX matrix product where it would run events: below 128
+    /// output channels the event kernel's 64-lane blocks are at their least efficient, and
+    /// the matrix product measured twice as fast on ResNet-20's 64-channel 8x8 layers
+    /// (input densities 0.08-0.14). On VGG-11's 128- and 256-channel layers events stayed
+    /// faster, and tables beat it on a 32 -> 64 layer at density 0.27.
+    let matrixReplacesEvents: Bool
 
     /// Bytes of the convolution's weights (what the event kernel reads per step).
     let eventWeightBytes: Int
 
-    enum Choice: String { case dense, events, tables }
+    enum Choice: String { case dense, events, tables, matrix }
 
     /// The kernels for `node`, a Conv whose input has `inputShape` (NCHW), or nil when
     /// only the dense path fits.
@@ -70,9 +78,14 @@ final class SpikingConvolution {
                 SparseInputConvolution(weights: w.storage, bias: bias, inputChannels: cin, outputChannels: cout, groups: 1,
                                        window: geometry, spikeAmplitudes: thresholds)
             }
+            makeMatrix = !SpikeMatrixConvolution.isAvailable ? nil : {
+                SpikeMatrixConvolution(weights: w.storage, bias: bias, amplitudes: thresholds, inputChannels: cin, outputChannels: cout,
+                                       groups: 1, window: geometry)
+            }
         } else {
             makeTable = nil
             makeSpikeEvents = nil
+            makeMatrix = nil
         }
         makeEvents = {
             SparseInputConvolution(weights: w.storage, bias: bias, inputChannels: cin, outputChannels: cout, groups: 1, window: geometry)
@@ -93,12 +106,14 @@ final class SpikingConvolution {
         }
         let pairs = max(1, outH * outW * geometry.kernel.h * geometry.kernel.w)
         eventWeight = Double(inside) / Double(pairs) * Double(bits)
-        if !eventsPayOff && makeTable == nil && makeSpikeEvents == nil { return nil }
+        matrixReplacesEvents = cout < 128
+        if !eventsPayOff && makeTable == nil && makeSpikeEvents == nil && makeMatrix == nil { return nil }
     }
 
     /// The spike kernels, built on first use (nil when this convolution has none).
     var spikeTable: SpikeTableConvolution? { table }
     var spikeEventKernel: SparseInputConvolution? { spikeEvents }
+    var spikeMatrix: SpikeMatrixConvolution? { matrix }
 
     /// Whether every kernel `options` can pick here reads packed spikes, so the neuron
     /// layer feeding it may skip its float map and the convolution may run fused with the
@@ -107,29 +122,41 @@ final class SpikingConvolution {
         switch options.convolutionKernel {
         case .dense: return false
         case .events: return spikeEvents != nil
-        case .tables, .auto: return makeTable != nil
+        case .tables: return makeTable != nil
+        case .matrix, .auto: return makeMatrix != nil || makeTable != nil
         }
     }
 
     /// Which kernel runs the float map `input` under `options`.
     func choose(for input: Tensor, _ options: SimulationOptions) -> Choice {
         if options.convolutionKernel == .auto && !eventsPayOff { return makeTable != nil ? .tables : .dense }
+        if options.convolutionKernel == .matrix { return makeTable != nil ? .tables : .dense }
         return choose(density: SparseInputConvolution.density(input), spikes: false, options)
     }
 
     /// Which kernel runs an input of this density under `options`; `spikes`: the input
     /// comes packed (then events run on the amplitude-weighted kernel).
     func choose(density: Double, spikes: Bool, _ options: SimulationOptions) -> Choice {
-        let tables = makeTable != nil
+        let tables = makeTable != nil, matrix = spikes && makeMatrix != nil
         let hasEvents = spikes ? spikeEvents != nil : events != nil
         switch options.convolutionKernel {
         case .dense: return .dense
         case .events: return hasEvents ? .events : .dense
         case .tables: return tables ? .tables : .dense
+        case .matrix: return matrix ? .matrix : (tables ? .tables : .dense)
         case .auto:
-            guard eventsPayOff, hasEvents else { return tables ? .tables : .dense }
-            if tables { return density * eventWeight < options.tableCrossover ? .events : .tables }
-            return density < options.denseAbove ? .events : .dense
+            let pick: Choice
+            if !eventsPayOff || !hasEvents {
+                pick = tables ? .tables : .dense
+            } else if tables {
+                pick = density * eventWeight < options.tableCrossover ? .events : .tables
+            } else {
+                pick = density < options.denseAbove ? .events : .dense
+            }
+            // The matrix product stands in for events where it pays, and for the GEMM
+            // whenever it can (packed input, any density).
+            if matrix && (pick == .dense || (pick == .events && matrixReplacesEvents)) { return .matrix }
+            return pick
         }
     }
 
@@ -139,6 +166,7 @@ final class SpikingConvolution {
         case .dense: return nil
         case .events: return events?.forward(input)
         case .tables: return table?.forward(input)
+        case .matrix: return nil
         }
     }
 
@@ -149,6 +177,7 @@ final class SpikingConvolution {
         case .dense: return nil
         case .events: return spikeEvents?.forward(input)
         case .tables: return table?.forward(input)
+        case .matrix: return matrix?.forward(input)
         }
     }
 }

@@ -225,3 +225,37 @@ import Testing
         }
     }
 }
+
+@Suite struct SpikeMatrixConvolutionTests {
+    /// The AMX product of packed spikes against the float64-accumulated reference
+    /// convolution of the same spikes (amplitude = threshold), where the machine has AMX.
+    @Test(.enabled(if: SpikeMatrixConvolution.isAvailable), arguments: [
+        // (cin, cout, kernel, stride, dilation, pads t/l/b/r, H, W, firing %)
+        [3, 16, 3, 1, 1, 1, 1, 1, 1, 8, 8, 30],
+        [16, 16, 3, 1, 1, 1, 1, 1, 1, 9, 7, 15],
+        [13, 20, 3, 2, 1, 0, 1, 2, 0, 10, 9, 50],
+        [32, 70, 3, 1, 2, 2, 2, 2, 2, 6, 11, 10],
+        [5, 33, 1, 1, 1, 0, 0, 0, 0, 4, 5, 100],
+        [40, 64, 5, 1, 1, 2, 1, 2, 1, 7, 6, 5],
+        [96, 160, 3, 1, 1, 1, 1, 1, 1, 4, 4, 20],
+    ])
+    func matchesTheReferenceConvolutionOfTheSpikes(_ p: [Int]) throws {
+        let (cin, cout, k, s, d) = (p[0], p[1], p[2], p[3], p[4])
+        let (h, w, firing) = (p[9], p[10], p[11])
+        var g = KernelTests.Generator(state: UInt64(p.reduce(13, +)))
+        let window = WindowGeometry(kernel: (k, k), stride: (s, s), dilation: (d, d), pads: (p[5], p[6], p[7], p[8]))
+        let thresholds = (0..<cin).map { _ in 0.25 + abs(g.next()) }
+        var x = Tensor(shape: [3, cin, h, w], storage: g.array(3 * cin * h * w))
+        for i in 0..<x.count {
+            x.storage[i] = (x.storage[i] + 1) * 50 < Float(firing) ? thresholds[(i / (h * w)) % cin] : 0
+        }
+        // Weights over four decades, so the per-channel fixed point is exercised.
+        let weights = g.array(cout * cin * k * k).map { $0 * powf(10, Float(Int(abs($0) * 1000) % 4) - 2) }, bias = g.array(cout)
+        let matrix = try #require(SpikeMatrixConvolution(weights: weights, bias: bias, amplitudes: thresholds, inputChannels: cin,
+                                                         outputChannels: cout, groups: 1, window: window))
+        let reference = Convolution.reference(input: x, weights: weights, bias: bias, outputChannels: cout, groups: 1, window: window)
+        let fast = matrix.forward(SpikePatterns(packing: x, amplitudes: thresholds))
+        #expect(fast.shape == reference.shape)
+        #expect(relativeError(fast, reference) <= 1e-5)
+    }
+}

@@ -191,8 +191,10 @@ struct ReferenceSimulator {
         options.convolutionKernel = kernel
         #expect(try !Simulator(graph: graph, inputShape: [3] + shape.dropFirst(), options: options).fusedPools.isEmpty)
         options.tableMemoryLimit = 1024
-        #expect(try Simulator(graph: graph, inputShape: [3] + shape.dropFirst(), options: options).fusedPools.isEmpty,
-                "without tables nothing reads packed spikes under .tables, and the fixture's layers are too narrow for events")
+        if kernel == .tables {
+            #expect(try Simulator(graph: graph, inputShape: [3] + shape.dropFirst(), options: options).fusedPools.isEmpty,
+                    "without tables nothing reads packed spikes under .tables")
+        }
         try expectEngineMatchesTheReference(graph, input: TestData.batch([3] + shape.dropFirst(), seed: 7), kernel: kernel,
                                             tableMemoryLimit: 1024)
     }

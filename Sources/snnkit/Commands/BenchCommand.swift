@@ -186,7 +186,7 @@ struct BenchSNN: ParsableCommand {
     @Flag(name: .long, help: "Also print where the time goes, per operator type.")
     var profile = false
 
-    @Option(name: .long, help: "Convolution kernel in the spiking part: auto (by input density), dense, events or tables.")
+    @Option(name: .long, help: "Convolution kernel in the spiking part: auto (by input density), dense, events, tables or matrix (AMX int8 tiles where the CPU has them).")
     var kernel: ConvolutionKernel = .auto
 
     @Option(name: .customLong("table-crossover"), help: "With --kernel auto: a convolution fed by neurons runs event-driven when its estimated event work is below this fraction of the table work (see SimulationOptions.tableCrossover).")

@@ -19,7 +19,7 @@ struct SimulationFlags: ParsableArguments {
     @Option(name: .long, help: "Steps simulated per layer at a time.")
     var chunk: Int = 16
 
-    @Option(name: .long, help: "Convolution kernel in the spiking part: auto (by spike density), dense, events or tables. All give the same result up to float rounding.")
+    @Option(name: .long, help: "Convolution kernel in the spiking part: auto (by spike density), dense, events, tables or matrix (AMX int8 tiles, on CPUs that have them; tables elsewhere). All give the same result up to float rounding.")
     var kernel: ConvolutionKernel = .auto
 
     func options(stored: Int?) throws -> EvaluationOptions {

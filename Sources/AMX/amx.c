@@ -1,0 +1,133 @@
+// AMX int8 matrix products for the spike convolutions. Tiles are configured per call
+// (the configuration is per thread, and calls come from any worker thread).
+#include "SNNAMX.h"
+#if defined(__x86_64__) && defined(__linux__)
+#include <immintrin.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/syscall.h>
+#include <cpuid.h>
+
+#define ARCH_REQ_XCOMP_PERM 0x1023
+#define XFEATURE_XTILEDATA 18
+
+int snn_amx_usable(void) {
+    static int state = -1;
+    if (state >= 0) return state;
+    unsigned a, b, c, d;
+    int ok = 0;
+    if (__get_cpuid_max(0, 0) >= 7) {
+        __cpuid_count(7, 0, a, b, c, d);
+        ok = ((d >> 24) & 1) && ((d >> 25) & 1);
+    }
+    if (ok) ok = syscall(SYS_arch_prctl, ARCH_REQ_XCOMP_PERM, XFEATURE_XTILEDATA) == 0;
+    state = ok;
+    return ok;
+}
+
+struct tile_config {
+    uint8_t palette, start_row, reserved[14];
+    uint16_t bytes_per_row[16];
+    uint8_t rows[16];
+} __attribute__((packed));
+
+__attribute__((target("amx-tile")))
+static void configure(void) {
+    struct tile_config config;
+    memset(&config, 0, sizeof config);
+    config.palette = 1;
+    for (int t = 0; t < 8; t++) { config.bytes_per_row[t] = 64; config.rows[t] = 16; }
+    _tile_loadconfig(&config);
+}
+
+// Tiles: 0-3 accumulators (two row blocks x two column blocks), 4-5 A, 6-7 B.
+// Loop order: column pairs, then chunks of at most 16 K tiles (the pair's B tiles of a
+// chunk, 32 KB, stay in L1), then row pairs (A streams from L2). Four products per four
+// tile loads, two of them L1 hits, keeps the tile unit rather than L2 the limit.
+#define SNN_AMX_CHUNK 16
+__attribute__((target("amx-tile,amx-int8")))
+void snn_amx_gemm_u8s8(const uint8_t *a, int m, int k, const int8_t *b, int n, int32_t *c) {
+    configure();
+    const int kt = k / 64, nb = n / 16, mb = m / 16;
+    const long cs = (long)n * 4, as = k;
+    for (int j = 0; j < nb; j += 2) {
+        const int two_cols = j + 1 < nb;
+        for (int t0 = 0; t0 < kt; t0 += SNN_AMX_CHUNK) {
+            const int t1 = t0 + SNN_AMX_CHUNK < kt ? t0 + SNN_AMX_CHUNK : kt;
+            for (int i = 0; i < mb; i += 2) {
+                const int two_rows = i + 1 < mb;
+                int32_t *c00 = c + (long)i * 16 * n + j * 16;
+                if (t0 == 0) {
+                    _tile_zero(0); _tile_zero(1); _tile_zero(2); _tile_zero(3);
+                } else {
+                    _tile_loadd(0, c00, cs);
+                    if (two_cols) _tile_loadd(1, c00 + 16, cs);
+                    if (two_rows) _tile_loadd(2, c00 + 16 * n, cs);
+                    if (two_rows && two_cols) _tile_loadd(3, c00 + 16 * n + 16, cs);
+                }
+                const uint8_t *a0 = a + (long)i * 16 * as, *a1 = a0 + 16 * as;
+                const int8_t *b0 = b + (long)j * kt * 1024, *b1 = b0 + (long)kt * 1024;
+                if (two_rows && two_cols) {
+                    for (int t = t0; t < t1; t++) {
+                        _tile_loadd(4, a0 + t * 64, as);
+                        _tile_loadd(6, b0 + t * 1024, 64);
+                        _tile_dpbusd(0, 4, 6);
+                        _tile_loadd(7, b1 + t * 1024, 64);
+                        _tile_dpbusd(1, 4, 7);
+                        _tile_loadd(5, a1 + t * 64, as);
+                        _tile_dpbusd(2, 5, 6);
+                        _tile_dpbusd(3, 5, 7);
+                    }
+                } else {
+                    for (int t = t0; t < t1; t++) {
+                        _tile_loadd(4, a0 + t * 64, as);
+                        _tile_loadd(6, b0 + t * 1024, 64);
+                        _tile_dpbusd(0, 4, 6);
+                        if (two_cols) { _tile_loadd(7, b1 + t * 1024, 64); _tile_dpbusd(1, 4, 7); }
+                        if (two_rows) { _tile_loadd(5, a1 + t * 64, as); _tile_dpbusd(2, 5, 6); }
+                    }
+                }
+                _tile_stored(0, c00, cs);
+                if (two_cols) _tile_stored(1, c00 + 16, cs);
+                if (two_rows) _tile_stored(2, c00 + 16 * n, cs);
+                if (two_rows && two_cols) _tile_stored(3, c00 + 16 * n + 16, cs);
+            }
+        }
+    }
+    _tile_release();
+}
+
+__attribute__((target("avx512f,avx512dq")))
+void snn_amx_combine(const int32_t *sums, int rows, int blocks, const double *scales, const float *bias,
+                     float *out, int per_image, long image_stride, long row_stride) {
+    const long columns = (long)blocks * 48;
+    const __m512d high = _mm512_set1_pd(65536.0), middle = _mm512_set1_pd(256.0);
+    for (int r = 0; r < rows; r++) {
+        float *target = out + (long)(r / per_image) * image_stride + (long)(r % per_image) * row_stride;
+        const int32_t *row = sums + r * columns;
+        for (int b = 0; b < blocks; b++) {
+            const int32_t *part = row + b * 48;
+            __m256 halves[2];
+            for (int h = 0; h < 2; h++) {
+                __m512d s2 = _mm512_cvtepi32_pd(_mm256_loadu_si256((const __m256i *)(part + 8 * h)));
+                __m512d s1 = _mm512_cvtepi32_pd(_mm256_loadu_si256((const __m256i *)(part + 16 + 8 * h)));
+                __m512d s0 = _mm512_cvtepi32_pd(_mm256_loadu_si256((const __m256i *)(part + 32 + 8 * h)));
+                __m512d exact = _mm512_add_pd(_mm512_add_pd(_mm512_mul_pd(s2, high), _mm512_mul_pd(s1, middle)), s0);
+                halves[h] = _mm512_cvtpd_ps(_mm512_mul_pd(exact, _mm512_loadu_pd(scales + b * 16 + 8 * h)));
+            }
+            __m512 value = _mm512_insertf32x8(_mm512_castps256_ps512(halves[0]), halves[1], 1);
+            _mm512_storeu_ps(target + b * 16, _mm512_add_ps(value, _mm512_loadu_ps(bias + b * 16)));
+        }
+    }
+}
+
+#else
+int snn_amx_usable(void) { return 0; }
+void snn_amx_combine(const int32_t *sums, int rows, int blocks, const double *scales, const float *bias,
+                     float *out, int per_image, long image_stride, long row_stride) {
+    (void)sums; (void)rows; (void)blocks; (void)scales; (void)bias; (void)out; (void)per_image; (void)image_stride; (void)row_stride;
+}
+void snn_amx_gemm_u8s8(const uint8_t *a, int m, int k, const int8_t *b, int n, int32_t *c) {
+    (void)a; (void)m; (void)k; (void)b; (void)n; (void)c;
+}
+#endif

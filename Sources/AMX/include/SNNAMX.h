@@ -1,0 +1,31 @@
+#ifndef SNN_AMX_H
+#define SNN_AMX_H
+
+#include <stdint.h>
+
+/// 1 when this CPU has AMX int8 tiles and the kernel let this process use them
+/// (checked once: CPUID, then the Linux permission request for the tile state).
+int snn_amx_usable(void);
+
+/// C[m][n] = sum_k A[m][k] * B[k][n] in int32, exact, on AMX tiles.
+/// A: m rows of `k` unsigned bytes (m a multiple of 16, k a multiple of 64, rows
+///    64-byte aligned). B: packed by `snn_amx_pack_index` (n a multiple of 16), signed
+///    bytes. C: m rows of `n` int32 (row stride `n`).
+void snn_amx_gemm_u8s8(const uint8_t *a, int m, int k, const int8_t *b, int n, int32_t *c);
+
+/// Float results from the three exact partial sums of each output: per 16 outputs (block
+/// b) the sums of the high, middle and low weight bytes sit in columns 48b, 48b+16 and
+/// 48b+32 of a row of `sums`. value = float((65536 s2 + 256 s1 + s0) x scale) + bias, the
+/// integer part exact in double, one rounding to float. Row r goes to
+/// out + (r / per_image) * image_stride + (r % per_image) * row_stride.
+void snn_amx_combine(const int32_t *sums, int rows, int blocks, const double *scales, const float *bias,
+                     float *out, int per_image, long image_stride, long row_stride);
+
+/// Where B[row k][column n] goes in the packed layout `snn_amx_gemm_u8s8` reads:
+/// 1 KB tiles of 64 rows of K by 16 columns, four K values of a column side by side.
+static inline long snn_amx_pack_index(int row, int column, int k) {
+    long tile = (long)(column / 16) * (k / 64) + row / 64;
+    return tile * 1024 + ((row % 64) / 4) * 64 + (column % 16) * 4 + row % 4;
+}
+
+#endif
