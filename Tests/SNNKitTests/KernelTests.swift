@@ -146,6 +146,16 @@ import Testing
 }
 
 @Suite struct SpikeTableConvolutionTests {
+    /// Three images of spikes firing at about `firing` percent, each carrying its
+    /// channel's threshold (drawn first).
+    static func spikes(_ g: inout KernelTests.Generator, channels cin: Int, height h: Int, width w: Int,
+                       firing: Int) -> (thresholds: [Float], x: Tensor) {
+        let thresholds = (0..<cin).map { _ in 0.25 + abs(g.next()) }
+        var x = Tensor(shape: [3, cin, h, w], storage: g.array(3 * cin * h * w))
+        for i in 0..<x.count { x.storage[i] = (x.storage[i] + 1) * 50 < Float(firing) ? thresholds[(i / (h * w)) % cin] : 0 }
+        return (thresholds, x)
+    }
+
     @Test(arguments: [
         // (cin, cout, kernel, stride, dilation, pads t/l/b/r, H, W, firing %, bits)
         [3, 16, 3, 1, 1, 1, 1, 1, 1, 8, 8, 30, 8],
@@ -162,13 +172,7 @@ import Testing
         let (h, w, firing, bits) = (p[9], p[10], p[11], p[12])
         var g = KernelTests.Generator(state: UInt64(p.reduce(11, +)))
         let window = WindowGeometry(kernel: (k, k), stride: (s, s), dilation: (d, d), pads: (p[5], p[6], p[7], p[8]))
-        // Spikes carry their channel's threshold.
-        let thresholds = (0..<cin).map { _ in 0.25 + abs(g.next()) }
-        var x = Tensor(shape: [3, cin, h, w], storage: g.array(3 * cin * h * w))
-        for i in 0..<x.count {
-            let channel = (i / (h * w)) % cin
-            x.storage[i] = (x.storage[i] + 1) * 50 < Float(firing) ? thresholds[channel] : 0
-        }
+        let (thresholds, x) = Self.spikes(&g, channels: cin, height: h, width: w, firing: firing)
         let weights = g.array(cout * cin * k * k), bias = g.array(cout)
         let table = try #require(SpikeTableConvolution(weights: weights, bias: bias, amplitudes: thresholds, inputChannels: cin,
                                                        outputChannels: cout, groups: 1, window: window, groupBits: bits))
@@ -244,11 +248,7 @@ import Testing
         let (h, w, firing) = (p[9], p[10], p[11])
         var g = KernelTests.Generator(state: UInt64(p.reduce(13, +)))
         let window = WindowGeometry(kernel: (k, k), stride: (s, s), dilation: (d, d), pads: (p[5], p[6], p[7], p[8]))
-        let thresholds = (0..<cin).map { _ in 0.25 + abs(g.next()) }
-        var x = Tensor(shape: [3, cin, h, w], storage: g.array(3 * cin * h * w))
-        for i in 0..<x.count {
-            x.storage[i] = (x.storage[i] + 1) * 50 < Float(firing) ? thresholds[(i / (h * w)) % cin] : 0
-        }
+        let (thresholds, x) = SpikeTableConvolutionTests.spikes(&g, channels: cin, height: h, width: w, firing: firing)
         // Weights over four decades, so the per-channel fixed point is exercised.
         let weights = g.array(cout * cin * k * k).map { $0 * powf(10, Float(Int(abs($0) * 1000) % 4) - 2) }, bias = g.array(cout)
         let matrix = try #require(SpikeMatrixConvolution(weights: weights, bias: bias, amplitudes: thresholds, inputChannels: cin,
