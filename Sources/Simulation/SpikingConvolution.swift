@@ -137,7 +137,8 @@ final class SpikingConvolution {
     /// Which kernel runs an input of this density under `options`; `spikes`: the input
     /// comes packed (then events run on the amplitude-weighted kernel).
     func choose(density: Double, spikes: Bool, _ options: SimulationOptions) -> Choice {
-        let tables = makeTable != nil, matrix = spikes && makeMatrix != nil
+        // The matrix kernel is built here on first use (nil for weights it cannot hold).
+        let tables = makeTable != nil, matrix = spikes && self.matrix != nil
         let hasEvents = spikes ? spikeEvents != nil : events != nil
         switch options.convolutionKernel {
         case .dense: return .dense
