@@ -2,8 +2,8 @@ import SNNTensor
 
 /// A convolution fed by spikes and the neuron layer that alone reads it, run as one: each
 /// worker takes a block of output pixels of one sample and carries it through every step
-/// of the chunk, so the convolution's currents go from the kernel (table lookup or
-/// event-driven, chosen per chunk) straight into the membranes while both sit in L1, and
+/// of the chunk, so the convolution's currents go from the kernel (table lookup, events or
+/// the AMX matrix product, chosen per chunk) straight into the membranes while both sit in L1, and
 /// are never written to memory and read back.
 ///
 /// A running-sum max pool between the two (kernel = stride, no padding, as in VGG) runs
@@ -16,7 +16,7 @@ import SNNTensor
 /// Membranes are kept pixel-major ([sample][pixel][channel], channels padded to 16 with a
 /// threshold of +infinity so the padding never fires), the layout the lookups produce.
 final class FusedSpikingLayer {
-    /// The convolution's kernels (table lookup and, where it pays, event-driven), built on first use.
+    /// The convolution's spike kernels, built on first use.
     let convolution: SpikingConvolution
     let channels: Int, paddedChannels: Int
     let outputShape: [Int]

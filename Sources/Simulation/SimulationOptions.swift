@@ -16,8 +16,8 @@ public enum ConvolutionKernel: String, Sendable, Codable, CaseIterable {
     case dense
     /// Event-driven: only the non-zero inputs, each adding its weight rows.
     case events
-    /// Table lookup over the binary spike patterns of four channels (only for inputs that
-    /// come straight from a neuron layer).
+    /// Table lookup over the binary spike patterns of 8 (or 4) channels (only for inputs
+    /// that come straight from a neuron layer).
     case tables
     /// Dense int8 matrix product of the spikes on AMX tiles (only for inputs straight from a
     /// neuron layer, on CPUs with AMX; table lookup elsewhere).

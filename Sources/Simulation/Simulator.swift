@@ -68,9 +68,10 @@ public struct SimulationResult: Sendable {
 /// step and run once.
 ///
 /// Spikes travel between layers as packed bits (`SpikePatterns`) with the density the
-/// neuron layer counted; a convolution reading them runs by table lookup or event-driven
-/// (`SpikingConvolution` picks per chunk), and one that never runs dense and feeds a
-/// single neuron layer runs fused with it (`FusedSpikingLayer`). A residual Add
+/// neuron layer counted; a convolution reading them runs by table lookup, event-driven or
+/// as an AMX matrix product (`SpikingConvolution` picks per chunk), and one that never
+/// runs dense and feeds a single neuron layer, directly, through a residual Add or through
+/// a running-sum max pool, runs fused with it (`FusedSpikingLayer`). A residual Add
 /// read only by a neuron layer is folded into it. Float maps are built only for the
 /// nodes that need them (pools, sums, the readout).
 public final class Simulator {
@@ -86,7 +87,7 @@ public final class Simulator {
     let shapes: [String: [Int]]
     let neuronLayers: [String]
     let fanouts: [String: [Float]]
-    /// Event-driven and table kernels for the dynamic convolutions that have one.
+    /// Spike kernels (events, tables, matrix) for the dynamic convolutions that have one.
     let convolutions: [String: SpikingConvolution]
     /// Add nodes folded into the neuron layer that alone reads them (Add name -> neuron
     /// name): the neuron integrates both currents, so the sum is never written and re-read.

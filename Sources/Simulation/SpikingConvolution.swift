@@ -11,14 +11,16 @@ import SNNTensor
 ///   `SimulationOptions.tableCrossover`.
 /// - Fed by anything else (pooled increments, sums), only the event kernel can skip work,
 ///   and only while the input is sparse (`denseAbove`).
+/// - On CPUs with AMX, the matrix product of the spikes (`SpikeMatrixConvolution`) stands
+///   in for events below 128 output channels and for the GEMM on packed spikes.
 ///
 /// The choice depends only on the layer and the input, never on timings, so a run is
 /// reproducible. Tables are built on first use: wide layers that fire sparsely never
 /// pay their memory.
 final class SpikingConvolution {
     /// Builds each kernel on first use: the event kernel for float inputs, and when the
-    /// input is a neuron layer's spikes, the table kernel and an event kernel whose
-    /// weights carry the spike amplitudes (nil makers otherwise).
+    /// input is a neuron layer's spikes, the table kernel, an event kernel whose weights
+    /// carry the spike amplitudes and, with AMX, the matrix kernel (nil makers otherwise).
     private let makeEvents: () -> SparseInputConvolution?
     private let makeSpikeEvents: (() -> SparseInputConvolution?)?
     private let makeTable: (() -> SpikeTableConvolution?)?
@@ -137,14 +139,16 @@ final class SpikingConvolution {
     /// Which kernel runs an input of this density under `options`; `spikes`: the input
     /// comes packed (then events run on the amplitude-weighted kernel).
     func choose(density: Double, spikes: Bool, _ options: SimulationOptions) -> Choice {
-        // The matrix kernel is built here on first use (nil for weights it cannot hold).
-        let tables = makeTable != nil, matrix = spikes && self.matrix != nil
+        let tables = makeTable != nil
         let hasEvents = spikes ? spikeEvents != nil : events != nil
+        // The matrix kernel is built on first asking, only where it would run (nil for
+        // weights it cannot hold), so layers that stay on tables or events never pay for it.
+        func matrix() -> Bool { spikes && self.matrix != nil }
         switch options.convolutionKernel {
         case .dense: return .dense
         case .events: return hasEvents ? .events : .dense
         case .tables: return tables ? .tables : .dense
-        case .matrix: return matrix ? .matrix : (tables ? .tables : .dense)
+        case .matrix: return matrix() ? .matrix : (tables ? .tables : .dense)
         case .auto:
             let pick: Choice
             if !eventsPayOff || !hasEvents {
@@ -156,7 +160,7 @@ final class SpikingConvolution {
             }
             // The matrix product stands in for events where it pays, and for the GEMM
             // whenever it can (packed input, any density).
-            if matrix && (pick == .dense || (pick == .events && matrixReplacesEvents)) { return .matrix }
+            if pick == .dense || (pick == .events && matrixReplacesEvents), matrix() { return .matrix }
             return pick
         }
     }

@@ -78,11 +78,10 @@ public final class SpikeMatrixConvolution: @unchecked Sendable {
                     let q = Int((Double(row[c * taps + tap]) / scale).rounded())
                     let d0 = ((q + 128) & 255) - 128, q1 = (q - d0) >> 8
                     let d1 = ((q1 + 128) & 255) - 128, d2 = (q1 - d1) >> 8
-                    let k = Int32(tap * tapBytes + c)
-                    for (piece, digit) in [d2, d1, d0].enumerated() {
-                        let column = Int32(block * 48 + piece * 16 + lane)
-                        packed[snn_amx_pack_index(k, column, Int32(depth))] = Int8(digit)
-                    }
+                    let k = Int32(tap * tapBytes + c), column = Int32(block * 48 + lane)
+                    packed[snn_amx_pack_index(k, column, Int32(depth))] = Int8(d2)
+                    packed[snn_amx_pack_index(k, column + 16, Int32(depth))] = Int8(d1)
+                    packed[snn_amx_pack_index(k, column + 32, Int32(depth))] = Int8(d0)
                 }
             }
         }
