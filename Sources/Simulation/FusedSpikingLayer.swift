@@ -1,8 +1,8 @@
 import SNNTensor
 
 /// A convolution fed by spikes and the neuron layer that alone reads it, run as one: each
-/// worker takes a block of output pixels of one sample and carries it through every step
-/// of the chunk, so the convolution's currents go from the kernel (table lookup, events or
+/// worker takes a block of output pixels of one sample (of several, on small maps with the
+/// batched kernels) and carries it through every step of the chunk, so the convolution's currents go from the kernel (table lookup, events or
 /// the AMX matrix product, chosen per chunk) straight into the membranes while both sit in L1, and
 /// are never written to memory and read back.
 ///
@@ -149,7 +149,10 @@ final class FusedSpikingLayer {
         let convolutionBlock = block * window
         // Weights too large for L2 are read once per chunk: every step's rows first.
         let batched = (batchingSteps && events != nil) || matrix != nil
-        let rowSets = batched ? steps : 1
+        // Those kernels read the whole weight set once per work item, so small maps carry
+        // several samples per item (`samplesPerItem`).
+        let samplesPerItem = batched ? Self.samplesPerItem(rowsPerSample: steps * min(block, pixels) * window, batch: batch, blocks: blocks) : 1
+        let groupsOfSamples = (batch + samplesPerItem - 1) / samplesPerItem
         (currents?.storage ?? none).withUnsafeBufferPointer { extra in
             (bypassSpikes?.bytes ?? noBits).withUnsafeBufferPointer { extraBits in
                 output.storage.withUnsafeMutableBufferPointer { out in
@@ -169,85 +172,93 @@ final class FusedSpikingLayer {
                                                         let sump = sums.baseAddress, maxp = pooled.baseAddress
                                                         let scp = sc.baseAddress!, ocp = oc.baseAddress!
                                                         GapProbe.with(neuron, &gaps) { probe, gp in
-                                                            Parallel.forEach(items, minimumPerThread: 1) { item in
-                                                                let n = item / blocks, first = (item % blocks) * block
+                                                            Parallel.forEach(groupsOfSamples * blocks, minimumPerThread: 1) { work in
+                                                                let group = work / blocks, first = (work % blocks) * block
                                                                 let count = min(block, pixels - first)
-                                                                // The convolution's rows, the neuron's currents (the rows
-                                                                // themselves when not pooled), the bypass rows, and the spikes
-                                                                // as planes [C][count].
-                                                                let floatsNeeded = (rowSets * convolutionBlock + 3 * block) * rowStride
+                                                                let samples = (group * samplesPerItem)..<min(batch, (group + 1) * samplesPerItem)
+                                                                // With a pool: the block's convolution pixels (whole rows) and their sums.
+                                                                let convolutionFirst = first * window, convolutionCount = count * window
+                                                                // The convolution's rows (batched: those of every step of every sample, packed),
+                                                                // the neuron's currents (the rows themselves when not pooled), the bypass rows, and
+                                                                // the spikes as planes [C][count].
+                                                                let rowsNeeded = batched ? samples.count * steps * convolutionCount : convolutionBlock
+                                                                let floatsNeeded = (rowsNeeded + 3 * block) * rowStride
                                                                 let scratch = UnsafeMutableRawPointer.allocate(byteCount: floatsNeeded * 4, alignment: 64)
                                                                     .bindMemory(to: Float.self, capacity: floatsNeeded)
                                                                 defer { scratch.deallocate() }
-                                                                let pooledCurrents = scratch + rowSets * convolutionBlock * rowStride
+                                                                let pooledCurrents = scratch + rowsNeeded * rowStride
                                                                 let added = pooledCurrents + block * rowStride, planes = added + block * rowStride
-                                                                let state = vp + (n * pixels + first) * rowStride, fanouts = fp + first * rowStride
-                                                                // With a pool: the block's convolution pixels (whole rows) and their sums.
-                                                                let convolutionFirst = first * window, convolutionCount = count * window
-                                                                let sumsOfItem = sump.map { $0 + (n * convolutionPixels + convolutionFirst) * rowStride }
-                                                                let maximaOfItem = maxp.map { $0 + (n * pixels + first) * rowStride }
+                                                                let fanouts = fp + first * rowStride
                                                                 let range = convolutionFirst..<(convolutionFirst + convolutionCount)
                                                                 if batched {
-                                                                    withUnsafeTemporaryAllocation(of: Int.self, capacity: steps) { images in
-                                                                        for t in 0..<steps { images[t] = t * batch + n }
+                                                                    withUnsafeTemporaryAllocation(of: Int.self, capacity: samples.count * steps) { images in
+                                                                        for (i, n) in samples.enumerated() {
+                                                                            for t in 0..<steps { images[i * steps + t] = t * batch + n }
+                                                                        }
                                                                         if let matrix {
                                                                             matrix.accumulate(input, images: UnsafeBufferPointer(images), pixels: range, into: scratch,
-                                                                                              imageStride: convolutionBlock * rowStride, rowStride: rowStride)
+                                                                                              imageStride: convolutionCount * rowStride, rowStride: rowStride)
                                                                         } else if let events, let listed {
                                                                             events.accumulate(listed, images: UnsafeBufferPointer(images), pixels: range, into: scratch,
-                                                                                              imageStride: convolutionBlock * rowStride, rowStride: rowStride)
+                                                                                              imageStride: convolutionCount * rowStride, rowStride: rowStride)
                                                                         }
                                                                     }
                                                                 }
-                                                                for t in 0..<steps {
-                                                                    let image = t * batch + n
-                                                                    let rows = batched ? scratch + t * convolutionBlock * rowStride : scratch
-                                                                    let current = pool == nil ? rows : pooledCurrents
-                                                                    if let table, let spikes {
-                                                                        table.accumulate(spikes, image: image, pixels: range, into: rows)
-                                                                    } else if !batched, let events, let listed {
-                                                                        events.accumulate(listed, image: image, pixels: range, into: rows, rowStride: rowStride)
-                                                                    }
-                                                                    if let sumsOfItem, let maximaOfItem, let pool {
-                                                                        Self.runningMaxIncrements(rows, sums: sumsOfItem, maxima: maximaOfItem, pixels: count,
-                                                                                                  outW: outW, size: pool.size, rowStride: rowStride, into: pooledCurrents)
-                                                                    }
-                                                                    if let cp {
-                                                                        PixelMajor.transpose(cp + image * cout * pixels + first, rows: cout, columns: count,
-                                                                                             sourceStride: pixels, into: added, destinationStride: rowStride)
-                                                                    } else if let xp {
-                                                                        Self.expand(xp + image * groups * pixels + first, groups: groups, pixels: pixels, count: count,
-                                                                                    amplitudes: ap, rowStride: rowStride, into: added)
-                                                                    }
-                                                                    // The neuron update in place: each row's currents become its spikes.
-                                                                    var lanes = IFLayerState.Lanes()
-                                                                    let extra = cp == nil && xp == nil ? nil : UnsafePointer(added)
-                                                                    let rowsOfItem = state - vp
-                                                                    for q in 0..<count {
-                                                                        for k in stride(from: 0, to: rowStride, by: 16) {
-                                                                            let at = q * rowStride + k
-                                                                            let input = load16(current + at)
-                                                                            let (spike, _) = lanes.fire16(state + at, input: extra.map { input + load16($0 + at) } ?? input,
-                                                                                                          theta: load16(tp + k), fanout: fanouts + at)
-                                                                            UnsafeMutableRawPointer(current + at).storeBytes(of: spike, as: SIMD16<Float>.self)
-                                                                            probe?.add(spike, at: rowsOfItem + at)
+                                                                for (i, n) in samples.enumerated() {
+                                                                    let item = n * blocks + first / block
+                                                                    let state = vp + (n * pixels + first) * rowStride
+                                                                    let sumsOfItem = sump.map { $0 + (n * convolutionPixels + convolutionFirst) * rowStride }
+                                                                    let maximaOfItem = maxp.map { $0 + (n * pixels + first) * rowStride }
+                                                                    for t in 0..<steps {
+                                                                        let image = t * batch + n
+                                                                        let rows = batched ? scratch + (i * steps + t) * convolutionCount * rowStride : scratch
+                                                                        let current = pool == nil ? rows : pooledCurrents
+                                                                        if let table, let spikes {
+                                                                            table.accumulate(spikes, image: image, pixels: range, into: rows)
+                                                                        } else if !batched, let events, let listed {
+                                                                            events.accumulate(listed, image: image, pixels: range, into: rows, rowStride: rowStride)
                                                                         }
-                                                                    }
-                                                                    // Spikes to planes, then to the float map and the bits.
-                                                                    PixelMajor.transpose(current, rows: count, columns: cout, sourceStride: rowStride,
-                                                                                         into: planes, destinationStride: count)
-                                                                    if floats {
-                                                                        for c in 0..<cout {
-                                                                            (op + (image * cout + c) * pixels + first).update(from: planes + c * count, count: count)
+                                                                        if let sumsOfItem, let maximaOfItem, let pool {
+                                                                            Self.runningMaxIncrements(rows, sums: sumsOfItem, maxima: maximaOfItem, pixels: count,
+                                                                                                      outW: outW, size: pool.size, rowStride: rowStride, into: pooledCurrents)
                                                                         }
-                                                                    }
-                                                                    for g in 0..<groups {
-                                                                        SpikePatterns.pack(planes + 8 * g * count, channels: min(8, cout - 8 * g), pixels: count,
-                                                                                           into: pp + (image * groups + g) * pixels + first)
-                                                                    }
-                                                                    (scp[t * items + item], ocp[t * items + item]) = lanes.totals
-                                                                    if let probe, let k = probing.index(ofStep: t) {
-                                                                        gp[k * items + item] = probe.gap(rowsOfItem..<(rowsOfItem + count * rowStride), step: probing.step(k))
+                                                                        if let cp {
+                                                                            PixelMajor.transpose(cp + image * cout * pixels + first, rows: cout, columns: count,
+                                                                                                 sourceStride: pixels, into: added, destinationStride: rowStride)
+                                                                        } else if let xp {
+                                                                            Self.expand(xp + image * groups * pixels + first, groups: groups, pixels: pixels, count: count,
+                                                                                        amplitudes: ap, rowStride: rowStride, into: added)
+                                                                        }
+                                                                        // The neuron update in place: each row's currents become its spikes.
+                                                                        var lanes = IFLayerState.Lanes()
+                                                                        let extra = cp == nil && xp == nil ? nil : UnsafePointer(added)
+                                                                        let rowsOfItem = state - vp
+                                                                        for q in 0..<count {
+                                                                            for k in stride(from: 0, to: rowStride, by: 16) {
+                                                                                let at = q * rowStride + k
+                                                                                let input = load16(current + at)
+                                                                                let (spike, _) = lanes.fire16(state + at, input: extra.map { input + load16($0 + at) } ?? input,
+                                                                                                              theta: load16(tp + k), fanout: fanouts + at)
+                                                                                UnsafeMutableRawPointer(current + at).storeBytes(of: spike, as: SIMD16<Float>.self)
+                                                                                probe?.add(spike, at: rowsOfItem + at)
+                                                                            }
+                                                                        }
+                                                                        // Spikes to planes, then to the float map and the bits.
+                                                                        PixelMajor.transpose(current, rows: count, columns: cout, sourceStride: rowStride,
+                                                                                             into: planes, destinationStride: count)
+                                                                        if floats {
+                                                                            for c in 0..<cout {
+                                                                                (op + (image * cout + c) * pixels + first).update(from: planes + c * count, count: count)
+                                                                            }
+                                                                        }
+                                                                        for g in 0..<groups {
+                                                                            SpikePatterns.pack(planes + 8 * g * count, channels: min(8, cout - 8 * g), pixels: count,
+                                                                                               into: pp + (image * groups + g) * pixels + first)
+                                                                        }
+                                                                        (scp[t * items + item], ocp[t * items + item]) = lanes.totals
+                                                                        if let probe, let k = probing.index(ofStep: t) {
+                                                                            gp[k * items + item] = probe.gap(rowsOfItem..<(rowsOfItem + count * rowStride), step: probing.step(k))
+                                                                        }
                                                                     }
                                                                 }
                                                             }
@@ -266,6 +277,19 @@ final class FusedSpikingLayer {
         }
         neuron.record(spikeCounts, opCounts, gaps, checkpoints: probing.count, steps: steps, items: items)
         return IFLayerState.Output(floats: floats ? output : nil, patterns: patterns)
+    }
+
+    /// Convolution rows (output pixels x steps) a batched work item aims for: the matrix
+    /// product and step-batched events stream their weights (up to 2.4 MB, from L3) once per
+    /// item, so VGG's 2x2 and 4x4 maps (16-64 rows per sample and chunk) spent most of their
+    /// time reading weights.
+    static let rowsPerItem = 512
+
+    /// Samples per batched work item: enough for `rowsPerItem` rows, but at least 8 items
+    /// to share out. Only the grouping changes, never a value.
+    static func samplesPerItem(rowsPerSample: Int, batch: Int, blocks: Int) -> Int {
+        let wanted = max(1, rowsPerItem / max(1, rowsPerSample))
+        return max(1, min(batch, wanted, batch * blocks / 8))
     }
 
     /// The running-sum max pool for one block of whole pooled rows: the convolution's rows

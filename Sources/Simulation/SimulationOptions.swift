@@ -45,6 +45,12 @@ public struct SimulationOptions: Sendable {
     /// table lookup otherwise. Fitted on the layers of two CIFAR VGG-11 and ResNet-20
     /// conversions (firing 0.13 and 0.17) and checked on an ImageNet ResNet-18.
     public var tableCrossover: Double = 1.0
+    /// With `.auto` on a CPU with AMX: a layer of 128 or more output channels that would run
+    /// event-driven runs the matrix product instead once density x the share of taps inside
+    /// the input reaches this. The product's cost does not depend on density; on VGG-11's
+    /// 128- and 256-channel layers (8x8, 4x4 and 2x2 maps, densities 0.07-0.19) the two tied
+    /// at 0.097-0.115.
+    public var matrixCrossover: Double = 0.1
     /// A convolution whose lookup tables would take more bytes than this gets none: it runs
     /// event-driven or dense. The 4-bit tables are 4x the weights (a 512 -> 512 3x3 layer:
     /// 38 MB), so the cap only bites on very wide layers, where events win anyway.

@@ -12,7 +12,8 @@ import SNNTensor
 /// - Fed by anything else (pooled increments, sums), only the event kernel can skip work,
 ///   and only while the input is sparse (`denseAbove`).
 /// - On CPUs with AMX, the matrix product of the spikes (`SpikeMatrixConvolution`) stands
-///   in for events below 128 output channels and for the GEMM on packed spikes.
+///   in for the GEMM on packed spikes, for events below 128 output channels or above a
+///   density (`SimulationOptions.matrixCrossover`), and for tables from 32 input channels.
 ///
 /// The choice depends only on the layer and the input, never on timings, so a run is
 /// reproducible. Tables are built on first use: wide layers that fire sparsely never
@@ -43,12 +44,18 @@ final class SpikingConvolution {
     /// on VGG-11's 32 -> 64 layer at density 0.27, 15% slower: both sides of density x
     /// this weight = 1.
     let eventWeight: Double
-    /// Whether `.auto` runs the AMX matrix product where it would run events: below 128
+    /// Whether `.auto` runs the AMX matrix product wherever it would run events: below 128
     /// output channels the event kernel's 64-lane blocks are at their least efficient, and
     /// the matrix product measured twice as fast on ResNet-20's 64-channel 8x8 layers
-    /// (input densities 0.08-0.14). On VGG-11's 128- and 256-channel layers events stayed
-    /// faster, and tables beat it on a 32 -> 64 layer at density 0.27.
+    /// (input densities 0.08-0.14). Wider layers compare densities (`matrixCrossover`).
     let matrixReplacesEvents: Bool
+    /// Whether `.auto` runs the matrix product where it would look up tables: 32 or more
+    /// input channels and a kernel wider than 1x1. ResNet-20's 32 -> 32 and 32 -> 64 3x3
+    /// layers ran 15-25% faster; its 16-channel and 1x1 layers (im2col rows padded to 64
+    /// bytes, so up to 4x the products) 25-65% slower; VGG-11's 32 -> 64 layer tied.
+    let matrixReplacesTables: Bool
+    /// The share of (output pixel, tap) pairs inside the input: events skip the rest.
+    let insideFraction: Double
 
     /// Bytes of the convolution's weights (what the event kernel reads per step).
     let eventWeightBytes: Int
@@ -107,8 +114,10 @@ final class SpikingConvolution {
             }
         }
         let pairs = max(1, outH * outW * geometry.kernel.h * geometry.kernel.w)
-        eventWeight = Double(inside) / Double(pairs) * Double(bits)
+        insideFraction = Double(inside) / Double(pairs)
+        eventWeight = insideFraction * Double(bits)
         matrixReplacesEvents = cout < 128
+        matrixReplacesTables = cin >= 32 && geometry.kernel.h * geometry.kernel.w > 1
         if !eventsPayOff && makeTable == nil && makeSpikeEvents == nil && makeMatrix == nil { return nil }
     }
 
@@ -158,9 +167,16 @@ final class SpikingConvolution {
             } else {
                 pick = density < options.denseAbove ? .events : .dense
             }
-            // The matrix product stands in for events where it pays, and for the GEMM
-            // whenever it can (packed input, any density).
-            if pick == .dense || (pick == .events && matrixReplacesEvents), matrix() { return .matrix }
+            // The matrix product stands in for the GEMM whenever it can (packed input, any
+            // density), and for events and tables where it measured faster.
+            let replace: Bool
+            switch pick {
+            case .dense: replace = true
+            case .events: replace = matrixReplacesEvents || density * insideFraction >= options.matrixCrossover
+            case .tables: replace = matrixReplacesTables
+            case .matrix: replace = false
+            }
+            if replace, matrix() { return .matrix }
             return pick
         }
     }

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import SNNKit
+@testable import SNNSimulation
 
 /// The oracle: the whole network step by step, dense, with the neuron equations written
 /// out plainly. It shares only the ANN executor (verified against onnxruntime).
@@ -87,10 +88,9 @@ struct ReferenceSimulator {
                                             residual: name == "net_b_resnet_blocks", pooled: name == "net_c_vgg" && kernel != .dense)
     }
 
-    /// Planes smaller than one vector (3 x 3) and channel counts that are not a multiple of
-    /// eight, where the neuron layer packs spike bits lane by lane.
-    @Test(arguments: ConvolutionKernel.allCases)
-    func smallPlanesMatchTheReference(_ kernel: ConvolutionKernel) throws {
+    /// A converted three-layer network on 3 x 3 planes with channel counts that are not a
+    /// multiple of eight (20, 72).
+    func smallPlanesNetwork() throws -> Graph {
         func conv(_ name: String, _ input: String, _ output: String, kernel k: Int) -> Node {
             Node(name: name, op: .conv(.init(kernelShape: [k, k], strides: [1, 1], dilations: [1, 1], pads: [k / 2, k / 2, k / 2, k / 2],
                                              autoPad: .notSet, group: 1)), inputs: [input, name + ".w", name + ".b"], outputs: [output])
@@ -111,8 +111,36 @@ struct ReferenceSimulator {
         var options = ConversionOptions()
         options.budget = .fixed(4)
         let calibration = InMemoryBatches((0..<4).map { TestData.batch([8, 3, 3, 3], seed: UInt64(40 + $0)) })
-        let graph = try Converter(options: options).convert(ann, calibration: calibration).graph
-        try expectEngineMatchesTheReference(graph, input: TestData.batch([3, 3, 3, 3], seed: 9), kernel: kernel)
+        return try Converter(options: options).convert(ann, calibration: calibration).graph
+    }
+
+    /// Planes smaller than one vector (3 x 3) and channel counts that are not a multiple of
+    /// eight, where the neuron layer packs spike bits lane by lane.
+    @Test(arguments: ConvolutionKernel.allCases)
+    func smallPlanesMatchTheReference(_ kernel: ConvolutionKernel) throws {
+        try expectEngineMatchesTheReference(try smallPlanesNetwork(), input: TestData.batch([3, 3, 3, 3], seed: 9), kernel: kernel)
+    }
+
+    /// On small maps the batched kernels (the matrix product, step-batched events) carry
+    /// several samples per work item; a sample's outputs must be bit for bit those it has
+    /// when simulated alone.
+    @Test(arguments: [ConvolutionKernel.matrix, .events])
+    func samplesSharingAWorkItemMatchThemAlone(_ kernel: ConvolutionKernel) throws {
+        let graph = try smallPlanesNetwork()
+        let (batch, steps) = (19, 32)
+        #expect(FusedSpikingLayer.samplesPerItem(rowsPerSample: 16 * 9, batch: batch, blocks: 1) > 1, "3 x 3 maps are grouped")
+        var options = SimulationOptions(timeSteps: steps)
+        options.chunk = 16
+        options.convolutionKernel = kernel
+        options.stepBatchingWeightBytes = 0
+        let x = TestData.batch([batch, 3, 3, 3], seed: 23)
+        let together = try Simulator(graph: graph, inputShape: x.shape, options: options).run(x).outputs(from: 0, to: steps)["y"]!
+        let size = together.count / batch
+        for n in [0, 1, 10, 18] {
+            let sample = Tensor(shape: [1, 3, 3, 3], storage: Array(x.storage[(n * 27)..<((n + 1) * 27)]))
+            let alone = try Simulator(graph: graph, inputShape: sample.shape, options: options).run(sample).outputs(from: 0, to: steps)["y"]!
+            #expect(Array(together.storage[(n * size)..<((n + 1) * size)]) == alone.storage, "sample \(n)")
+        }
     }
 
     /// The per-layer distance to given activations, measured inside the neuron loops

@@ -192,6 +192,9 @@ struct BenchSNN: ParsableCommand {
     @Option(name: .customLong("table-crossover"), help: "With --kernel auto: a convolution fed by neurons runs event-driven when its estimated event work is below this fraction of the table work (see SimulationOptions.tableCrossover).")
     var tableCrossover: Double = SimulationOptions(timeSteps: 1).tableCrossover
 
+    @Option(name: .customLong("matrix-crossover"), help: "With --kernel auto and AMX: a convolution of 128+ output channels that would run event-driven runs the matrix product once input density x the share of taps inside the input reaches this (see SimulationOptions.matrixCrossover).")
+    var matrixCrossover: Double = SimulationOptions(timeSteps: 1).matrixCrossover
+
     @OptionGroup var common: CommonOptions
 
     struct Report: Encodable {
@@ -218,6 +221,7 @@ struct BenchSNN: ParsableCommand {
             options.collectTimings = profile
             options.convolutionKernel = kernel
             options.tableCrossover = tableCrossover
+            options.matrixCrossover = matrixCrossover
             let simulator = try Simulator(graph: graph, inputShape: shape, options: options)
             var state: UInt64 = 42
             let x = Tensor(shape: shape, storage: (0..<shape.reduce(1, *)).map { _ in
