@@ -47,10 +47,12 @@ public struct SimulationOptions: Sendable {
     public var tableCrossover: Double = 1.0
     /// With `.auto` on a CPU with AMX: a layer of 128 or more output channels that would run
     /// event-driven runs the matrix product instead once density x the share of taps inside
-    /// the input reaches this. The product's cost does not depend on density; on VGG-11's
-    /// 128- and 256-channel layers (8x8, 4x4 and 2x2 maps, densities 0.07-0.19) the two tied
-    /// at 0.097-0.115.
-    public var matrixCrossover: Double = 0.1
+    /// the input reaches this, for packed weights (3 bytes each) up to 432 KB. The product's cost does not
+    /// depend on density, but grows with the weights it streams: the threshold rises with
+    /// them, x1.27 per doubling up to x1.54 (`SpikingConvolution.matrixThreshold`). Fitted on
+    /// VGG-11's 128- and 256-channel layers at two firing levels: they tied at 0.065 (8x8,
+    /// 432 KB), 0.084 (4x4, 864 KB) and 0.09-0.11 (4x4 and 2x2, 1.7 MB).
+    public var matrixCrossover: Double = 0.065
     /// A convolution whose lookup tables would take more bytes than this gets none: it runs
     /// event-driven or dense. The 4-bit tables are 4x the weights (a 512 -> 512 3x3 layer:
     /// 38 MB), so the cap only bites on very wide layers, where events win anyway.

@@ -1,3 +1,4 @@
+import Foundation
 import SNNGraph
 import SNNTensor
 
@@ -56,6 +57,10 @@ final class SpikingConvolution {
     let matrixReplacesTables: Bool
     /// The share of (output pixel, tap) pairs inside the input: events skip the rest.
     let insideFraction: Double
+    /// How much `SimulationOptions.matrixCrossover` grows for this layer's weights: with
+    /// the matrix kernel's three weight bytes (3 x taps x C_in x C_out) past 432 KB its tile
+    /// products slowed from 6-8 ns to 10-11 ns (1.7 MB, a 256 -> 256 3x3 layer).
+    let matrixCrossoverScale: Double
 
     /// Bytes of the convolution's weights (what the event kernel reads per step).
     let eventWeightBytes: Int
@@ -118,6 +123,8 @@ final class SpikingConvolution {
         eventWeight = insideFraction * Double(bits)
         matrixReplacesEvents = cout < 128
         matrixReplacesTables = cin >= 32 && geometry.kernel.h * geometry.kernel.w > 1
+        let packedBytes = Double(3 * w.count)
+        matrixCrossoverScale = 1 + 0.27 * min(2, max(0, log2(packedBytes / Double(432 << 10))))
         if !eventsPayOff && makeTable == nil && makeSpikeEvents == nil && makeMatrix == nil { return nil }
     }
 
@@ -172,7 +179,7 @@ final class SpikingConvolution {
             let replace: Bool
             switch pick {
             case .dense: replace = true
-            case .events: replace = matrixReplacesEvents || density * insideFraction >= options.matrixCrossover
+            case .events: replace = matrixReplacesEvents || density * insideFraction >= options.matrixCrossover * matrixCrossoverScale
             case .tables: replace = matrixReplacesTables
             case .matrix: replace = false
             }
