@@ -41,10 +41,12 @@ static void configure(void) {
 }
 
 // Tiles: 0-3 accumulators (two row blocks x two column blocks), 4-5 A, 6-7 B.
-// Loop order: column pairs, then chunks of at most 16 K tiles (the pair's B tiles of a
-// chunk, 32 KB, stay in L1), then row pairs (A streams from L2). Four products per four
-// tile loads, two of them L1 hits, keeps the tile unit rather than L2 the limit.
-#define SNN_AMX_CHUNK 16
+// Loop order: column pairs, then near-equal chunks of at most 24 K tiles (the pair's B
+// tiles of a chunk, up to 48 KB, are reused by every row pair), then row pairs. A, used
+// once per chunk, is loaded with the non-temporal hint so it streams from L2 without
+// evicting B from L1: 1.2-1.4x faster products on VGG-11's shapes (K=1152 N=384: 8.2 ->
+// 6.0 ns per tile product; K=2304 N=768: 10.4 -> 8.8; the peak is 4.4).
+#define SNN_AMX_CHUNK 24
 __attribute__((target("amx-tile,amx-int8")))
 void snn_amx_gemm_u8s8(const uint8_t *a, int m, int k, const int8_t *b, int n, int32_t *c) {
     configure();
@@ -52,8 +54,9 @@ void snn_amx_gemm_u8s8(const uint8_t *a, int m, int k, const int8_t *b, int n, i
     const long cs = (long)n * 4, as = k;
     for (int j = 0; j < nb; j += 2) {
         const int two_cols = j + 1 < nb;
-        for (int t0 = 0; t0 < kt; t0 += SNN_AMX_CHUNK) {
-            const int t1 = t0 + SNN_AMX_CHUNK < kt ? t0 + SNN_AMX_CHUNK : kt;
+        const int pieces = (kt + SNN_AMX_CHUNK - 1) / SNN_AMX_CHUNK;
+        for (int p = 0; p < pieces; p++) {
+            const int t0 = (int)((long)kt * p / pieces), t1 = (int)((long)kt * (p + 1) / pieces);
             for (int i = 0; i < mb; i += 2) {
                 const int two_rows = i + 1 < mb;
                 int32_t *c00 = c + (long)i * 16 * n + j * 16;
@@ -69,22 +72,22 @@ void snn_amx_gemm_u8s8(const uint8_t *a, int m, int k, const int8_t *b, int n, i
                 const int8_t *b0 = b + (long)j * kt * 1024, *b1 = b0 + (long)kt * 1024;
                 if (two_rows && two_cols) {
                     for (int t = t0; t < t1; t++) {
-                        _tile_loadd(4, a0 + t * 64, as);
+                        _tile_stream_loadd(4, a0 + t * 64, as);
                         _tile_loadd(6, b0 + t * 1024, 64);
                         _tile_dpbusd(0, 4, 6);
                         _tile_loadd(7, b1 + t * 1024, 64);
                         _tile_dpbusd(1, 4, 7);
-                        _tile_loadd(5, a1 + t * 64, as);
+                        _tile_stream_loadd(5, a1 + t * 64, as);
                         _tile_dpbusd(2, 5, 6);
                         _tile_dpbusd(3, 5, 7);
                     }
                 } else {
                     for (int t = t0; t < t1; t++) {
-                        _tile_loadd(4, a0 + t * 64, as);
+                        _tile_stream_loadd(4, a0 + t * 64, as);
                         _tile_loadd(6, b0 + t * 1024, 64);
                         _tile_dpbusd(0, 4, 6);
                         if (two_cols) { _tile_loadd(7, b1 + t * 1024, 64); _tile_dpbusd(1, 4, 7); }
-                        if (two_rows) { _tile_loadd(5, a1 + t * 64, as); _tile_dpbusd(2, 5, 6); }
+                        if (two_rows) { _tile_stream_loadd(5, a1 + t * 64, as); _tile_dpbusd(2, 5, 6); }
                     }
                 }
                 _tile_stored(0, c00, cs);
