@@ -233,27 +233,30 @@ final class FusedSpikingLayer {
                                                                         var lanes = IFLayerState.Lanes()
                                                                         let extra = cp == nil && xp == nil ? nil : UnsafePointer(added)
                                                                         let rowsOfItem = state - vp
+                                                                        // Each 16 lanes' spikes go straight to two bytes of the bit planes (padding lanes
+                                                                        // never fire, so a last partial group gets zero bits past the channels).
+                                                                        let bitsOfImage = pp + image * groups * pixels + first
                                                                         for q in 0..<count {
                                                                             for k in stride(from: 0, to: rowStride, by: 16) {
                                                                                 let at = q * rowStride + k
                                                                                 let input = load16(current + at)
-                                                                                let (spike, _) = lanes.fire16(state + at, input: extra.map { input + load16($0 + at) } ?? input,
-                                                                                                              theta: load16(tp + k), fanout: fanouts + at)
-                                                                                UnsafeMutableRawPointer(current + at).storeBytes(of: spike, as: SIMD16<Float>.self)
+                                                                                let (spike, fire) = lanes.fire16(state + at, input: extra.map { input + load16($0 + at) } ?? input,
+                                                                                                                 theta: load16(tp + k), fanout: fanouts + at)
+                                                                                if floats { UnsafeMutableRawPointer(current + at).storeBytes(of: spike, as: SIMD16<Float>.self) }
                                                                                 probe?.add(spike, at: rowsOfItem + at)
+                                                                                let (low, high) = SpikePatterns.bytes(of: fire)
+                                                                                let byte = bitsOfImage + (k >> 3) * pixels + q
+                                                                                byte.pointee = low
+                                                                                if (k >> 3) + 1 < groups { byte[pixels] = high }
                                                                             }
                                                                         }
-                                                                        // Spikes to planes, then to the float map and the bits.
-                                                                        PixelMajor.transpose(current, rows: count, columns: cout, sourceStride: rowStride,
-                                                                                             into: planes, destinationStride: count)
+                                                                        // The float map, when a pool, sum or readout reads it.
                                                                         if floats {
+                                                                            PixelMajor.transpose(current, rows: count, columns: cout, sourceStride: rowStride,
+                                                                                                 into: planes, destinationStride: count)
                                                                             for c in 0..<cout {
                                                                                 (op + (image * cout + c) * pixels + first).update(from: planes + c * count, count: count)
                                                                             }
-                                                                        }
-                                                                        for g in 0..<groups {
-                                                                            SpikePatterns.pack(planes + 8 * g * count, channels: min(8, cout - 8 * g), pixels: count,
-                                                                                               into: pp + (image * groups + g) * pixels + first)
                                                                         }
                                                                         (scp[t * items + item], ocp[t * items + item]) = lanes.totals
                                                                         if let probe, let k = probing.index(ofStep: t) {

@@ -114,6 +114,25 @@ import Testing
         #expect(relativeError(weighted.forward(packed), dense.forward(spikes)) <= 1e-5)
     }
 
+    /// The spike bytes the fused neuron layer writes from a 16-lane fire mask are those
+    /// `pack` makes from the same spikes as float planes, for every bit pattern of a byte.
+    @Test func fireMasksBecomeThePackedBytes() {
+        for low in 0..<256 {
+            let high = (low * 37 + 11) % 256
+            let fire = SIMDMask<SIMD16<Int32>>((0..<16).map { j in (j < 8 ? low >> j : high >> (j - 8)) & 1 == 1 })
+            let planes = (0..<16).map { j -> Float in fire[j] ? 0.7 : 0 }
+            var packed = [UInt8](repeating: 0, count: 2)
+            planes.withUnsafeBufferPointer { p in
+                packed.withUnsafeMutableBufferPointer { out in
+                    SpikePatterns.pack(p.baseAddress!, channels: 8, pixels: 1, into: out.baseAddress!)
+                    SpikePatterns.pack(p.baseAddress! + 8, channels: 8, pixels: 1, into: out.baseAddress! + 1)
+                }
+            }
+            let (a, b) = SpikePatterns.bytes(of: fire)
+            #expect([a, b] == packed && Int(a) == low && Int(b) == high, "pattern \(low), \(high)")
+        }
+    }
+
     /// Several images (a chunk's steps) accumulated tap by tap give the same floats as one
     /// image at a time: the order of the adds per output does not change.
     @Test(arguments: [[24, 144, 3, 1, 1, 6, 7], [16, 64, 3, 2, 1, 9, 8], [8, 16, 1, 1, 0, 5, 5]])

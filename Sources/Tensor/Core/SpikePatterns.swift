@@ -74,6 +74,17 @@ public struct SpikePatterns: Sendable {
         return UnsafePointer(table)
     }()
 
+    /// The spike bytes of 16 channels from which of them fired: lanes 0-7 and 8-15, lane j
+    /// as bit j % 8. The lanes become bytes of 0 or 1, and multiplying eight such bytes by
+    /// 0x0102040810204080 gathers byte j into bit 56 + j, with no carries between them.
+    @inline(__always)
+    public static func bytes(of fire: SIMDMask<SIMD16<Int32>>) -> (UInt8, UInt8) {
+        let ones = SIMD16<UInt8>(truncatingIfNeeded: SIMD16<Int32>().replacing(with: 1, where: fire))
+        let words = unsafeBitCast(ones, to: SIMD2<UInt64>.self)
+        let gather: UInt64 = 0x0102_0408_1020_4080
+        return (UInt8(truncatingIfNeeded: (words[0] &* gather) >> 56), UInt8(truncatingIfNeeded: (words[1] &* gather) >> 56))
+    }
+
     /// One group's byte plane from up to eight float planes, 16 pixels at a time.
     @inline(__always)
     public static func pack(_ planes: UnsafePointer<Float>, channels: Int, pixels: Int, into out: UnsafeMutablePointer<UInt8>) {
