@@ -240,11 +240,11 @@ final class FusedSpikingLayer {
                                                                             for k in stride(from: 0, to: rowStride, by: 16) {
                                                                                 let at = q * rowStride + k
                                                                                 let input = load16(current + at)
-                                                                                let (spike, fire) = lanes.fire16(state + at, input: extra.map { input + load16($0 + at) } ?? input,
-                                                                                                                 theta: load16(tp + k), fanout: fanouts + at)
-                                                                                if floats { UnsafeMutableRawPointer(current + at).storeBytes(of: spike, as: SIMD16<Float>.self) }
+                                                                                let (spike, _) = lanes.fire16(state + at, input: extra.map { input + load16($0 + at) } ?? input,
+                                                                                                              theta: load16(tp + k), fanout: fanouts + at)
+                                                                                UnsafeMutableRawPointer(current + at).storeBytes(of: spike, as: SIMD16<Float>.self)
                                                                                 probe?.add(spike, at: rowsOfItem + at)
-                                                                                let (low, high) = SpikePatterns.bytes(of: fire)
+                                                                                let (low, high) = SpikePatterns.bytes(ofNonzero: current + at)
                                                                                 let byte = bitsOfImage + (k >> 3) * pixels + q
                                                                                 byte.pointee = low
                                                                                 if (k >> 3) + 1 < groups { byte[pixels] = high }

@@ -1,3 +1,4 @@
+import SNNAMX
 /// Binary spike maps packed eight channels to a byte: the compact form in which a neuron
 /// layer hands its output to the convolutions that read it.
 ///
@@ -74,15 +75,14 @@ public struct SpikePatterns: Sendable {
         return UnsafePointer(table)
     }()
 
-    /// The spike bytes of 16 channels from which of them fired: lanes 0-7 and 8-15, lane j
-    /// as bit j % 8. The lanes become bytes of 0 or 1, and multiplying eight such bytes by
-    /// 0x0102040810204080 gathers byte j into bit 56 + j, with no carries between them.
-    @inline(__always)
-    public static func bytes(of fire: SIMDMask<SIMD16<Int32>>) -> (UInt8, UInt8) {
-        let ones = SIMD16<UInt8>(truncatingIfNeeded: SIMD16<Int32>().replacing(with: 1, where: fire))
-        let words = unsafeBitCast(ones, to: SIMD2<UInt64>.self)
-        let gather: UInt64 = 0x0102_0408_1020_4080
-        return (UInt8(truncatingIfNeeded: (words[0] &* gather) >> 56), UInt8(truncatingIfNeeded: (words[1] &* gather) >> 56))
+    /// The spike bytes of 16 channels (lanes 0-7 and 8-15, lane j as bit j % 8) from their
+    /// 16 floats, non-zero where a spike fired: one vector compare into a mask register
+    /// (`snn_nonzero16`, a C header function inlined here; Swift cannot read a compare's
+    /// mask as an integer, and narrowing the mask lane by lane cost as much as packing).
+    @inlinable @inline(__always)
+    public static func bytes(ofNonzero values: UnsafePointer<Float>) -> (UInt8, UInt8) {
+        let word = snn_nonzero16(values)
+        return (UInt8(truncatingIfNeeded: word), UInt8(truncatingIfNeeded: word >> 8))
     }
 
     /// One group's byte plane from up to eight float planes, 16 pixels at a time.
