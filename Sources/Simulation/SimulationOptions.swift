@@ -47,12 +47,11 @@ public struct SimulationOptions: Sendable {
     public var tableCrossover: Double = 1.0
     /// With `.auto` on a CPU with AMX: a layer of 128 or more output channels that would run
     /// event-driven runs the matrix product instead once density x the share of taps inside
-    /// the input reaches this, for packed weights (3 bytes each) up to 432 KB. The product's cost does not
-    /// depend on density, but grows with the weights it streams: the threshold rises with
-    /// them, x1.27 per doubling up to x1.54 (`SpikingConvolution.matrixThreshold`). Fitted on
-    /// VGG-11's 128- and 256-channel layers at two firing levels: they tied at 0.065 (8x8,
-    /// 432 KB), 0.084 (4x4, 864 KB) and 0.09-0.11 (4x4 and 2x2, 1.7 MB).
-    public var matrixCrossover: Double = 0.065
+    /// the input reaches this (x1.5 on maps under 16 pixels, where the product computes every
+    /// padding tap). The product's cost does not depend on density. Fitted on VGG-11's
+    /// 128- and 256-channel layers at two firing levels: they tied at 0.065 (8x8), 0.073-0.075
+    /// (4x4) and 0.096-0.107 (2x2).
+    public var matrixCrossover: Double = 0.07
     /// A convolution whose lookup tables would take more bytes than this gets none: it runs
     /// event-driven or dense. The 4-bit tables are 4x the weights (a 512 -> 512 3x3 layer:
     /// 38 MB), so the cap only bites on very wide layers, where events win anyway.

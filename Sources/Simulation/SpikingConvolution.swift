@@ -1,4 +1,3 @@
-import Foundation
 import SNNGraph
 import SNNTensor
 
@@ -57,9 +56,9 @@ final class SpikingConvolution {
     let matrixReplacesTables: Bool
     /// The share of (output pixel, tap) pairs inside the input: events skip the rest.
     let insideFraction: Double
-    /// How much `SimulationOptions.matrixCrossover` grows for this layer's weights: with
-    /// the matrix kernel's three weight bytes (3 x taps x C_in x C_out) past 432 KB its tile
-    /// products slowed from 6-8 ns to 10-11 ns (1.7 MB, a 256 -> 256 3x3 layer).
+    /// How much `SimulationOptions.matrixCrossover` grows for this layer: 1.5 on output maps
+    /// under 16 pixels (VGG-11's 2x2 layers tied with events at 0.096-0.107, its 4x4 and
+    /// 8x8 layers at 0.065-0.075).
     let matrixCrossoverScale: Double
 
     /// Bytes of the convolution's weights (what the event kernel reads per step).
@@ -123,8 +122,7 @@ final class SpikingConvolution {
         eventWeight = insideFraction * Double(bits)
         matrixReplacesEvents = cout < 128
         matrixReplacesTables = cin >= 32 && geometry.kernel.h * geometry.kernel.w > 1
-        let packedBytes = Double(3 * w.count)
-        matrixCrossoverScale = 1 + 0.27 * min(2, max(0, log2(packedBytes / Double(432 << 10))))
+        matrixCrossoverScale = outH * outW < 16 ? 1.5 : 1
         if !eventsPayOff && makeTable == nil && makeSpikeEvents == nil && makeMatrix == nil { return nil }
     }
 

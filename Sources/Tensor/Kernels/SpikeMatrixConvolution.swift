@@ -99,7 +99,7 @@ public final class SpikeMatrixConvolution: @unchecked Sendable {
     /// on VGG-11's shapes (K 576-2304, N 192-768), 128-256 rows ran fastest: 6-8 ns per
     /// tile product at K <= 1152, 10-11 at 2304 (4.4 ns is the peak).
     static let productRows = 256
-    static let productBytes = 256 << 10
+    static let productBytes = 640 << 10
 
     /// For each byte, its eight bits as bytes of 0 or 1 (byte j = bit j): a spike pattern
     /// becomes eight im2col entries with one store.
