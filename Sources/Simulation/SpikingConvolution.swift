@@ -50,9 +50,12 @@ final class SpikingConvolution {
     /// (input densities 0.08-0.14). Wider layers compare densities (`matrixCrossover`).
     let matrixReplacesEvents: Bool
     /// Whether `.auto` runs the matrix product where it would look up tables: 32 or more
-    /// input channels and a kernel wider than 1x1. ResNet-20's 32 -> 32 and 32 -> 64 3x3
-    /// layers ran 15-25% faster; its 16-channel and 1x1 layers (im2col rows padded to 64
-    /// bytes, so up to 4x the products) 25-65% slower; VGG-11's 32 -> 64 layer tied.
+    /// input channels and a kernel wider than 1x1. Per layer (bench snn --profile, final
+    /// kernels): VGG-11's 32 -> 64 layer 0.065 s against 0.093, ResNet-20's 32 -> 64 3x3
+    /// layer 0.020 against 0.025, its 32 -> 32 layers tie (0.039 against 0.042); its
+    /// 16-channel layers ran 1.8x slower (0.090 against 0.050: per pixel the im2col row and
+    /// the recombination cost more than the few products) and its 1x1 layers (rows padded
+    /// to 64 bytes, 2-4x the products) up to 1.9x.
     let matrixReplacesTables: Bool
     /// The share of (output pixel, tap) pairs inside the input: events skip the rest.
     let insideFraction: Double

@@ -13,6 +13,10 @@ int snn_amx_usable(void);
 ///    bytes. C: m rows of `n` int32 (row stride `n`).
 void snn_amx_gemm_u8s8(const uint8_t *a, int m, int k, const int8_t *b, int n, int32_t *c);
 
+/// `count` tile products (a multiple of 4) with every operand already in tile registers:
+/// the tile unit's own throughput, for `snnkit bench amx`.
+void snn_amx_register_products(long count);
+
 /// Float results from the three exact partial sums of each output: per 16 outputs (block
 /// b) the sums of the high, middle and low weight bytes sit in columns 48b, 48b+16 and
 /// 48b+32 of a row of `sums`. value = float((65536 s2 + 256 s1 + s0) x scale) + bias, the

@@ -6,7 +6,7 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure SNNKit's speed. Peer comparisons: Benchmarks/ann_peers.py runs PyTorch and onnxruntime beside it.",
-        subcommands: [BenchANN.self, BenchSNN.self, BenchGEMM.self])
+        subcommands: [BenchANN.self, BenchSNN.self, BenchGEMM.self, BenchAMX.self])
 }
 
 /// Wall-clock timing helpers shared by the benchmarks.
@@ -154,6 +154,61 @@ struct BenchGEMM: ParsableCommand {
         print(String(format: "measured FMA peak: %.1f GFLOP/s per core (x%d threads = %.1f)", peak, threads, peak * Double(threads)))
         var table = TextTable(["M", "N", "K", "GFLOP/s", "of peak"], leftAligned: [])
         for r in rows { table.add(["\(r.m)", "\(r.n)", "\(r.k)", String(format: "%.1f", r.gflopsPerSecond), String(format: "%.0f%%", r.fractionOfPeak * 100)]) }
+        print(table.render())
+    }
+}
+
+struct BenchAMX: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "amx",
+        abstract: "Nanoseconds per AMX int8 tile product: the tile unit's peak and the matrix kernel's product at given shapes (one thread).",
+        discussion: """
+            The default shapes are the products the simulator runs per work item: M = 256 rows (output \
+            pixels x steps), K = taps x input channels (im2col bytes, rounded up to 64), N = 3 x output \
+            channels (three weight bytes each). Example: snnkit bench amx --shapes 256x1152x384,256x2304x768
+            """)
+
+    @Option(name: .long, help: "Products as MxKxN, comma-separated.")
+    var shapes: String = "256x320x96,256x576x192,256x576x384,256x1152x384,256x2304x768"
+
+    @Option(name: .long, help: "Timed repetitions per shape (the best is kept).")
+    var repetitions: Int = 10
+
+    @Flag(name: .long, help: "Print machine-readable JSON instead of a table.")
+    var json = false
+
+    struct Row: Encodable {
+        var m: Int, k: Int, n: Int
+        var nanosecondsPerTileProduct: Double
+        var fractionOfPeak: Double
+    }
+
+    struct Report: Encodable {
+        var peakNanosecondsPerTileProduct: Double
+        var rows: [Row]
+    }
+
+    func run() throws {
+        guard repetitions > 0 else { throw ValidationError("--repetitions must be at least 1") }
+        let parsed = try shapes.split(separator: ",").map { text -> (Int, Int, Int) in
+            let d = text.split(separator: "x").compactMap { Int($0) }
+            guard d.count == 3, d.allSatisfy({ $0 > 0 }) else { throw ValidationError("--shapes: '\(text)' is not MxKxN with positive sizes") }
+            return (d[0], d[1], d[2])
+        }
+        guard let peak = AMXProductTiming.peakNanoseconds() else {
+            throw ValidationError("this CPU or kernel gives no AMX int8 tiles (or SNNKIT_NO_AMX is set): nothing to time")
+        }
+        let rows = parsed.map { (m, k, n) -> Row in
+            let ns = AMXProductTiming.productNanoseconds(m: m, k: k, n: n, repetitions: repetitions) ?? 0
+            return Row(m: m, k: k, n: n, nanosecondsPerTileProduct: ns, fractionOfPeak: ns > 0 ? peak / ns : 0)
+        }
+        let report = Report(peakNanosecondsPerTileProduct: peak, rows: rows)
+        if json { try JSONOutput.print(report); return }
+        print(String(format: "tile unit peak (operands in registers): %.2f ns per 16x16x64 tile product", peak))
+        var table = TextTable(["M", "K", "N", "ns per tile product", "of peak"], leftAligned: [])
+        for r in rows {
+            table.add(["\(r.m)", "\(r.k)", "\(r.n)", String(format: "%.2f", r.nanosecondsPerTileProduct), String(format: "%.0f%%", r.fractionOfPeak * 100)])
+        }
         print(table.render())
     }
 }
