@@ -114,33 +114,31 @@ void snn_amx_register_products(long count) {
     _tile_release();
 }
 
-__attribute__((target("avx512f,avx512dq")))
-void snn_amx_combine(const int32_t *sums, int rows, int blocks, const double *scales, const float *bias,
+// Per 16 outputs: the three sums to float (exact below 2^24), s2 x 2^16 + s1 x 2^8 in one
+// fused multiply-add (both products exact, one rounding), + s0 (a second rounding), then
+// x 2^e (exact) + bias.
+__attribute__((target("avx512f")))
+void snn_amx_combine(const int32_t *sums, int rows, int blocks, const float *scales, const float *bias,
                      float *out, int per_image, long image_stride, long row_stride) {
     const long columns = (long)blocks * 48;
-    const __m512d high = _mm512_set1_pd(65536.0), middle = _mm512_set1_pd(256.0);
+    const __m512 high = _mm512_set1_ps(65536.0f), middle = _mm512_set1_ps(256.0f);
     for (int r = 0; r < rows; r++) {
         float *target = out + (long)(r / per_image) * image_stride + (long)(r % per_image) * row_stride;
         const int32_t *row = sums + r * columns;
         for (int b = 0; b < blocks; b++) {
             const int32_t *part = row + b * 48;
-            __m256 halves[2];
-            for (int h = 0; h < 2; h++) {
-                __m512d s2 = _mm512_cvtepi32_pd(_mm256_loadu_si256((const __m256i *)(part + 8 * h)));
-                __m512d s1 = _mm512_cvtepi32_pd(_mm256_loadu_si256((const __m256i *)(part + 16 + 8 * h)));
-                __m512d s0 = _mm512_cvtepi32_pd(_mm256_loadu_si256((const __m256i *)(part + 32 + 8 * h)));
-                __m512d exact = _mm512_add_pd(_mm512_add_pd(_mm512_mul_pd(s2, high), _mm512_mul_pd(s1, middle)), s0);
-                halves[h] = _mm512_cvtpd_ps(_mm512_mul_pd(exact, _mm512_loadu_pd(scales + b * 16 + 8 * h)));
-            }
-            __m512 value = _mm512_insertf32x8(_mm512_castps256_ps512(halves[0]), halves[1], 1);
-            _mm512_storeu_ps(target + b * 16, _mm512_add_ps(value, _mm512_loadu_ps(bias + b * 16)));
+            const __m512 s2 = _mm512_cvtepi32_ps(_mm512_loadu_si512(part));
+            const __m512 s1 = _mm512_cvtepi32_ps(_mm512_loadu_si512(part + 16));
+            const __m512 s0 = _mm512_cvtepi32_ps(_mm512_loadu_si512(part + 32));
+            const __m512 sum = _mm512_add_ps(_mm512_fmadd_ps(s2, high, _mm512_mul_ps(s1, middle)), s0);
+            _mm512_storeu_ps(target + b * 16, _mm512_fmadd_ps(sum, _mm512_loadu_ps(scales + b * 16), _mm512_loadu_ps(bias + b * 16)));
         }
     }
 }
 
 #else
 int snn_amx_usable(void) { return 0; }
-void snn_amx_combine(const int32_t *sums, int rows, int blocks, const double *scales, const float *bias,
+void snn_amx_combine(const int32_t *sums, int rows, int blocks, const float *scales, const float *bias,
                      float *out, int per_image, long image_stride, long row_stride) {
     (void)sums; (void)rows; (void)blocks; (void)scales; (void)bias; (void)out; (void)per_image; (void)image_stride; (void)row_stride;
 }

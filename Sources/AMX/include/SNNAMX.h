@@ -19,10 +19,12 @@ void snn_amx_register_products(long count);
 
 /// Float results from the three exact partial sums of each output: per 16 outputs (block
 /// b) the sums of the high, middle and low weight bytes sit in columns 48b, 48b+16 and
-/// 48b+32 of a row of `sums`. value = float((65536 s2 + 256 s1 + s0) x scale) + bias, the
-/// integer part exact in double, one rounding to float. Row r goes to
+/// 48b+32 of a row of `sums`. value = (65536 s2 + 256 s1 + s0) x scale + bias in float:
+/// every sum below 2^24 in magnitude converts exactly, 65536 s2 + 256 s1 rounds once (one
+/// fused multiply-add) and adding s0 once more, so the value is within one unit in the last
+/// place of the exact sum before the bias (scales are powers of two). Row r goes to
 /// out + (r / per_image) * image_stride + (r % per_image) * row_stride.
-void snn_amx_combine(const int32_t *sums, int rows, int blocks, const double *scales, const float *bias,
+void snn_amx_combine(const int32_t *sums, int rows, int blocks, const float *scales, const float *bias,
                      float *out, int per_image, long image_stride, long row_stride);
 
 /// Where B[row k][column n] goes in the packed layout `snn_amx_gemm_u8s8` reads:
