@@ -281,4 +281,18 @@ import Testing
         #expect(fast.shape == reference.shape)
         #expect(relativeError(fast, reference) <= 1e-5)
     }
+
+    /// Weights the float recombination cannot scale exactly (a channel whose largest weight
+    /// needs a subnormal 2^e) or cannot hold (non-finite) get no matrix kernel, so the
+    /// simulator falls back to the other kernels instead of computing them wrongly.
+    @Test func weightsItCannotHoldGetNoKernel() {
+        let window = WindowGeometry(kernel: (1, 1))
+        func kernel(_ weights: [Float]) -> SpikeMatrixConvolution? {
+            SpikeMatrixConvolution(weights: weights, bias: nil, amplitudes: [1], inputChannels: 2, outputChannels: 2, groups: 1, window: window)
+        }
+        #expect(kernel([0.5, -0.25, 1e-3, 2]) != nil)
+        #expect(kernel([0.5, -0.25, 1e-33, 0]) == nil, "a channel at 1e-33 needs 2^-131")
+        #expect(kernel([0.5, .nan, 1, 2]) == nil)
+        #expect(kernel([0.5, 1, 0, 0]) != nil, "an all-zero channel needs no scale")
+    }
 }
