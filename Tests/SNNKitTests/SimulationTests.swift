@@ -89,28 +89,34 @@ struct ReferenceSimulator {
     }
 
     /// A converted three-layer network on 3 x 3 planes with channel counts that are not a
-    /// multiple of eight (20, 72).
-    func smallPlanesNetwork() throws -> Graph {
+    /// multiple of eight (20, 72); `pooled`: on 4 x 4 planes, 20 -> 64 channels (so the event
+    /// kernel applies too), with a 2 x 2 max pool after the second layer's neurons (moved
+    /// before them by the conversion, as in a VGG).
+    func smallPlanesNetwork(pooled: Bool = false) throws -> Graph {
         func conv(_ name: String, _ input: String, _ output: String, kernel k: Int) -> Node {
             Node(name: name, op: .conv(.init(kernelShape: [k, k], strides: [1, 1], dilations: [1, 1], pads: [k / 2, k / 2, k / 2, k / 2],
                                              autoPad: .notSet, group: 1)), inputs: [input, name + ".w", name + ".b"], outputs: [output])
         }
         var g = KernelTests.Generator(state: 5)
-        let layers = [("c1", 3, 20, 3), ("c2", 20, 72, 3), ("c3", 72, 4, 1)]
+        let wide = pooled ? 64 : 72
+        let layers = [("c1", 3, 20, 3), ("c2", 20, wide, 3), ("c3", wide, 4, 1)]
         var constants = [String: Constant]()
         for (name, cin, cout, k) in layers {
             constants[name + ".w"] = .float(Tensor(shape: [cout, cin, k, k], storage: g.array(cout * cin * k * k).map { $0 * 0.6 }))
             constants[name + ".b"] = .float(Tensor(shape: [cout], storage: g.array(cout).map { $0 * 0.1 + 0.05 }))
         }
+        let side = pooled ? 4 : 3
+        let pool = Node(name: "p2", op: .maxPool(.init(kernelShape: [2, 2], strides: [2, 2], dilations: [1, 1], pads: [0, 0, 0, 0],
+                                                       autoPad: .notSet, ceilMode: false)), inputs: ["h2"], outputs: ["q2"])
         let ann = Graph(name: "small", nodes: [
             conv("c1", "x", "a1", kernel: 3), Node(name: "r1", op: .relu, inputs: ["a1"], outputs: ["h1"]),
             conv("c2", "h1", "a2", kernel: 3), Node(name: "r2", op: .relu, inputs: ["a2"], outputs: ["h2"]),
-            conv("c3", "h2", "y", kernel: 1),
-        ], inputs: [ValueInfo(name: "x", dimensions: [.fixed(3), .fixed(3), .fixed(3), .fixed(3)])],
+        ] + (pooled ? [pool] : []) + [conv("c3", pooled ? "q2" : "h2", "y", kernel: 1)],
+        inputs: [ValueInfo(name: "x", dimensions: [.fixed(3), .fixed(3), .fixed(side), .fixed(side)])],
         outputs: [ValueInfo(name: "y", dimensions: nil)], constants: constants)
         var options = ConversionOptions()
         options.budget = .fixed(4)
-        let calibration = InMemoryBatches((0..<4).map { TestData.batch([8, 3, 3, 3], seed: UInt64(40 + $0)) })
+        let calibration = InMemoryBatches((0..<4).map { TestData.batch([8, 3, side, side], seed: UInt64(40 + $0)) })
         return try Converter(options: options).convert(ann, calibration: calibration).graph
     }
 
@@ -123,21 +129,26 @@ struct ReferenceSimulator {
 
     /// On small maps the batched kernels (the matrix product, step-batched events) carry
     /// several samples per work item; a sample's outputs must be bit for bit those it has
-    /// when simulated alone.
-    @Test(arguments: [ConvolutionKernel.matrix, .events])
-    func samplesSharingAWorkItemMatchThemAlone(_ kernel: ConvolutionKernel) throws {
-        let graph = try smallPlanesNetwork()
-        let (batch, steps) = (19, 32)
-        #expect(FusedSpikingLayer.samplesPerItem(rowsPerSample: 16 * 9, batch: batch, blocks: 1) > 1, "3 x 3 maps are grouped")
+    /// when simulated alone, with and without a running-sum pool inside the fused layer (the
+    /// event kernel needs a multiple of 16 output channels: only the pooled network has one).
+    @Test(arguments: [(ConvolutionKernel.matrix, false), (.matrix, true), (.events, true)])
+    func samplesSharingAWorkItemMatchThemAlone(_ kernel: ConvolutionKernel, _ pooled: Bool) throws {
+        let graph = try smallPlanesNetwork(pooled: pooled)
+        let (batch, steps, side) = (19, 32, pooled ? 4 : 3)
+        // 3 x 3 maps: 9 rows per sample and step; pooled 4 x 4: 4 pooled pixels, 16 convolution rows.
+        #expect(FusedSpikingLayer.samplesPerItem(rowsPerSample: 16 * side * side, batch: batch, blocks: 1) > 1, "small maps are grouped")
         var options = SimulationOptions(timeSteps: steps)
         options.chunk = 16
         options.convolutionKernel = kernel
         options.stepBatchingWeightBytes = 0
-        let x = TestData.batch([batch, 3, 3, 3], seed: 23)
-        let together = try Simulator(graph: graph, inputShape: x.shape, options: options).run(x).outputs(from: 0, to: steps)["y"]!
-        let size = together.count / batch
+        let x = TestData.batch([batch, 3, side, side], seed: 23)
+        let simulator = try Simulator(graph: graph, inputShape: x.shape, options: options)
+        if pooled { #expect(!simulator.fusedPools.isEmpty, "the pool runs inside the fused layer") }
+        if kernel == .matrix && !SpikeMatrixConvolution.isAvailable { return }
+        let together = try simulator.run(x).outputs(from: 0, to: steps)["y"]!
+        let (size, pixels) = (together.count / batch, 3 * side * side)
         for n in [0, 1, 10, 18] {
-            let sample = Tensor(shape: [1, 3, 3, 3], storage: Array(x.storage[(n * 27)..<((n + 1) * 27)]))
+            let sample = Tensor(shape: [1, 3, side, side], storage: Array(x.storage[(n * pixels)..<((n + 1) * pixels)]))
             let alone = try Simulator(graph: graph, inputShape: sample.shape, options: options).run(sample).outputs(from: 0, to: steps)["y"]!
             #expect(Array(together.storage[(n * size)..<((n + 1) * size)]) == alone.storage, "sample \(n)")
         }
