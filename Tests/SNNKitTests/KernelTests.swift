@@ -265,6 +265,8 @@ import Testing
         [5, 33, 1, 1, 1, 0, 0, 0, 0, 4, 5, 100],
         [40, 64, 5, 1, 1, 2, 1, 2, 1, 7, 6, 5],
         [96, 160, 3, 1, 1, 1, 1, 1, 1, 4, 4, 20],
+        // 340 output pixels: one image is split into products of at most 256 rows.
+        [8, 16, 3, 1, 1, 1, 1, 1, 1, 20, 17, 20],
     ])
     func matchesTheReferenceConvolutionOfTheSpikes(_ p: [Int]) throws {
         let (cin, cout, k, s, d) = (p[0], p[1], p[2], p[3], p[4])

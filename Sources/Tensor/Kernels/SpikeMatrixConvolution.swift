@@ -146,6 +146,19 @@ public final class SpikeMatrixConvolution: @unchecked Sendable {
     public func accumulate(_ input: SpikePatterns, images: UnsafeBufferPointer<Int>, pixels: Range<Int>, into rows: UnsafeMutablePointer<Float>,
                            imageStride: Int, rowStride: Int) {
         guard !pixels.isEmpty, !images.isEmpty else { return }
+        // An image with more rows than one product (a whole large map, from `forward`) is
+        // taken a run of pixels at a time, so no product outgrows L2.
+        if pixels.count > Self.productRows {
+            for k in images.indices {
+                for lo in stride(from: pixels.lowerBound, to: pixels.upperBound, by: Self.productRows) {
+                    withUnsafePointer(to: images[k]) {
+                        accumulate(input, images: UnsafeBufferPointer(start: $0, count: 1), pixels: lo..<min(lo + Self.productRows, pixels.upperBound),
+                                   into: rows + k * imageStride + (lo - pixels.lowerBound) * rowStride, imageStride: 0, rowStride: rowStride)
+                    }
+                }
+            }
+            return
+        }
         // Images per product: about `productRows` rows, and A within `productBytes`.
         let perImage = pixels.count, columns = 3 * paddedOutputs
         let imagesPerProduct = max(1, min(images.count, Self.productRows / perImage, Self.productBytes / max(1, perImage * depth)))
