@@ -2,9 +2,10 @@ import SNNTensor
 
 /// A convolution fed by spikes and the neuron layer that alone reads it, run as one: each
 /// worker takes a block of output pixels of one sample (of several, on small maps with the
-/// batched kernels) and carries it through every step of the chunk, so the convolution's currents go from the kernel (table lookup, events or
-/// the AMX matrix product, chosen per chunk) straight into the membranes while both sit in L1, and
-/// are never written to memory and read back.
+/// batched kernels) and carries it through every step of the chunk, so the convolution's
+/// currents go from the kernel (table lookup, events or the AMX matrix product, chosen per
+/// chunk) straight into the membranes while both sit in L1, and are never written to
+/// memory and read back.
 ///
 /// A running-sum max pool between the two (kernel = stride, no padding, as in VGG) runs
 /// inside the same loop: the block's convolution rows add to their running sums, each
@@ -234,7 +235,9 @@ final class FusedSpikingLayer {
                                                                         let extra = cp == nil && xp == nil ? nil : UnsafePointer(added)
                                                                         let rowsOfItem = state - vp
                                                                         // Each 16 lanes' spikes go straight to two bytes of the bit planes (padding lanes
-                                                                        // never fire, so a last partial group gets zero bits past the channels).
+                                                                        // never fire, so a last partial group gets zero bits past the channels). They are
+                                                                        // stored in the row first: the compare reads them back from there (a store-forwarded
+                                                                        // load), and the float map, when needed, is transposed from the rows.
                                                                         let bitsOfImage = pp + image * groups * pixels + first
                                                                         for q in 0..<count {
                                                                             for k in stride(from: 0, to: rowStride, by: 16) {
