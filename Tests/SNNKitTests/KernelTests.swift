@@ -206,6 +206,61 @@ import Testing
         #expect(relativeError(fast, reference) <= 1e-5)
     }
 
+    /// Kernels three columns wide at stride 1 slide along rows: odd and even group counts,
+    /// 4-bit groups, several 16-lane blocks, kernel heights 1, 3 and 5, pads 0-2 and
+    /// asymmetric. Other geometries keep the per-tap tables.
+    @Test(arguments: [
+        // (cin, cout, kernel h, pads t/l/b/r, H, W, firing %, bits)
+        [16, 16, 3, 1, 1, 1, 1, 12, 11, 17, 8],
+        [20, 40, 3, 1, 1, 1, 1, 9, 7, 30, 8],
+        [20, 40, 3, 0, 2, 1, 0, 9, 7, 30, 4],
+        [7, 70, 1, 0, 1, 0, 1, 5, 9, 40, 8],
+        [24, 16, 5, 2, 0, 2, 0, 8, 6, 20, 8],
+        [16, 16, 3, 0, 0, 0, 0, 6, 3, 50, 8],
+    ])
+    func slidingAlongRowsMatchesTheDenseConvolution(_ p: [Int]) throws {
+        let (cin, cout, kh, h, w, firing, bits) = (p[0], p[1], p[2], p[7], p[8], p[9], p[10])
+        var g = KernelTests.Generator(state: UInt64(p.reduce(5, +)))
+        let window = WindowGeometry(kernel: (kh, 3), pads: (p[3], p[4], p[5], p[6]))
+        let (thresholds, x) = Self.spikes(&g, channels: cin, height: h, width: w, firing: firing)
+        let weights = g.array(cout * cin * kh * 3), bias = g.array(cout)
+        let table = try #require(SpikeTableConvolution(weights: weights, bias: bias, amplitudes: thresholds, inputChannels: cin,
+                                                       outputChannels: cout, groups: 1, window: window, groupBits: bits))
+        #expect(table.slidesAlongRows)
+        let reference = Convolution.reference(input: x, weights: weights, bias: bias, outputChannels: cout, groups: 1, window: window)
+        let fast = table.forward(x)
+        #expect(fast.shape == reference.shape)
+        #expect(relativeError(fast, reference) <= 1e-5)
+        for other in [WindowGeometry(kernel: (3, 3), stride: (2, 2)), WindowGeometry(kernel: (3, 3), dilation: (1, 2)),
+                      WindowGeometry(kernel: (3, 5))] {
+            let kernel = SpikeTableConvolution(weights: [Float](repeating: 1, count: cin * other.kernel.h * other.kernel.w), bias: nil,
+                                               amplitudes: [1], inputChannels: cin, outputChannels: 1, groups: 1, window: other)
+            #expect(kernel?.slidesAlongRows == false)
+        }
+    }
+
+    /// A run of output pixels starting and ending mid-row (as a fused layer's blocks do)
+    /// gives bit for bit the values of the whole map: the summation order of each output
+    /// does not depend on where its run starts.
+    @Test func slidingRunsMatchTheWholeMapBitForBit() throws {
+        let (cin, cout, h, w) = (20, 32, 7, 9)
+        var g = KernelTests.Generator(state: 77)
+        let window = WindowGeometry(kernel: (3, 3), pads: (1, 1, 1, 1))
+        let (thresholds, x) = Self.spikes(&g, channels: cin, height: h, width: w, firing: 25)
+        let table = try #require(SpikeTableConvolution(weights: g.array(cout * cin * 9), bias: g.array(cout), amplitudes: thresholds,
+                                                       inputChannels: cin, outputChannels: cout, groups: 1, window: window))
+        let spikes = table.padded(SpikePatterns(packing: x, amplitudes: thresholds))
+        let stride = table.paddedOutputs, pixels = h * w
+        var whole = [Float](repeating: 0, count: pixels * stride)
+        whole.withUnsafeMutableBufferPointer { table.accumulate(spikes, image: 1, pixels: 0..<pixels, into: $0.baseAddress!) }
+        for run in [4..<23, 0..<1, 17..<18, 8..<10, 61..<63, 30..<63] {
+            var part = [Float](repeating: 0, count: run.count * stride)
+            part.withUnsafeMutableBufferPointer { table.accumulate(spikes, image: 1, pixels: run, into: $0.baseAddress!) }
+            #expect(part == Array(whole[(run.lowerBound * stride)..<(run.upperBound * stride)]), "pixels \(run)")
+        }
+        #expect(whole.contains { $0 != 0 })
+    }
+
     @Test func oneAmplitudeServesEveryChannel() throws {
         let window = WindowGeometry(kernel: (1, 1))
         // Two channels, one output: y = 1 * 0.5 * x0 + 2 * 0.5 * x1 + 0.25.
