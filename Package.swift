@@ -28,7 +28,8 @@ let package = Package(
         .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
     ],
     targets: [
-        // AMX int8 tile products (Sapphire Rapids and later), used when the CPU and kernel allow.
+        // AMX int8 tile products (Sapphire Rapids and later), used when the CPU and kernel allow,
+        // and the AVX-512 mask helpers of the neuron loops (header functions inlined into Swift).
         .target(name: "SNNAMX", path: "Sources/AMX"),
         .target(name: "SNNTensor", dependencies: ["SNNAMX"], path: "Sources/Tensor", swiftSettings: fastMath),
         .target(name: "SNNGraph", dependencies: ["SNNTensor"], path: "Sources/Graph", swiftSettings: fastMath),
@@ -45,7 +46,7 @@ let package = Package(
             swiftSettings: fastMath),
         .target(name: "SNNTasks", dependencies: ["SNNTensor"], path: "Sources/Tasks", swiftSettings: fastMath),
         .target(name: "SNNConversion", dependencies: ["SNNTensor", "SNNGraph", "SNNONNX"], path: "Sources/Conversion", swiftSettings: fastMath),
-        .target(name: "SNNSimulation", dependencies: ["SNNTensor", "SNNGraph", "SNNConversion"], path: "Sources/Simulation", swiftSettings: fastMath),
+        .target(name: "SNNSimulation", dependencies: ["SNNAMX", "SNNTensor", "SNNGraph", "SNNConversion"], path: "Sources/Simulation", swiftSettings: fastMath),
         .target(
             name: "SNNEvaluation",
             dependencies: ["SNNTensor", "SNNGraph", "SNNConversion", "SNNSimulation", "SNNTasks"],

@@ -1,3 +1,4 @@
+import SNNAMX
 import SNNTensor
 
 /// A convolution fed by spikes and the neuron layer that alone reads it, run as one: each
@@ -230,28 +231,23 @@ final class FusedSpikingLayer {
                                                                             Self.expand(xp + image * groups * pixels + first, groups: groups, pixels: pixels, count: count,
                                                                                         amplitudes: ap, rowStride: rowStride, into: added)
                                                                         }
-                                                                        // The neuron update in place: each row's currents become its spikes.
+                                                                        // The neuron update in place: each row's currents become its spikes, written
+                                                                        // straight to the bit planes (`snn_fire_rows`); the spike values go back into
+                                                                        // the rows only when the float map or the gap probe reads them.
                                                                         var lanes = IFLayerState.Lanes()
                                                                         let extra = cp == nil && xp == nil ? nil : UnsafePointer(added)
                                                                         let rowsOfItem = state - vp
-                                                                        // Each 16 lanes' spikes go straight to two bytes of the bit planes (padding lanes
-                                                                        // never fire, so a last partial group gets zero bits past the channels). They are
-                                                                        // stored in the row first: the compare reads them back from there (a store-forwarded
-                                                                        // load), and the float map, when needed, is transposed from the rows.
                                                                         let bitsOfImage = pp + image * groups * pixels + first
-                                                                        for q in 0..<count {
-                                                                            for k in stride(from: 0, to: rowStride, by: 16) {
-                                                                                let at = q * rowStride + k
-                                                                                let input = load16(current + at)
-                                                                                let (spike, _) = lanes.fire16(state + at, input: extra.map { input + load16($0 + at) } ?? input,
-                                                                                                              theta: load16(tp + k), fanout: fanouts + at)
-                                                                                UnsafeMutableRawPointer(current + at).storeBytes(of: spike, as: SIMD16<Float>.self)
-                                                                                probe?.add(spike, at: rowsOfItem + at)
-                                                                                let (low, high) = SpikePatterns.bytes(ofNonzero: current + at)
-                                                                                let byte = bitsOfImage + (k >> 3) * pixels + q
-                                                                                byte.pointee = low
-                                                                                if (k >> 3) + 1 < groups { byte[pixels] = high }
-                                                                            }
+                                                                        let storeSpikes: Int32 = floats || probe != nil ? 1 : 0
+                                                                        withUnsafeTemporaryAllocation(of: Float.self, capacity: 16) { weighted in
+                                                                            let w = weighted.baseAddress!
+                                                                            w.initialize(repeating: 0, count: 16)
+                                                                            lanes.spikes = snn_fire_rows(Int32(count), Int32(rowStride), state, current, extra, tp, fanouts,
+                                                                                                         bitsOfImage, pixels, Int32(groups), storeSpikes, w)
+                                                                            lanes.weighted = load16(w)
+                                                                        }
+                                                                        if let probe {
+                                                                            for at in stride(from: 0, to: count * rowStride, by: 16) { probe.add(load16(current + at), at: rowsOfItem + at) }
                                                                         }
                                                                         // The float map, when a pool, sum or readout reads it.
                                                                         if floats {
