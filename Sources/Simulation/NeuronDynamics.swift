@@ -277,7 +277,8 @@ final class IFLayerState {
         var totals: (Double, Double) { (Double(Int(fired.wrappedSum()) + spikes), Double(weighted.sum() + tail)) }
 
         /// The neuron update on 16 lanes, in place at `v`, counting what fired: returns the
-        /// spikes (theta or 0) and which lanes fired. Shared by `FusedSpikingLayer`.
+        /// spikes (theta or 0) and which lanes fired. (`FusedSpikingLayer` runs the same
+        /// equations in C on the compare's mask, `snn_fire_rows`.)
         @inline(__always)
         mutating func fire16(_ v: UnsafeMutablePointer<Float>, input: SIMD16<Float>, theta: SIMD16<Float>,
                              fanout: UnsafePointer<Float>) -> (spike: SIMD16<Float>, fire: SIMDMask<SIMD16<Int32>>) {

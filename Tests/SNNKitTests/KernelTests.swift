@@ -114,29 +114,6 @@ import Testing
         #expect(relativeError(weighted.forward(packed), dense.forward(spikes)) <= 1e-5)
     }
 
-    /// The spike bytes the fused neuron layer writes from 16 spike values (one vector compare)
-    /// are those `pack` makes from the same values as float planes, for every pattern of a
-    /// byte; negative zero is no spike, as in `pack`.
-    @Test func spikeValuesBecomeThePackedBytes() {
-        for low in 0..<256 {
-            let high = (low * 37 + 11) % 256
-            let values = (0..<16).map { j -> Float in
-                let fired = (j < 8 ? low >> j : high >> (j - 8)) & 1 == 1
-                let silent: Float = j % 3 == 0 ? -0.0 : 0
-                return fired ? 0.7 + Float(j) : silent
-            }
-            var packed = [UInt8](repeating: 0, count: 2)
-            let (a, b) = values.withUnsafeBufferPointer { p in
-                packed.withUnsafeMutableBufferPointer { out in
-                    SpikePatterns.pack(p.baseAddress!, channels: 8, pixels: 1, into: out.baseAddress!)
-                    SpikePatterns.pack(p.baseAddress! + 8, channels: 8, pixels: 1, into: out.baseAddress! + 1)
-                }
-                return SpikePatterns.bytes(ofNonzero: p.baseAddress!)
-            }
-            #expect([a, b] == packed && Int(a) == low && Int(b) == high, "pattern \(low), \(high)")
-        }
-    }
-
     /// Several images (a chunk's steps) accumulated tap by tap give the same floats as one
     /// image at a time: the order of the adds per output does not change.
     @Test(arguments: [[24, 144, 3, 1, 1, 6, 7], [16, 64, 3, 2, 1, 9, 8], [8, 16, 1, 1, 0, 5, 5]])

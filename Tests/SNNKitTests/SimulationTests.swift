@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import SNNKit
 @testable import SNNSimulation
+import SNNAMX
 
 /// The oracle: the whole network step by step, dense, with the neuron equations written
 /// out plainly. It shares only the ANN executor (verified against onnxruntime).
@@ -285,5 +286,64 @@ struct ReferenceSimulator {
         #expect(throws: GraphError.self) { try Simulator(graph: broken, inputShape: x, options: SimulationOptions(timeSteps: 8)) }
         let sim = try Simulator(graph: graph, inputShape: x, options: SimulationOptions(timeSteps: 8))
         #expect(throws: SimulationError.self) { try sim.run(Tensor(zeros: [1] + shape.dropFirst())) }
+    }
+}
+
+/// The fused layers' neuron step in C (`snn_fire_rows`) against the Swift equations of
+/// `IFLayerState.Lanes.fire16`, lane by lane: membranes, spike bits, count, fan-out sums.
+@Suite struct FusedNeuronStepTests {
+    @Test(arguments: [false, true], [false, true])
+    func matchesTheSwiftNeuronUpdate(bypass: Bool, storeSpikes: Bool) {
+        // 7 pixels of 20 channels padded to 32 lanes: three spike groups, the last of 4 channels.
+        let (count, rowStride, channels, groups) = (7, 32, 20, 3)
+        var g = KernelTests.Generator(state: bypass ? 3 : 4)
+        let theta = (0..<rowStride).map { $0 < channels ? 0.5 + abs(g.next()) : Float.infinity }
+        let v0 = (0..<(count * rowStride)).map { theta[$0 % rowStride].isFinite ? abs(g.next()) * theta[$0 % rowStride] : 0 }
+        let input = (0..<(count * rowStride)).map { _ in 1.5 * g.next() }
+        let extra = (0..<(count * rowStride)).map { _ in 0.5 * g.next() }
+        let fanout = (0..<(count * rowStride)).map { _ in 1 + abs(g.next()) * 9 }
+        // The oracle: fire16 per 16 lanes, bits assembled lane by lane.
+        var lanes = IFLayerState.Lanes()
+        var expectedV = v0, expectedSpikes = input
+        var expectedBits = [UInt8](repeating: 0, count: groups * count)
+        expectedV.withUnsafeMutableBufferPointer { v in
+            for q in 0..<count {
+                for k in stride(from: 0, to: rowStride, by: 16) {
+                    let at = q * rowStride + k
+                    var current = SIMD16<Float>((0..<16).map { input[at + $0] })
+                    if bypass { current += SIMD16<Float>((0..<16).map { extra[at + $0] }) }
+                    let (spike, fire) = fanout.withUnsafeBufferPointer {
+                        lanes.fire16(v.baseAddress! + at, input: current, theta: SIMD16<Float>(theta[k..<(k + 16)]), fanout: $0.baseAddress! + at)
+                    }
+                    for j in 0..<16 {
+                        expectedSpikes[at + j] = spike[j]
+                        let group = (k + j) / 8
+                        if fire[j] && group < groups { expectedBits[group * count + q] |= 1 << UInt8(j % 8) }
+                    }
+                }
+            }
+        }
+        // The C step: every bit byte is written (they start at 0xAA), none after the planes.
+        var v = v0, rows = input, bits = [UInt8](repeating: 0xAA, count: groups * count) + [UInt8](repeating: 0x5A, count: 8)
+        var weighted = [Float](repeating: 0, count: 16)
+        let fired = v.withUnsafeMutableBufferPointer { vp in
+            rows.withUnsafeMutableBufferPointer { rp in
+                bits.withUnsafeMutableBufferPointer { bp in
+                    weighted.withUnsafeMutableBufferPointer { wp in
+                        extra.withUnsafeBufferPointer { ep in
+                            snn_fire_rows(Int32(count), Int32(rowStride), vp.baseAddress!, rp.baseAddress!, bypass ? ep.baseAddress! : nil, theta,
+                                          fanout, bp.baseAddress!, count, Int32(groups), storeSpikes ? 1 : 0, wp.baseAddress!)
+                        }
+                    }
+                }
+            }
+        }
+        #expect(v == expectedV)
+        #expect(Array(bits[0..<(groups * count)]) == expectedBits)
+        #expect(bits[(groups * count)...].allSatisfy { $0 == 0x5A })
+        #expect(fired == Int(lanes.fired.wrappedSum()))
+        #expect(weighted == (0..<16).map { lanes.weighted[$0] })
+        #expect(rows == (storeSpikes ? expectedSpikes : input))
+        #expect(fired > 10 && fired < 100)
     }
 }

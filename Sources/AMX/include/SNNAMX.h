@@ -34,27 +34,8 @@ static inline long snn_amx_pack_index(int row, int column, int k) {
     return tile * 1024 + ((row % 64) / 4) * 64 + (column % 16) * 4 + row % 4;
 }
 
-/// Which of 16 floats are non-zero, as bits 0-15 (one AVX-512 compare into a mask
-/// register). Swift has no way to read a vector compare's mask as an integer; this header
-/// function is inlined into the Swift caller, and compiled for AVX-512 only when the Swift
-/// code is (SNNKIT_TARGET_CPU), so a build for an older CPU gets the plain loop.
 #if defined(__x86_64__) && defined(__AVX512F__)
 #include <immintrin.h>
-__attribute__((always_inline))
-static inline uint32_t snn_nonzero16(const float *values) {
-    uint32_t bits = _cvtmask16_u32(_mm512_cmp_ps_mask(_mm512_loadu_ps(values), _mm512_setzero_ps(), _CMP_NEQ_UQ));
-    // An opaque general register: otherwise the optimiser folds the callers' byte
-    // extraction back into the mask, spills it as 2 bytes and reloads it as 16, a failed
-    // store forward that took 60% of the loop.
-    __asm__("" : "+r"(bits));
-    return bits;
-}
-#else
-static inline uint32_t snn_nonzero16(const float *values) {
-    uint32_t bits = 0;
-    for (int j = 0; j < 16; j++) bits |= (uint32_t)(values[j] != 0) << j;
-    return bits;
-}
 #endif
 
 /// One step of a fused neuron layer over `count` pixel rows of `row_stride` lanes (a

@@ -1,4 +1,3 @@
-import SNNAMX
 /// Binary spike maps packed eight channels to a byte: the compact form in which a neuron
 /// layer hands its output to the convolutions that read it.
 ///
@@ -74,16 +73,6 @@ public struct SpikePatterns: Sendable {
         }
         return UnsafePointer(table)
     }()
-
-    /// The spike bytes of 16 channels (lanes 0-7 and 8-15, lane j as bit j % 8) from their
-    /// 16 floats, non-zero where a spike fired: one vector compare into a mask register
-    /// (`snn_nonzero16`, a C header function inlined here; Swift cannot read a compare's
-    /// mask as an integer, and narrowing the mask lane by lane cost as much as packing).
-    @inlinable @inline(__always)
-    public static func bytes(ofNonzero values: UnsafePointer<Float>) -> (UInt8, UInt8) {
-        let word = snn_nonzero16(values)
-        return (UInt8(truncatingIfNeeded: word), UInt8(truncatingIfNeeded: word >> 8))
-    }
 
     /// One group's byte plane from up to eight float planes, 16 pixels at a time.
     @inline(__always)
