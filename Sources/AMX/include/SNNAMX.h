@@ -7,27 +7,25 @@
 /// (checked once: CPUID, then the Linux permission request for the tile state).
 int snn_amx_usable(void);
 
-/// C[m][n] = sum_k A[m][k] * B[k][n] in int32, exact, on AMX tiles.
-/// A: m rows of `k` unsigned bytes (m a multiple of 16, k a multiple of 64, rows
-///    64-byte aligned). B: packed by `snn_amx_pack_index` (n a multiple of 16), signed
-///    bytes. C: m rows of `n` int32 (row stride `n`).
-void snn_amx_gemm_u8s8(const uint8_t *a, int m, int k, const int8_t *b, int n, int32_t *c);
-
 /// `count` tile products (a multiple of 4) with every operand already in tile registers:
 /// the tile unit's own throughput, for `snnkit bench amx`.
 void snn_amx_register_products(long count);
 
-/// Float results from the three exact partial sums of each output: per 16 outputs (block
-/// b) the sums of the high, middle and low weight bytes sit in columns 48b, 48b+16 and
-/// 48b+32 of a row of `sums`. value = (65536 s2 + 256 s1 + s0) x scale + bias in float:
-/// every sum below 2^24 in magnitude converts exactly, 65536 s2 + 256 s1 rounds once (one
-/// fused multiply-add) and adding s0 once more, so the value is within one unit in the last
-/// place of the exact sum before the bias (scales are powers of two). Row r goes to
-/// out + (r / per_image) * image_stride + (r % per_image) * row_stride.
-void snn_amx_combine(const int32_t *sums, int rows, int blocks, const float *scales, const float *bias,
-                     float *out, int per_image, long image_stride, long row_stride);
+/// The spike convolution's product on AMX tiles and the float values from it. A: m rows
+/// of `k` unsigned bytes (m a multiple of 16, k a multiple of 64, rows 64-byte aligned).
+/// B: k x n signed bytes packed by `snn_amx_pack_index`, n a multiple of 48: per block b
+/// of 16 outputs, the high, middle and low weight bytes in columns 48b, 48b+16, 48b+32.
+/// The int32 sums s2, s1, s0 are exact; value = (65536 s2 + 256 s1 + s0) x scale + bias
+/// in float: every sum below 2^24 in magnitude converts exactly, 65536 s2 + 256 s1 rounds
+/// once (one fused multiply-add) and adding s0 once more, so the value is within one unit
+/// in the last place of the exact sum before the bias (scales are powers of two). Row r
+/// of the first `rows` goes to out + (r / per_image) * image_stride + (r % per_image) *
+/// row_stride, 16 values per block. `c`: scratch for m rows of 96 int32 (the sums of six
+/// column tiles, recombined as soon as they are complete).
+void snn_amx_gemm_combine(const uint8_t *a, int m, int k, const int8_t *b, int n, int32_t *c, int rows,
+                          const float *scales, const float *bias, float *out, int per_image, long image_stride, long row_stride);
 
-/// Where B[row k][column n] goes in the packed layout `snn_amx_gemm_u8s8` reads:
+/// Where B[row k][column n] goes in the packed layout `snn_amx_gemm_combine` reads:
 /// 1 KB tiles of 64 rows of K by 16 columns, four K values of a column side by side.
 static inline long snn_amx_pack_index(int row, int column, int k) {
     long tile = (long)(column / 16) * (k / 64) + row / 64;

@@ -164,19 +164,18 @@ public final class SpikeMatrixConvolution: @unchecked Sendable {
         let imagesPerProduct = max(1, min(images.count, Self.productRows / perImage, Self.productBytes / max(1, perImage * depth)))
         let capacity = (imagesPerProduct * perImage + 15) / 16 * 16
         let a = UnsafeMutableRawPointer.allocate(byteCount: capacity * depth, alignment: 64)
-        let sums = UnsafeMutableRawPointer.allocate(byteCount: capacity * columns * 4, alignment: 64)
-            .bindMemory(to: Int32.self, capacity: capacity * columns)
+        let sums = UnsafeMutableRawPointer.allocate(byteCount: capacity * 96 * 4, alignment: 64)
+            .bindMemory(to: Int32.self, capacity: capacity * 96)
         defer { a.deallocate(); sums.deallocate() }
         var first = 0
         while first < images.count {
             let part = UnsafeBufferPointer(rebasing: images[first..<min(images.count, first + imagesPerProduct)])
             let count = part.count * perImage, m = (count + 15) / 16 * 16
             im2col(input, images: part, pixels: pixels, into: a, rows: m)
-            snn_amx_gemm_u8s8(a.assumingMemoryBound(to: UInt8.self), Int32(m), Int32(depth), packed, Int32(columns), sums)
             scales.withUnsafeBufferPointer { s in
                 bias.withUnsafeBufferPointer { b in
-                    snn_amx_combine(sums, Int32(count), Int32(paddedOutputs / 16), s.baseAddress!, b.baseAddress!, rows + first * imageStride,
-                                    Int32(perImage), imageStride, rowStride)
+                    snn_amx_gemm_combine(a.assumingMemoryBound(to: UInt8.self), Int32(m), Int32(depth), packed, Int32(columns), sums, Int32(count),
+                                         s.baseAddress!, b.baseAddress!, rows + first * imageStride, Int32(perImage), imageStride, rowStride)
                 }
             }
             first += part.count
