@@ -153,7 +153,11 @@ final class FusedSpikingLayer {
         let batched = (batchingSteps && events != nil) || matrix != nil
         // Those kernels read the whole weight set once per work item, so small maps carry
         // several samples per item (`samplesPerItem`).
-        let samplesPerItem = batched ? Self.samplesPerItem(rowsPerSample: steps * min(block, pixels) * window, batch: batch, blocks: blocks) : 1
+        // The whole-map product makes one row per image and its work does not depend on the
+        // input, so its items only need to keep the threads busy.
+        let wholeMap = blocks == 1 && matrix?.wholeMap?.fits(input) == true
+        let samplesPerItem = batched ? Self.samplesPerItem(rowsPerSample: wholeMap ? steps : steps * min(block, pixels) * window, batch: batch,
+                                                           blocks: blocks, minimumItems: wholeMap ? Parallel.threads : 8) : 1
         let groupsOfSamples = (batch + samplesPerItem - 1) / samplesPerItem
         (currents?.storage ?? none).withUnsafeBufferPointer { extra in
             (bypassSpikes?.bytes ?? noBits).withUnsafeBufferPointer { extraBits in
@@ -287,11 +291,12 @@ final class FusedSpikingLayer {
     /// time reading weights.
     static let rowsPerItem = 512
 
-    /// Samples per batched work item: enough for `rowsPerItem` rows, but at least 8 items
-    /// to share out. Only the grouping changes, never a value.
-    static func samplesPerItem(rowsPerSample: Int, batch: Int, blocks: Int) -> Int {
+    /// Samples per batched work item: enough for `rowsPerItem` rows, but at least
+    /// `minimumItems` items to share out (8 by default: event work varies with the input).
+    /// Only the grouping changes, never a value.
+    static func samplesPerItem(rowsPerSample: Int, batch: Int, blocks: Int, minimumItems: Int = 8) -> Int {
         let wanted = max(1, rowsPerItem / max(1, rowsPerSample))
-        return max(1, min(batch, wanted, batch * blocks / 8))
+        return max(1, min(batch, wanted, batch * blocks / max(1, minimumItems)))
     }
 
     /// The running-sum max pool for one block of whole pooled rows: the convolution's rows

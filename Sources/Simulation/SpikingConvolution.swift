@@ -61,7 +61,8 @@ final class SpikingConvolution {
     let insideFraction: Double
     /// How much `SimulationOptions.matrixCrossover` grows for this layer: 1.5 on output maps
     /// under 16 pixels (VGG-11's 2x2 layers tied with events at 0.096-0.107, its 4x4 and
-    /// 8x8 layers at 0.065-0.075).
+    /// 8x8 layers at 0.065-0.075), times the share of tile products left where the
+    /// whole-map product applies (0.44 on those 2x2 layers).
     let matrixCrossoverScale: Double
 
     /// Bytes of the convolution's weights (what the event kernel reads per step).
@@ -96,7 +97,7 @@ final class SpikingConvolution {
             }
             makeMatrix = !SpikeMatrixConvolution.isAvailable ? nil : {
                 SpikeMatrixConvolution(weights: w.storage, bias: bias, amplitudes: thresholds, inputChannels: cin, outputChannels: cout,
-                                       groups: 1, window: geometry)
+                                       groups: 1, window: geometry, inputSize: (inputShape[2], inputShape[3]))
             }
         } else {
             makeTable = nil
@@ -125,7 +126,10 @@ final class SpikingConvolution {
         eventWeight = insideFraction * Double(bits)
         matrixReplacesEvents = cout < 128
         matrixReplacesTables = cin >= 32 && geometry.kernel.h * geometry.kernel.w > 1
-        matrixCrossoverScale = outH * outW < 16 ? 1.5 : 1
+        // Where the whole-map product applies it does the same work in fewer tile products.
+        let wholeMapShare = WholeMapProduct.productShare(inputChannels: cin, outputChannels: cout, window: geometry,
+                                                         inputSize: (inputShape[2], inputShape[3])) ?? 1
+        matrixCrossoverScale = (outH * outW < 16 ? 1.5 : 1) * wholeMapShare
         if !eventsPayOff && makeTable == nil && makeSpikeEvents == nil && makeMatrix == nil { return nil }
     }
 

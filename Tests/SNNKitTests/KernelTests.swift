@@ -316,6 +316,49 @@ import Testing
         #expect(relativeError(fast, reference) <= 1e-5)
     }
 
+    /// On maps of a few pixels the whole-map product (one row per image, only the taps that
+    /// reach the input) gives the im2col product's floats bit for bit, for several images
+    /// in one product; where it would not save tile products it is not built.
+    @Test(.enabled(if: SpikeMatrixConvolution.isAvailable), arguments: [
+        // (cin, cout, kernel, stride, pads t/l/b/r, H, W, firing %, whole-map form expected)
+        [64, 48, 3, 1, 1, 1, 1, 1, 2, 2, 20, 1],
+        [20, 40, 3, 1, 1, 1, 1, 1, 1, 1, 50, 1],
+        [24, 16, 3, 2, 0, 1, 1, 0, 3, 2, 30, 1],
+        [16, 32, 3, 1, 1, 1, 1, 1, 1, 3, 40, 1],
+        [16, 32, 2, 1, 0, 0, 1, 1, 2, 3, 40, 0],
+        [16, 16, 3, 1, 1, 1, 1, 1, 8, 8, 20, 0],
+    ])
+    func wholeMapProductMatchesTheIm2colProductBitForBit(_ p: [Int]) throws {
+        let (cin, cout, k, s, h, w, firing) = (p[0], p[1], p[2], p[3], p[8], p[9], p[10])
+        var g = KernelTests.Generator(state: UInt64(p.reduce(17, +)))
+        let window = WindowGeometry(kernel: (k, k), stride: (s, s), pads: (p[4], p[5], p[6], p[7]))
+        let (thresholds, x) = SpikeTableConvolutionTests.spikes(&g, channels: cin, height: h, width: w, firing: firing)
+        let weights = g.array(cout * cin * k * k).map { $0 * powf(10, Float(Int(abs($0) * 1000) % 4) - 2) }, bias = g.array(cout)
+        func kernel(_ size: (h: Int, w: Int)?) throws -> SpikeMatrixConvolution {
+            try #require(SpikeMatrixConvolution(weights: weights, bias: bias, amplitudes: thresholds, inputChannels: cin, outputChannels: cout,
+                                                groups: 1, window: window, inputSize: size))
+        }
+        let whole = try kernel((h, w)), plain = try kernel(nil)
+        #expect((whole.wholeMap != nil) == (p[11] == 1))
+        #expect(plain.wholeMap == nil)
+        let spikes = SpikePatterns(packing: x, amplitudes: thresholds)
+        let pixels = window.outputHeight(h) * window.outputWidth(w), stride = whole.paddedOutputs
+        // Images 2, 0, 1, 2 in one call, as a fused layer's work item passes a chunk's steps.
+        let images = [2, 0, 1, 2], size = pixels * stride
+        func rows(_ m: SpikeMatrixConvolution) -> [Float] {
+            var out = [Float](repeating: .nan, count: images.count * size)
+            images.withUnsafeBufferPointer { list in
+                out.withUnsafeMutableBufferPointer { m.accumulate(spikes, images: list, pixels: 0..<pixels, into: $0.baseAddress!, imageStride: size, rowStride: stride) }
+            }
+            return out
+        }
+        let a = rows(whole), b = rows(plain)
+        #expect(a == b)
+        #expect(a.contains { $0 != 0 } && !a.contains { $0.isNaN })
+        let reference = Convolution.reference(input: x, weights: weights, bias: bias, outputChannels: cout, groups: 1, window: window)
+        #expect(relativeError(whole.forward(spikes), reference) <= 1e-5)
+    }
+
     /// Weights the float recombination cannot scale exactly (a channel whose largest weight
     /// needs a subnormal 2^e) or cannot hold (non-finite) get no matrix kernel, so the
     /// simulator falls back to the other kernels instead of computing them wrongly.

@@ -42,11 +42,15 @@ public final class SpikeMatrixConvolution: @unchecked Sendable {
     /// 2^e of each (padded) output channel, and the bias.
     let scales: [Float]
     let bias: [Float]
+    /// The same convolution as one product per image for inputs of one small size, where
+    /// that takes fewer tile products (`WholeMapProduct`).
+    public let wholeMap: WholeMapProduct?
 
     /// `amplitudes`: the value a spike of each input channel carries (one for all, or one
-    /// per channel). Groups other than 1 are not handled (nil).
+    /// per channel). `inputSize`: the input's height and width when known, to build the
+    /// whole-map form if it pays. Groups other than 1 are not handled (nil).
     public init?(weights: [Float], bias: [Float]?, amplitudes: [Float], inputChannels: Int, outputChannels: Int, groups: Int,
-                 window: WindowGeometry) {
+                 window: WindowGeometry, inputSize: (h: Int, w: Int)? = nil) {
         let taps = window.kernel.h * window.kernel.w
         guard groups == 1, inputChannels > 0, outputChannels > 0, amplitudes.count == 1 || amplitudes.count == inputChannels,
               weights.count == outputChannels * inputChannels * taps, weights.allSatisfy({ $0.isFinite }) else { return nil }
@@ -62,6 +66,7 @@ public final class SpikeMatrixConvolution: @unchecked Sendable {
         packed = UnsafeMutableRawPointer.allocate(byteCount: depth * columns, alignment: 64).bindMemory(to: Int8.self, capacity: depth * columns)
         packed.initialize(repeating: 0, count: depth * columns)
         var scales = [Float](repeating: 1, count: paddedOutputs)
+        var quantized = [Int32](repeating: 0, count: outputChannels * inputChannels * taps)
         for o in 0..<outputChannels {
             // The channel's weights with amplitudes folded (the same float products the
             // other spike kernels use), then the exponent that puts the largest below
@@ -82,12 +87,8 @@ public final class SpikeMatrixConvolution: @unchecked Sendable {
             for c in 0..<inputChannels {
                 for tap in 0..<taps {
                     let q = Int((Double(row[c * taps + tap]) / scale).rounded())
-                    let d0 = ((q + 128) & 255) - 128, q1 = (q - d0) >> 8
-                    let d1 = ((q1 + 128) & 255) - 128, d2 = (q1 - d1) >> 8
-                    let k = Int32(tap * tapBytes + c), column = Int32(block * 48 + lane)
-                    packed[snn_amx_pack_index(k, column, Int32(depth))] = Int8(d2)
-                    packed[snn_amx_pack_index(k, column + 16, Int32(depth))] = Int8(d1)
-                    packed[snn_amx_pack_index(k, column + 32, Int32(depth))] = Int8(d0)
+                    quantized[(o * inputChannels + c) * taps + tap] = Int32(q)
+                    Self.store(q, into: packed, k: tap * tapBytes + c, column: block * 48 + lane, depth: depth)
                 }
             }
         }
@@ -95,9 +96,23 @@ public final class SpikeMatrixConvolution: @unchecked Sendable {
         var padded = bias ?? []
         padded += [Float](repeating: 0, count: paddedOutputs - padded.count)
         self.bias = padded
+        wholeMap = inputSize.flatMap {
+            WholeMapProduct(quantized: quantized, scales: scales, bias: padded, inputChannels: inputChannels, outputChannels: outputChannels,
+                            window: window, inputSize: $0)
+        }
     }
 
     deinit { packed.deallocate() }
+
+    /// Stores the three balanced bytes of q = 65536 d2 + 256 d1 + d0 at row k of the
+    /// columns `column` (d2), +16 (d1) and +32 (d0) of a packed B of `depth` rows.
+    static func store(_ q: Int, into packed: UnsafeMutablePointer<Int8>, k: Int, column: Int, depth: Int) {
+        let d0 = ((q + 128) & 255) - 128, q1 = (q - d0) >> 8
+        let d1 = ((q1 + 128) & 255) - 128, d2 = (q1 - d1) >> 8
+        packed[snn_amx_pack_index(Int32(k), Int32(column), Int32(depth))] = Int8(d2)
+        packed[snn_amx_pack_index(Int32(k), Int32(column + 16), Int32(depth))] = Int8(d1)
+        packed[snn_amx_pack_index(Int32(k), Int32(column + 32), Int32(depth))] = Int8(d0)
+    }
 
     /// Rows and im2col bytes of one matrix product. The int32 sums are 12 bytes per output
     /// channel per row, so a product of 1024 rows by 768 columns keeps 3 MB of them, more
@@ -146,6 +161,10 @@ public final class SpikeMatrixConvolution: @unchecked Sendable {
     public func accumulate(_ input: SpikePatterns, images: UnsafeBufferPointer<Int>, pixels: Range<Int>, into rows: UnsafeMutablePointer<Float>,
                            imageStride: Int, rowStride: Int) {
         guard !pixels.isEmpty, !images.isEmpty else { return }
+        if let whole = wholeMap, whole.applies(to: input, pixels: pixels, rowStride: rowStride, paddedOutputs: paddedOutputs) {
+            whole.accumulate(input, images: images, into: rows, imageStride: imageStride)
+            return
+        }
         // An image with more rows than one product (a whole large map, from `forward`) is
         // taken a run of pixels at a time, so no product outgrows L2.
         if pixels.count > Self.productRows {
