@@ -231,23 +231,23 @@ final class FusedSpikingLayer {
                                                                         if let cp {
                                                                             PixelMajor.transpose(cp + image * cout * pixels + first, rows: cout, columns: count,
                                                                                                  sourceStride: pixels, into: added, destinationStride: rowStride)
-                                                                        } else if let xp {
-                                                                            Self.expand(xp + image * groups * pixels + first, groups: groups, pixels: pixels, count: count,
-                                                                                        amplitudes: ap, rowStride: rowStride, into: added)
                                                                         }
                                                                         // The neuron update in place: each row's currents become its spikes, written
-                                                                        // straight to the bit planes (`snn_fire_rows`); the spike values go back into
-                                                                        // the rows only when the float map or the gap probe reads them.
+                                                                        // straight to the bit planes (`snn_fire_rows`, which reads a spike bypass from
+                                                                        // its bits); the spike values go back into the rows only when the float map or
+                                                                        // the gap probe reads them.
                                                                         var lanes = IFLayerState.Lanes()
-                                                                        let extra = cp == nil && xp == nil ? nil : UnsafePointer(added)
                                                                         let rowsOfItem = state - vp
-                                                                        let bitsOfImage = pp + image * groups * pixels + first
-                                                                        let storeSpikes: Int32 = floats || probe != nil ? 1 : 0
                                                                         withUnsafeTemporaryAllocation(of: Float.self, capacity: 16) { weighted in
                                                                             let w = weighted.baseAddress!
                                                                             w.initialize(repeating: 0, count: 16)
-                                                                            lanes.spikes = snn_fire_rows(Int32(count), Int32(rowStride), state, current, extra, tp, fanouts,
-                                                                                                         bitsOfImage, pixels, Int32(groups), storeSpikes, w)
+                                                                            var step = snn_fire_rows_args(
+                                                                                count: Int32(count), row_stride: Int32(rowStride), v: state, input: current,
+                                                                                store_spikes: floats || probe != nil ? 1 : 0, extra: cp == nil ? nil : UnsafePointer(added),
+                                                                                extra_bits: xp.map { $0 + image * groups * pixels + first }, amplitude: ap, theta: tp,
+                                                                                fanout: fanouts, bits: pp + image * groups * pixels + first, plane: pixels, groups: Int32(groups),
+                                                                                weighted: w)
+                                                                            lanes.spikes = snn_fire_rows(&step)
                                                                             lanes.weighted = load16(w)
                                                                         }
                                                                         if let probe {
@@ -331,23 +331,6 @@ final class FusedSpikingLayer {
             }
         }
     }
-
-    /// Rows of a spike map for `count` pixels from its bits: amplitude where the bit is set
-    /// (0 or 1 times the amplitude, exact), each byte's eight lanes read from `bitLanes`.
-    @inline(__always)
-    static func expand(_ bits: UnsafePointer<UInt8>, groups: Int, pixels: Int, count: Int, amplitudes: UnsafePointer<Float>,
-                       rowStride: Int, into rows: UnsafeMutablePointer<Float>) {
-        let lanes = SpikePatterns.bitLanes
-        for k in stride(from: 0, to: rowStride, by: 16) {
-            let amplitude = UnsafeRawPointer(amplitudes + k).loadUnaligned(as: SIMD16<Float>.self)
-            let low = bits + (k / 8) * pixels, high = k / 8 + 1 < groups ? bits + (k / 8 + 1) * pixels : nil
-            for q in 0..<count {
-                let value = SIMD16(lowHalf: lanes[Int(low[q])], highHalf: high.map { lanes[Int($0[q])] } ?? SIMD8()) * amplitude
-                UnsafeMutableRawPointer(rows + q * rowStride + k).storeBytes(of: value, as: SIMD16<Float>.self)
-            }
-        }
-    }
-
 }
 
 @inline(__always)

@@ -290,17 +290,30 @@ struct ReferenceSimulator {
 }
 
 /// The fused layers' neuron step in C (`snn_fire_rows`) against the Swift equations of
-/// `IFLayerState.Lanes.fire16`, lane by lane: membranes, spike bits, count, fan-out sums.
+/// `IFLayerState.Lanes.fire16`, lane by lane: membranes, spike bits, count, fan-out sums,
+/// with no second current, a float one, or a neuron layer's spikes read from their bits.
 @Suite struct FusedNeuronStepTests {
-    @Test(arguments: [false, true], [false, true])
-    func matchesTheSwiftNeuronUpdate(bypass: Bool, storeSpikes: Bool) {
+    enum Bypass: CaseIterable { case none, floats, spikes }
+
+    @Test(arguments: Bypass.allCases, [false, true])
+    func matchesTheSwiftNeuronUpdate(bypass: Bypass, storeSpikes: Bool) {
         // 7 pixels of 20 channels padded to 32 lanes: three spike groups, the last of 4 channels.
         let (count, rowStride, channels, groups) = (7, 32, 20, 3)
-        var g = KernelTests.Generator(state: bypass ? 3 : 4)
+        var g = KernelTests.Generator(state: storeSpikes ? 3 : 4)
         let theta = (0..<rowStride).map { $0 < channels ? 0.5 + abs(g.next()) : Float.infinity }
+        let amplitude = (0..<rowStride).map { $0 < channels ? 0.25 + abs(g.next()) : 0 }
         let v0 = (0..<(count * rowStride)).map { theta[$0 % rowStride].isFinite ? abs(g.next()) * theta[$0 % rowStride] : 0 }
         let input = (0..<(count * rowStride)).map { _ in 1.5 * g.next() }
         let extra = (0..<(count * rowStride)).map { _ in 0.5 * g.next() }
+        // The bypass spikes as bits ([group][pixel]) and as the floats they stand for.
+        var extraBits = [UInt8](repeating: 0, count: groups * count)
+        var spikeCurrents = [Float](repeating: 0, count: count * rowStride)
+        for q in 0..<count {
+            for c in 0..<channels where g.next() > 0.3 {
+                extraBits[(c / 8) * count + q] |= 1 << UInt8(c % 8)
+                spikeCurrents[q * rowStride + c] = amplitude[c]
+            }
+        }
         let fanout = (0..<(count * rowStride)).map { _ in 1 + abs(g.next()) * 9 }
         // The oracle: fire16 per 16 lanes, bits assembled lane by lane.
         var lanes = IFLayerState.Lanes()
@@ -311,7 +324,11 @@ struct ReferenceSimulator {
                 for k in stride(from: 0, to: rowStride, by: 16) {
                     let at = q * rowStride + k
                     var current = SIMD16<Float>((0..<16).map { input[at + $0] })
-                    if bypass { current += SIMD16<Float>((0..<16).map { extra[at + $0] }) }
+                    switch bypass {
+                    case .none: break
+                    case .floats: current += SIMD16<Float>((0..<16).map { extra[at + $0] })
+                    case .spikes: current += SIMD16<Float>((0..<16).map { spikeCurrents[at + $0] })
+                    }
                     let (spike, fire) = fanout.withUnsafeBufferPointer {
                         lanes.fire16(v.baseAddress! + at, input: current, theta: SIMD16<Float>(theta[k..<(k + 16)]), fanout: $0.baseAddress! + at)
                     }
@@ -331,8 +348,20 @@ struct ReferenceSimulator {
                 bits.withUnsafeMutableBufferPointer { bp in
                     weighted.withUnsafeMutableBufferPointer { wp in
                         extra.withUnsafeBufferPointer { ep in
-                            snn_fire_rows(Int32(count), Int32(rowStride), vp.baseAddress!, rp.baseAddress!, bypass ? ep.baseAddress! : nil, theta,
-                                          fanout, bp.baseAddress!, count, Int32(groups), storeSpikes ? 1 : 0, wp.baseAddress!)
+                            extraBits.withUnsafeBufferPointer { xp in
+                                theta.withUnsafeBufferPointer { tp in
+                                    fanout.withUnsafeBufferPointer { fp in
+                                        amplitude.withUnsafeBufferPointer { ap in
+                                            var step = snn_fire_rows_args(
+                                                count: Int32(count), row_stride: Int32(rowStride), v: vp.baseAddress!, input: rp.baseAddress!,
+                                                store_spikes: storeSpikes ? 1 : 0, extra: bypass == .floats ? ep.baseAddress! : nil,
+                                                extra_bits: bypass == .spikes ? xp.baseAddress! : nil, amplitude: ap.baseAddress!, theta: tp.baseAddress!,
+                                                fanout: fp.baseAddress!, bits: bp.baseAddress!, plane: count, groups: Int32(groups), weighted: wp.baseAddress!)
+                                            return snn_fire_rows(&step)
+                                        }
+                                    }
+                                }
+                            }
                         }
                     }
                 }

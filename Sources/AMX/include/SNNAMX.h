@@ -36,60 +36,94 @@ static inline long snn_amx_pack_index(int row, int column, int k) {
 #include <immintrin.h>
 #endif
 
-/// One step of a fused neuron layer over `count` pixel rows of `row_stride` lanes (a
-/// multiple of 16), the equations of `IFLayerState.Lanes.fire16`: v += input (+ extra,
-/// summed first); fire where v > theta; subtract theta there. Lane 8g + j of pixel q is
-/// bit j of bits[g * plane + q] (a last odd group of 8 lanes writes no byte past the
-/// `groups`). With `store_spikes` the spikes (theta or 0) replace `input`. Returns how
-/// many fired; the fired neurons' fan-out adds up per lane into weighted[0..15]. In C
-/// because every use of the compare (subtract, count, bits) wants its mask, which Swift
-/// reaches only through a vector of 0 / -1 lanes.
+/// The buffers of one step of a fused neuron layer (`snn_fire_rows`): `count` pixel rows
+/// of `row_stride` lanes (a multiple of 16), pixel-major.
+struct snn_fire_rows_args {
+    int count, row_stride;
+    /// Membranes, updated in place; the currents (replaced by the spikes, theta or 0, when
+    /// `store_spikes`).
+    float *v, *input;
+    int store_spikes;
+    /// A second current added to `input` first: floats (`extra`, same layout), or the
+    /// spike bits of a neuron layer (`extra_bits`, lane 8g + j of pixel q at bit j of
+    /// extra_bits[g * plane + q]) each carrying `amplitude[lane]`; both may be null.
+    const float *extra;
+    const uint8_t *extra_bits;
+    const float *amplitude;
+    /// Per lane threshold (padding lanes +infinity) and per value fan-out.
+    const float *theta, *fanout;
+    /// Output spike bits (same layout as `extra_bits`, `groups` bytes per pixel, planes
+    /// `plane` apart), and the fired neurons' fan-out summed per lane into weighted[0..15].
+    uint8_t *bits;
+    long plane;
+    int groups;
+    float *weighted;
+};
+
+/// One step of a fused neuron layer, the equations of `IFLayerState.Lanes.fire16`:
+/// v += input (+ the second current, summed first); fire where v > theta; subtract theta
+/// there. Returns how many fired. In C because every use of the compare (subtract,
+/// count, bits) wants its mask, which Swift reaches only through a vector of 0 / -1 lanes,
+/// and a spike bypass becomes a masked move of the amplitudes straight from its bits.
 #if defined(__x86_64__) && defined(__AVX512F__)
 __attribute__((always_inline))
-static inline long snn_fire_rows(int count, int row_stride, float *v, float *input, const float *extra, const float *theta,
-                                 const float *fanout, uint8_t *bits, long plane, int groups, int store_spikes, float *weighted) {
-    __m512 w = _mm512_loadu_ps(weighted);
+static inline long snn_fire_rows(const struct snn_fire_rows_args *a) {
+    const int count = a->count, row_stride = a->row_stride, groups = a->groups;
+    const long plane = a->plane;
+    float *const v = a->v, *const input = a->input;
+    const float *const extra = a->extra, *const theta = a->theta, *const fanout = a->fanout;
+    const uint8_t *const extra_bits = a->extra_bits;
+    uint8_t *const bits = a->bits;
+    __m512 w = _mm512_loadu_ps(a->weighted);
     long fired = 0;
     for (int q = 0; q < count; q++) {
         for (int k = 0; k < row_stride; k += 16) {
             const long at = (long)q * row_stride + k;
+            const long byte = (long)(k >> 3) * plane + q;
+            const int high = (k >> 3) + 1 < groups;
             __m512 current = _mm512_loadu_ps(input + at);
             if (extra) current = _mm512_add_ps(current, _mm512_loadu_ps(extra + at));
+            if (extra_bits) {
+                const __mmask16 on = (__mmask16)(extra_bits[byte] | (high ? extra_bits[byte + plane] << 8 : 0));
+                current = _mm512_add_ps(current, _mm512_maskz_mov_ps(on, _mm512_loadu_ps(a->amplitude + k)));
+            }
             const __m512 potential = _mm512_add_ps(_mm512_loadu_ps(v + at), current);
             const __m512 th = _mm512_loadu_ps(theta + k);
             const __mmask16 fire = _mm512_cmp_ps_mask(th, potential, _CMP_LT_OQ);
             _mm512_storeu_ps(v + at, _mm512_mask_sub_ps(potential, fire, potential, th));
             w = _mm512_mask_add_ps(w, fire, w, _mm512_loadu_ps(fanout + at));
-            if (store_spikes) _mm512_storeu_ps(input + at, _mm512_maskz_mov_ps(fire, th));
+            if (a->store_spikes) _mm512_storeu_ps(input + at, _mm512_maskz_mov_ps(fire, th));
             const unsigned m = _cvtmask16_u32(fire);
             fired += __builtin_popcount(m);
-            uint8_t *b = bits + (long)(k >> 3) * plane + q;
-            b[0] = (uint8_t)m;
-            if ((k >> 3) + 1 < groups) b[plane] = (uint8_t)(m >> 8);
+            bits[byte] = (uint8_t)m;
+            if (high) bits[byte + plane] = (uint8_t)(m >> 8);
         }
     }
-    _mm512_storeu_ps(weighted, w);
+    _mm512_storeu_ps(a->weighted, w);
     return fired;
 }
 #else
-static inline long snn_fire_rows(int count, int row_stride, float *v, float *input, const float *extra, const float *theta,
-                                 const float *fanout, uint8_t *bits, long plane, int groups, int store_spikes, float *weighted) {
+static inline long snn_fire_rows(const struct snn_fire_rows_args *a) {
     long fired = 0;
-    for (int q = 0; q < count; q++) {
-        for (int k = 0; k < row_stride; k += 16) {
+    for (int q = 0; q < a->count; q++) {
+        for (int k = 0; k < a->row_stride; k += 16) {
+            const long byte = (long)(k >> 3) * a->plane + q;
+            const int high = (k >> 3) + 1 < a->groups;
+            const unsigned on = a->extra_bits ? (a->extra_bits[byte] | (high ? a->extra_bits[byte + a->plane] << 8 : 0u)) : 0u;
             unsigned m = 0;
             for (int j = 0; j < 16; j++) {
-                const long at = (long)q * row_stride + k + j;
-                const float current = extra ? input[at] + extra[at] : input[at];
-                const float potential = v[at] + current;
-                const int fire = potential > theta[k + j];
-                v[at] = fire ? potential - theta[k + j] : potential;
-                if (fire) { weighted[j] += fanout[at]; fired++; m |= 1u << j; }
-                if (store_spikes) input[at] = fire ? theta[k + j] : 0;
+                const long at = (long)q * a->row_stride + k + j;
+                float current = a->input[at];
+                if (a->extra) current = current + a->extra[at];
+                if (a->extra_bits) current = current + ((on >> j) & 1 ? a->amplitude[k + j] : 0.0f);
+                const float potential = a->v[at] + current, th = a->theta[k + j];
+                const int fire = potential > th;
+                a->v[at] = fire ? potential - th : potential;
+                if (fire) { a->weighted[j] += a->fanout[at]; fired++; m |= 1u << j; }
+                if (a->store_spikes) a->input[at] = fire ? th : 0;
             }
-            uint8_t *b = bits + (long)(k >> 3) * plane + q;
-            b[0] = (uint8_t)m;
-            if ((k >> 3) + 1 < groups) b[plane] = (uint8_t)(m >> 8);
+            a->bits[byte] = (uint8_t)m;
+            if (high) a->bits[byte + a->plane] = (uint8_t)(m >> 8);
         }
     }
     return fired;

@@ -62,18 +62,6 @@ public struct SpikePatterns: Sendable {
         }
     }
 
-    /// For each byte, its eight bits as floats (lane j is 1 where bit j is set, else 0):
-    /// a pattern becomes a vector with one load instead of per-lane shifts. Built once.
-    public nonisolated(unsafe) static let bitLanes: UnsafePointer<SIMD8<Float>> = {
-        let table = UnsafeMutablePointer<SIMD8<Float>>.allocate(capacity: 256)
-        for byte in 0..<256 {
-            var lanes = SIMD8<Float>()
-            for j in 0..<8 where byte >> j & 1 == 1 { lanes[j] = 1 }
-            table[byte] = lanes
-        }
-        return UnsafePointer(table)
-    }()
-
     /// One group's byte plane from up to eight float planes, 16 pixels at a time.
     @inline(__always)
     public static func pack(_ planes: UnsafePointer<Float>, channels: Int, pixels: Int, into out: UnsafeMutablePointer<UInt8>) {
