@@ -1,3 +1,4 @@
+import SNNAMX
 import SNNTensor
 
 /// The integrate-and-fire layer of shared/method.md, section 1, over a chunk of steps:
@@ -242,16 +243,17 @@ final class IFLayerState {
                 }
                 return lanes.totals
             }
-            var p = 0
-            while p + 16 <= inner {
-                var bits = SIMD16<Int32>()
-                for j in 0..<channels {
-                    let at = j * inner + p
-                    let fire = lanes.step16(self, state + at, input + at, parameters + at)
-                    bits |= SIMD16<Int32>().replacing(with: Int32(1) << Int32(j), where: fire)
-                }
-                UnsafeMutableRawPointer(patterns + p).storeBytes(of: SIMD16<UInt8>(truncatingIfNeeded: bits), as: SIMD16<UInt8>.self)
-                p += 16
+            // Whole runs of 16 pixels in C on the compares' masks (`snn_fire_planes`).
+            var p = inner / 16 * 16
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: 16) { weighted in
+                let w = weighted.baseAddress!
+                w.initialize(repeating: 0, count: 16)
+                var group = snn_fire_planes_args(
+                    channels: Int32(channels), inner: inner, z: z + (input &- zBack), bypass: bypass.map { $0 + input },
+                    out: out.map { $0 + input }, v: v + state, probe: probe.map { $0.sums + state }, theta: theta + parameters,
+                    fanout: fan + parameters, patterns: patterns, weighted: w)
+                lanes.spikes += snn_fire_planes(&group)
+                lanes.weighted = UnsafeRawPointer(w).loadUnaligned(as: SIMD16<Float>.self)
             }
             while p < inner {
                 var bits: UInt8 = 0

@@ -376,3 +376,73 @@ struct ReferenceSimulator {
         #expect(fired > 10 && fired < 100)
     }
 }
+
+/// The unfused neuron layer's 16-pixel runs in C (`snn_fire_planes`) against
+/// `IFLayerState.Lanes.fire16` plane by plane: membranes, pattern bytes, float spikes,
+/// gap-probe sums, count and fan-out sums; pixels past the last run of 16 are untouched.
+@Suite struct PlanarNeuronStepTests {
+    @Test(arguments: [false, true], [false, true])
+    func matchesTheSwiftNeuronUpdate(bypass: Bool, outputs: Bool) {
+        let (channels, inner) = (5, 37), count = channels * inner, runs = inner / 16 * 16
+        var g = KernelTests.Generator(state: bypass ? 5 : 6)
+        let theta = (0..<count).map { _ in 0.5 + abs(g.next()) }
+        let v0 = theta.map { abs(g.next()) * $0 }
+        let z = (0..<count).map { _ in 1.5 * g.next() }, extra = (0..<count).map { _ in 0.5 * g.next() }
+        let fanout = (0..<count).map { _ in 1 + abs(g.next()) * 9 }
+        let probe0 = (0..<count).map { _ in g.next() }
+        var lanes = IFLayerState.Lanes()
+        var expectedV = v0, expectedOut = [Float](repeating: -7, count: count), expectedProbe = probe0
+        var expectedPatterns = [UInt8](repeating: 0xAA, count: inner)
+        expectedV.withUnsafeMutableBufferPointer { v in
+            for p in stride(from: 0, to: runs, by: 16) {
+                var pattern = [UInt8](repeating: 0, count: 16)
+                for j in 0..<channels {
+                    let at = j * inner + p
+                    var current = SIMD16<Float>(z[at..<(at + 16)])
+                    if bypass { current += SIMD16<Float>(extra[at..<(at + 16)]) }
+                    let (spike, fire) = fanout.withUnsafeBufferPointer {
+                        lanes.fire16(v.baseAddress! + at, input: current, theta: SIMD16<Float>(theta[at..<(at + 16)]), fanout: $0.baseAddress! + at)
+                    }
+                    for l in 0..<16 {
+                        expectedOut[at + l] = spike[l]
+                        expectedProbe[at + l] += spike[l]
+                        if fire[l] { pattern[l] |= 1 << UInt8(j) }
+                    }
+                }
+                expectedPatterns.replaceSubrange(p..<(p + 16), with: pattern)
+            }
+        }
+        var v = v0, out = [Float](repeating: -7, count: count), probe = probe0, patterns = [UInt8](repeating: 0xAA, count: inner)
+        var weighted = [Float](repeating: 0, count: 16)
+        let fired = v.withUnsafeMutableBufferPointer { vp in
+            out.withUnsafeMutableBufferPointer { op in
+                probe.withUnsafeMutableBufferPointer { pp in
+                    patterns.withUnsafeMutableBufferPointer { bp in
+                        weighted.withUnsafeMutableBufferPointer { wp in
+                            z.withUnsafeBufferPointer { zp in
+                                extra.withUnsafeBufferPointer { ep in
+                                    theta.withUnsafeBufferPointer { tp in
+                                        fanout.withUnsafeBufferPointer { fp in
+                                            var group = snn_fire_planes_args(
+                                                channels: Int32(channels), inner: inner, z: zp.baseAddress!, bypass: bypass ? ep.baseAddress! : nil,
+                                                out: outputs ? op.baseAddress! : nil, v: vp.baseAddress!, probe: outputs ? pp.baseAddress! : nil,
+                                                theta: tp.baseAddress!, fanout: fp.baseAddress!, patterns: bp.baseAddress!, weighted: wp.baseAddress!)
+                                            return snn_fire_planes(&group)
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        #expect(v == expectedV)
+        #expect(patterns == expectedPatterns)
+        #expect(out == (outputs ? expectedOut : [Float](repeating: -7, count: count)))
+        #expect(probe == (outputs ? expectedProbe : probe0))
+        #expect(fired == Int(lanes.fired.wrappedSum()))
+        #expect(weighted == (0..<16).map { lanes.weighted[$0] })
+        #expect(fired > 20 && fired < 2 * channels * runs / 3)
+    }
+}

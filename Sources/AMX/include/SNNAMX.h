@@ -130,4 +130,71 @@ static inline long snn_fire_rows(const struct snn_fire_rows_args *a) {
 }
 #endif
 
+/// One step of an unfused neuron layer on `channels` (at most 8) planes of `inner`
+/// neurons each, 16 pixels at a time (pixels past the last multiple of 16 are left to the
+/// caller): the same equations as `snn_fire_rows`, per-value thresholds and fan-outs, and
+/// each pixel's byte of spike bits (bit j = plane j). All pointers are at the group's
+/// first value; `bypass`, `out` (the spikes as floats) and `probe` (gap-probe sums, += the
+/// spikes) may be null.
+struct snn_fire_planes_args {
+    int channels;
+    long inner;
+    const float *z, *bypass;
+    float *out, *v, *probe;
+    const float *theta, *fanout;
+    uint8_t *patterns;
+    float *weighted;
+};
+
+#if defined(__x86_64__) && defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VL__)
+__attribute__((always_inline))
+static inline long snn_fire_planes(const struct snn_fire_planes_args *a) {
+    const long inner = a->inner;
+    __m512 w = _mm512_loadu_ps(a->weighted);
+    long fired = 0;
+    for (long p = 0; p + 16 <= inner; p += 16) {
+        __m128i pattern = _mm_setzero_si128();
+        for (int j = 0; j < a->channels; j++) {
+            const long at = j * inner + p;
+            __m512 current = _mm512_loadu_ps(a->z + at);
+            if (a->bypass) current = _mm512_add_ps(current, _mm512_loadu_ps(a->bypass + at));
+            const __m512 potential = _mm512_add_ps(_mm512_loadu_ps(a->v + at), current);
+            const __m512 th = _mm512_loadu_ps(a->theta + at);
+            const __mmask16 fire = _mm512_cmp_ps_mask(th, potential, _CMP_LT_OQ);
+            _mm512_storeu_ps(a->v + at, _mm512_mask_sub_ps(potential, fire, potential, th));
+            w = _mm512_mask_add_ps(w, fire, w, _mm512_loadu_ps(a->fanout + at));
+            if (a->out) _mm512_storeu_ps(a->out + at, _mm512_maskz_mov_ps(fire, th));
+            if (a->probe) _mm512_storeu_ps(a->probe + at, _mm512_add_ps(_mm512_loadu_ps(a->probe + at), _mm512_maskz_mov_ps(fire, th)));
+            fired += __builtin_popcount(_cvtmask16_u32(fire));
+            pattern = _mm_mask_mov_epi8(pattern, fire, _mm_or_si128(pattern, _mm_set1_epi8((char)(1 << j))));
+        }
+        _mm_storeu_si128((__m128i *)(a->patterns + p), pattern);
+    }
+    _mm512_storeu_ps(a->weighted, w);
+    return fired;
+}
+#else
+static inline long snn_fire_planes(const struct snn_fire_planes_args *a) {
+    long fired = 0;
+    for (long p = 0; p + 16 <= a->inner; p += 16) {
+        uint8_t pattern[16] = {0};
+        for (int j = 0; j < a->channels; j++) {
+            for (int l = 0; l < 16; l++) {
+                const long at = j * a->inner + p + l;
+                float current = a->z[at];
+                if (a->bypass) current = current + a->bypass[at];
+                const float potential = a->v[at] + current, th = a->theta[at];
+                const int fire = potential > th;
+                a->v[at] = fire ? potential - th : potential;
+                if (fire) { a->weighted[l] += a->fanout[at]; fired++; pattern[l] |= (uint8_t)(1 << j); }
+                if (a->out) a->out[at] = fire ? th : 0;
+                if (a->probe) a->probe[at] = a->probe[at] + (fire ? th : 0);
+            }
+        }
+        for (int l = 0; l < 16; l++) a->patterns[p + l] = pattern[l];
+    }
+    return fired;
+}
+#endif
+
 #endif
