@@ -49,13 +49,16 @@ final class SpikingConvolution {
     /// the matrix product measured twice as fast on ResNet-20's 64-channel 8x8 layers
     /// (input densities 0.08-0.14). Wider layers compare densities (`matrixCrossover`).
     let matrixReplacesEvents: Bool
-    /// Whether `.auto` runs the matrix product where it would look up tables: 32 or more
-    /// input channels and a kernel wider than 1x1. Per layer (bench snn --profile, final
-    /// kernels): VGG-11's 32 -> 64 layer 0.065 s against 0.093, ResNet-20's 32 -> 64 3x3
-    /// layer 0.020 against 0.025, its 32 -> 32 layers tie (0.039 against 0.042); its
-    /// 16-channel layers ran 1.8x slower (0.090 against 0.050: per pixel the im2col row and
-    /// the recombination cost more than the few products) and its 1x1 layers (rows padded
-    /// to 64 bytes, 2-4x the products) up to 1.9x.
+    /// Whether `.auto` runs the matrix product where it would look up tables. Where the
+    /// tables slide along rows with unrolled loops (3x3 at stride 1, two or four 8-bit
+    /// groups), by a cost model in units of one 16-lane table add: the tables do
+    /// pixels x taps x groups x output blocks of them, the matrix product costs 17 per tile
+    /// product plus 50 per output pixel (im2col row, recombination). Fitted on ResNet-20's
+    /// 32 -> 32 (16x16) and 64 -> 64 (8x8) layers at firing 0.18: tables 0.058 s against
+    /// 0.065 and 0.072 against 0.033 per profile; it keeps VGG-11's 32 -> 64 layer on the
+    /// product (0.106 against 0.156) and the 16-channel layers on tables. Elsewhere: 32
+    /// or more input channels and a kernel wider than 1x1 (the 1x1 layers' rows are padded
+    /// to 64 bytes, 2-4x the products).
     let matrixReplacesTables: Bool
     /// The share of (output pixel, tap) pairs inside the input: events skip the rest.
     let insideFraction: Double
@@ -125,7 +128,16 @@ final class SpikingConvolution {
         insideFraction = Double(inside) / Double(pairs)
         eventWeight = insideFraction * Double(bits)
         matrixReplacesEvents = cout < 128
-        matrixReplacesTables = cin >= 32 && geometry.kernel.h * geometry.kernel.w > 1
+        let taps = geometry.kernel.h * geometry.kernel.w, groupsOfBits = (cin + bits - 1) / bits, blocks = (cout + 15) / 16
+        let unrolledSlide = geometry.kernel == (3, 3) && geometry.stride == (1, 1) && geometry.dilation == (1, 1) && bits == 8
+            && (groupsOfBits == 2 || groupsOfBits == 4)
+        if unrolledSlide {
+            let pixels = outH * outW, depthTiles = (taps * ((cin + 7) / 8 * 8) + 63) / 64
+            let products = (pixels + 15) / 16 * depthTiles * 3 * blocks
+            matrixReplacesTables = 17 * products + 50 * pixels < pixels * taps * groupsOfBits * blocks
+        } else {
+            matrixReplacesTables = cin >= 32 && taps > 1
+        }
         // Where the whole-map product applies it does the same work in fewer tile products.
         let wholeMapShare = WholeMapProduct.productShare(inputChannels: cin, outputChannels: cout, window: geometry,
                                                          inputSize: (inputShape[2], inputShape[3])) ?? 1

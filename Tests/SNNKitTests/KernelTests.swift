@@ -194,6 +194,8 @@ import Testing
         [7, 70, 1, 0, 1, 0, 1, 5, 9, 40, 8],
         [24, 16, 5, 2, 0, 2, 0, 8, 6, 20, 8],
         [16, 16, 3, 0, 0, 0, 0, 6, 3, 50, 8],
+        // Four 8-bit groups (the last partial) take the other unrolled loop.
+        [27, 32, 3, 1, 1, 1, 1, 7, 9, 25, 8],
     ])
     func slidingAlongRowsMatchesTheDenseConvolution(_ p: [Int]) throws {
         let (cin, cout, kh, h, w, firing, bits) = (p[0], p[1], p[2], p[7], p[8], p[9], p[10])
@@ -219,9 +221,10 @@ import Testing
     /// A run of output pixels starting and ending mid-row (as a fused layer's blocks do)
     /// gives bit for bit the values of the whole map: the summation order of each output
     /// does not depend on where its run starts.
-    @Test func slidingRunsMatchTheWholeMapBitForBit() throws {
-        let (cin, cout, h, w) = (20, 32, 7, 9)
-        var g = KernelTests.Generator(state: 77)
+    @Test(arguments: [20, 16, 32])
+    func slidingRunsMatchTheWholeMapBitForBit(cin: Int) throws {
+        let (cout, h, w) = (32, 7, 9)
+        var g = KernelTests.Generator(state: 77 + UInt64(cin))
         let window = WindowGeometry(kernel: (3, 3), pads: (1, 1, 1, 1))
         let (thresholds, x) = Self.spikes(&g, channels: cin, height: h, width: w, firing: 25)
         let table = try #require(SpikeTableConvolution(weights: g.array(cout * cin * 9), bias: g.array(cout), amplitudes: thresholds,

@@ -317,13 +317,18 @@ extension SpikeTableConvolution {
         // offsets: with the table pointers and plane offsets in variables the loop ran out
         // of registers and reloaded them from the stack, using the load ports the adds need.
         let tableFloats = 48 << groupBits
-        let common = kh == 3 && groups == 2 && groupBits == 8
+        let common = kh == 3 && (groups == 2 || groups == 4) && groupBits == 8
         var o = pixels.lowerBound
         while o < pixels.upperBound {
             let oh = o / outW, first = o % outW
             let last = min(outW, first + (pixels.upperBound - o))
             let out = rows + (o &- pixels.lowerBound) &* stride
             let top = patterns + oh &* paddedW
+            if common && groups == 4 {
+                Self.slideThreeRowsOfFourBytes(top, paddedW: paddedW, planeBytes: planeBytes, table, bias, out, stride, first..<last)
+                o += last - first
+                continue
+            }
             if common {
                 Self.slideThreeRowsOfTwoBytes(top, paddedW: paddedW, planeBytes: planeBytes, table, bias, out, stride, first..<last)
                 o += last - first
@@ -370,6 +375,32 @@ extension SpikeTableConvolution {
             live.add(table + Int(r0[c]) &* 48, table + entries + Int(s0[c]) &* 48)
             live.add(table + 2 &* entries + Int(r1[c]) &* 48, table + 3 &* entries + Int(s1[c]) &* 48)
             live.add(table + 4 &* entries + Int(r2[c]) &* 48, table + 5 &* entries + Int(s2[c]) &* 48)
+            if c >= run.lowerBound &+ 2 { GEMM.store16(live.finished, target) }
+            live.shift()
+            target += stride
+        }
+    }
+}
+
+extension SpikeTableConvolution {
+    /// `slideThreeRowsOfTwoBytes` for four 8-bit groups (32 input channels): the rows'
+    /// group planes are read at column offsets c, c + plane, c + 2 plane, c + 3 plane, so
+    /// three row pointers serve all twelve patterns. Same order as the loop in `slide`.
+    @inline(never)
+    static func slideThreeRowsOfFourBytes(_ top: UnsafePointer<UInt8>, paddedW: Int, planeBytes: Int, _ table: UnsafePointer<Float>,
+                                          _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ stride: Int, _ run: Range<Int>) {
+        let entries = 48 << 8
+        let (r0, r1, r2) = (top, top + paddedW, top + 2 &* paddedW)
+        var live = SlidingOutputs(bias)
+        var target = out - 2 &* stride
+        for c in run.lowerBound..<(run.upperBound + 2) {
+            let (c1, c2, c3) = (c &+ planeBytes, c &+ 2 &* planeBytes, c &+ 3 &* planeBytes)
+            live.add(table + Int(r0[c]) &* 48, table + entries + Int(r0[c1]) &* 48)
+            live.add(table + 2 &* entries + Int(r0[c2]) &* 48, table + 3 &* entries + Int(r0[c3]) &* 48)
+            live.add(table + 4 &* entries + Int(r1[c]) &* 48, table + 5 &* entries + Int(r1[c1]) &* 48)
+            live.add(table + 6 &* entries + Int(r1[c2]) &* 48, table + 7 &* entries + Int(r1[c3]) &* 48)
+            live.add(table + 8 &* entries + Int(r2[c]) &* 48, table + 9 &* entries + Int(r2[c1]) &* 48)
+            live.add(table + 10 &* entries + Int(r2[c2]) &* 48, table + 11 &* entries + Int(r2[c3]) &* 48)
             if c >= run.lowerBound &+ 2 { GEMM.store16(live.finished, target) }
             live.shift()
             target += stride
