@@ -324,13 +324,12 @@ extension SpikeTableConvolution {
             let last = min(outW, first + (pixels.upperBound - o))
             let out = rows + (o &- pixels.lowerBound) &* stride
             let top = patterns + oh &* paddedW
-            if common && groups == 4 {
-                Self.slideThreeRowsOfFourBytes(top, paddedW: paddedW, planeBytes: planeBytes, table, bias, out, stride, first..<last)
-                o += last - first
-                continue
-            }
             if common {
-                Self.slideThreeRowsOfTwoBytes(top, paddedW: paddedW, planeBytes: planeBytes, table, bias, out, stride, first..<last)
+                if groups == 2 {
+                    Self.slideThreeRows(OnePair.self, top, paddedW: paddedW, planeBytes: planeBytes, table, bias, out, stride, first..<last)
+                } else {
+                    Self.slideThreeRows(TwoPairs.self, top, paddedW: paddedW, planeBytes: planeBytes, table, bias, out, stride, first..<last)
+                }
                 o += last - first
                 continue
             }
@@ -360,21 +359,24 @@ extension SpikeTableConvolution {
         }
     }
 
-    /// `slide` for one run of a row with three kernel rows of two 8-bit groups, on its
-    /// own so that its row pointers stay in registers (inlined, they were reloaded from the
-    /// stack every column, taking load ports the adds need).
+    /// `slide` for one run of a row with three kernel rows of `Pairs.count` pairs of 8-bit
+    /// groups, unrolled (the count is a type, so each instance is compiled for its own),
+    /// on its own so that its row pointers stay in registers: inlined into the caller they
+    /// were reloaded from the stack every column, taking load ports the adds need. A row's
+    /// group planes are read at column offsets c, c + plane, c + 2 plane, ..., so three row
+    /// pointers serve every pattern. Same order of adds as the loop in `slide`.
     @inline(never)
-    static func slideThreeRowsOfTwoBytes(_ top: UnsafePointer<UInt8>, paddedW: Int, planeBytes: Int, _ table: UnsafePointer<Float>,
-                                         _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ stride: Int, _ run: Range<Int>) {
-        let entries = 48 << 8
+    static func slideThreeRows<Pairs: GroupPairCount>(_: Pairs.Type, _ top: UnsafePointer<UInt8>, paddedW: Int, planeBytes: Int,
+                                                      _ table: UnsafePointer<Float>, _ bias: UnsafePointer<Float>,
+                                                      _ out: UnsafeMutablePointer<Float>, _ stride: Int, _ run: Range<Int>) {
+        let rowTables = 2 * Pairs.count * (48 << 8)
         let (r0, r1, r2) = (top, top + paddedW, top + 2 &* paddedW)
-        let (s0, s1, s2) = (r0 + planeBytes, r1 + planeBytes, r2 + planeBytes)
         var live = SlidingOutputs(bias)
         var target = out - 2 &* stride
         for c in run.lowerBound..<(run.upperBound + 2) {
-            live.add(table + Int(r0[c]) &* 48, table + entries + Int(s0[c]) &* 48)
-            live.add(table + 2 &* entries + Int(r1[c]) &* 48, table + 3 &* entries + Int(s1[c]) &* 48)
-            live.add(table + 4 &* entries + Int(r2[c]) &* 48, table + 5 &* entries + Int(s2[c]) &* 48)
+            live.add(Pairs.self, r0 + c, planeBytes, table)
+            live.add(Pairs.self, r1 + c, planeBytes, table + rowTables)
+            live.add(Pairs.self, r2 + c, planeBytes, table + 2 &* rowTables)
             if c >= run.lowerBound &+ 2 { GEMM.store16(live.finished, target) }
             live.shift()
             target += stride
@@ -382,31 +384,10 @@ extension SpikeTableConvolution {
     }
 }
 
-extension SpikeTableConvolution {
-    /// `slideThreeRowsOfTwoBytes` for four 8-bit groups (32 input channels): the rows'
-    /// group planes are read at column offsets c, c + plane, c + 2 plane, c + 3 plane, so
-    /// three row pointers serve all twelve patterns. Same order as the loop in `slide`.
-    @inline(never)
-    static func slideThreeRowsOfFourBytes(_ top: UnsafePointer<UInt8>, paddedW: Int, planeBytes: Int, _ table: UnsafePointer<Float>,
-                                          _ bias: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ stride: Int, _ run: Range<Int>) {
-        let entries = 48 << 8
-        let (r0, r1, r2) = (top, top + paddedW, top + 2 &* paddedW)
-        var live = SlidingOutputs(bias)
-        var target = out - 2 &* stride
-        for c in run.lowerBound..<(run.upperBound + 2) {
-            let (c1, c2, c3) = (c &+ planeBytes, c &+ 2 &* planeBytes, c &+ 3 &* planeBytes)
-            live.add(table + Int(r0[c]) &* 48, table + entries + Int(r0[c1]) &* 48)
-            live.add(table + 2 &* entries + Int(r0[c2]) &* 48, table + 3 &* entries + Int(r0[c3]) &* 48)
-            live.add(table + 4 &* entries + Int(r1[c]) &* 48, table + 5 &* entries + Int(r1[c1]) &* 48)
-            live.add(table + 6 &* entries + Int(r1[c2]) &* 48, table + 7 &* entries + Int(r1[c3]) &* 48)
-            live.add(table + 8 &* entries + Int(r2[c]) &* 48, table + 9 &* entries + Int(r2[c1]) &* 48)
-            live.add(table + 10 &* entries + Int(r2[c2]) &* 48, table + 11 &* entries + Int(r2[c3]) &* 48)
-            if c >= run.lowerBound &+ 2 { GEMM.store16(live.finished, target) }
-            live.shift()
-            target += stride
-        }
-    }
-}
+/// How many pairs of 8-bit groups an unrolled sliding loop reads per kernel row.
+protocol GroupPairCount { static var count: Int { get } }
+enum OnePair: GroupPairCount { static var count: Int { 1 } }
+enum TwoPairs: GroupPairCount { static var count: Int { 2 } }
 
 /// The three outputs live while sliding along a row (`SpikeTableConvolution.slide`):
 /// outputs c, c-1 and c-2 take kernel columns 0, 1 and 2 of each entry, even groups in the
@@ -424,6 +405,18 @@ struct SlidingOutputs {
     /// the tables at `table` and `tableFloats` after it.
     @inline(__always) mutating func add(pair column: UnsafePointer<UInt8>, _ planeBytes: Int, _ table: UnsafePointer<Float>, _ tableFloats: Int) {
         add(table + Int(column[0]) &* 48, table + tableFloats + Int(column[planeBytes]) &* 48)
+    }
+
+    /// The patterns of one kernel row's groups (plane g at `column + g x planeBytes`) in
+    /// their 8-bit tables (`tables + g x 256 x 48`), in pairs (even, odd).
+    @inline(__always) mutating func add<Pairs: GroupPairCount>(_: Pairs.Type, _ column: UnsafePointer<UInt8>, _ planeBytes: Int,
+                                                               _ tables: UnsafePointer<Float>) {
+        let entries = 48 << 8
+        for p in 0..<Pairs.count {
+            let g = 2 &* p
+            add(tables + g &* entries + Int(column[g &* planeBytes]) &* 48,
+                tables + (g &+ 1) &* entries + Int(column[(g &+ 1) &* planeBytes]) &* 48)
+        }
     }
 
     /// Entry `e` of an even group and `f` of an odd one.
