@@ -234,8 +234,8 @@ final class FusedSpikingLayer {
                                                                         }
                                                                         // The neuron update in place: each row's currents become its spikes, written
                                                                         // straight to the bit planes (`snn_fire_rows`, which reads a spike bypass from
-                                                                        // its bits); the spike values go back into the rows only when the float map or
-                                                                        // the gap probe reads them.
+                                                                        // its bits and adds the spikes to the gap probe's sums); the spike values go
+                                                                        // back into the rows only when the float map reads them.
                                                                         var lanes = IFLayerState.Lanes()
                                                                         let rowsOfItem = state - vp
                                                                         withUnsafeTemporaryAllocation(of: Float.self, capacity: 16) { weighted in
@@ -243,15 +243,12 @@ final class FusedSpikingLayer {
                                                                             w.initialize(repeating: 0, count: 16)
                                                                             var step = snn_fire_rows_args(
                                                                                 count: Int32(count), row_stride: Int32(rowStride), v: state, input: current,
-                                                                                store_spikes: floats || probe != nil ? 1 : 0, extra: cp == nil ? nil : UnsafePointer(added),
+                                                                                store_spikes: floats ? 1 : 0, extra: cp == nil ? nil : UnsafePointer(added),
                                                                                 extra_bits: xp.map { $0 + image * groups * pixels + first }, amplitude: ap, theta: tp,
                                                                                 fanout: fanouts, bits: pp + image * groups * pixels + first, plane: pixels, groups: Int32(groups),
-                                                                                weighted: w)
+                                                                                weighted: w, probe: probe.map { $0.sums + rowsOfItem })
                                                                             lanes.spikes = snn_fire_rows(&step)
                                                                             lanes.weighted = load16(w)
-                                                                        }
-                                                                        if let probe {
-                                                                            for at in stride(from: 0, to: count * rowStride, by: 16) { probe.add(load16(current + at), at: rowsOfItem + at) }
                                                                         }
                                                                         // The float map, when a pool, sum or readout reads it.
                                                                         if floats {

@@ -315,9 +315,11 @@ struct ReferenceSimulator {
             }
         }
         let fanout = (0..<(count * rowStride)).map { _ in 1 + abs(g.next()) * 9 }
+        // Gap-probe sums, given to the step when it does not store the spikes.
+        let probe0 = (0..<(count * rowStride)).map { _ in g.next() }
         // The oracle: fire16 per 16 lanes, bits assembled lane by lane.
         var lanes = IFLayerState.Lanes()
-        var expectedV = v0, expectedSpikes = input
+        var expectedV = v0, expectedSpikes = input, expectedProbe = probe0
         var expectedBits = [UInt8](repeating: 0, count: groups * count)
         expectedV.withUnsafeMutableBufferPointer { v in
             for q in 0..<count {
@@ -334,6 +336,7 @@ struct ReferenceSimulator {
                     }
                     for j in 0..<16 {
                         expectedSpikes[at + j] = spike[j]
+                        expectedProbe[at + j] += spike[j]
                         let group = (k + j) / 8
                         if fire[j] && group < groups { expectedBits[group * count + q] |= 1 << UInt8(j % 8) }
                     }
@@ -342,8 +345,8 @@ struct ReferenceSimulator {
         }
         // The C step: every bit byte is written (they start at 0xAA), none after the planes.
         var v = v0, rows = input, bits = [UInt8](repeating: 0xAA, count: groups * count) + [UInt8](repeating: 0x5A, count: 8)
-        var weighted = [Float](repeating: 0, count: 16)
-        let fired = v.withUnsafeMutableBufferPointer { vp in
+        var weighted = [Float](repeating: 0, count: 16), probe = probe0
+        let fired = probe.withUnsafeMutableBufferPointer { sums in v.withUnsafeMutableBufferPointer { vp in
             rows.withUnsafeMutableBufferPointer { rp in
                 bits.withUnsafeMutableBufferPointer { bp in
                     weighted.withUnsafeMutableBufferPointer { wp in
@@ -356,7 +359,8 @@ struct ReferenceSimulator {
                                                 count: Int32(count), row_stride: Int32(rowStride), v: vp.baseAddress!, input: rp.baseAddress!,
                                                 store_spikes: storeSpikes ? 1 : 0, extra: bypass == .floats ? ep.baseAddress! : nil,
                                                 extra_bits: bypass == .spikes ? xp.baseAddress! : nil, amplitude: ap.baseAddress!, theta: tp.baseAddress!,
-                                                fanout: fp.baseAddress!, bits: bp.baseAddress!, plane: count, groups: Int32(groups), weighted: wp.baseAddress!)
+                                                fanout: fp.baseAddress!, bits: bp.baseAddress!, plane: count, groups: Int32(groups), weighted: wp.baseAddress!,
+                                                probe: storeSpikes ? nil : sums.baseAddress!)
                                             return snn_fire_rows(&step)
                                         }
                                     }
@@ -367,9 +371,11 @@ struct ReferenceSimulator {
                 }
             }
         }
+        }
         #expect(v == expectedV)
         #expect(Array(bits[0..<(groups * count)]) == expectedBits)
         #expect(bits[(groups * count)...].allSatisfy { $0 == 0x5A })
+        #expect(probe == (storeSpikes ? probe0 : expectedProbe))
         #expect(fired == Int(lanes.fired.wrappedSum()))
         #expect(weighted == (0..<16).map { lanes.weighted[$0] })
         #expect(rows == (storeSpikes ? expectedSpikes : input))

@@ -58,6 +58,8 @@ struct snn_fire_rows_args {
     long plane;
     int groups;
     float *weighted;
+    /// Gap-probe sums laid out like `v`, += the spikes (null without diagnostics).
+    float *probe;
 };
 
 /// One step of a fused neuron layer, the equations of `IFLayerState.Lanes.fire16`:
@@ -93,6 +95,7 @@ static inline long snn_fire_rows(const struct snn_fire_rows_args *a) {
             _mm512_storeu_ps(v + at, _mm512_mask_sub_ps(potential, fire, potential, th));
             w = _mm512_mask_add_ps(w, fire, w, _mm512_loadu_ps(fanout + at));
             if (a->store_spikes) _mm512_storeu_ps(input + at, _mm512_maskz_mov_ps(fire, th));
+            if (a->probe) _mm512_storeu_ps(a->probe + at, _mm512_add_ps(_mm512_loadu_ps(a->probe + at), _mm512_maskz_mov_ps(fire, th)));
             const unsigned m = _cvtmask16_u32(fire);
             fired += __builtin_popcount(m);
             bits[byte] = (uint8_t)m;
@@ -121,6 +124,7 @@ static inline long snn_fire_rows(const struct snn_fire_rows_args *a) {
                 a->v[at] = fire ? potential - th : potential;
                 if (fire) { a->weighted[j] += a->fanout[at]; fired++; m |= 1u << j; }
                 if (a->store_spikes) a->input[at] = fire ? th : 0;
+                if (a->probe) a->probe[at] = a->probe[at] + (fire ? th : 0);
             }
             a->bits[byte] = (uint8_t)m;
             if (high) a->bits[byte + a->plane] = (uint8_t)(m >> 8);
