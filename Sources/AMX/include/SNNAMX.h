@@ -36,6 +36,36 @@ static inline long snn_amx_pack_index(int row, int column, int k) {
 #include <immintrin.h>
 #endif
 
+/// The neuron equations of `IFLayerState.Lanes.fire16` on 16 lanes, shared by the steps
+/// below: potential = v + current; fire where potential > theta; v = potential - theta
+/// there. The fired lanes' fan-out adds to `weighted`; the spikes (theta or 0) go to
+/// `spikes` and add to `probe` when those are not null. Returns the mask.
+#if defined(__x86_64__) && defined(__AVX512F__)
+__attribute__((always_inline))
+static inline __mmask16 snn_fire16(float *v, __m512 current, const float *theta, const float *fanout, __m512 *weighted,
+                                   float *spikes, float *probe) {
+    const __m512 potential = _mm512_add_ps(_mm512_loadu_ps(v), current);
+    const __m512 th = _mm512_loadu_ps(theta);
+    const __mmask16 fire = _mm512_cmp_ps_mask(th, potential, _CMP_LT_OQ);
+    _mm512_storeu_ps(v, _mm512_mask_sub_ps(potential, fire, potential, th));
+    *weighted = _mm512_mask_add_ps(*weighted, fire, *weighted, _mm512_loadu_ps(fanout));
+    if (spikes) _mm512_storeu_ps(spikes, _mm512_maskz_mov_ps(fire, th));
+    if (probe) _mm512_storeu_ps(probe, _mm512_add_ps(_mm512_loadu_ps(probe), _mm512_maskz_mov_ps(fire, th)));
+    return fire;
+}
+#endif
+
+/// One lane of `snn_fire16`, for builds without AVX-512: returns whether it fired.
+static inline int snn_fire1(float *v, float current, float theta, float fanout, float *weighted, float *spikes, float *probe) {
+    const float potential = *v + current;
+    const int fire = potential > theta;
+    *v = fire ? potential - theta : potential;
+    if (fire) *weighted += fanout;
+    if (spikes) *spikes = fire ? theta : 0;
+    if (probe) *probe = *probe + (fire ? theta : 0);
+    return fire;
+}
+
 /// The buffers of one step of a fused neuron layer (`snn_fire_rows`): `count` pixel rows
 /// of `row_stride` lanes (a multiple of 16), pixel-major.
 struct snn_fire_rows_args {
@@ -89,13 +119,8 @@ static inline long snn_fire_rows(const struct snn_fire_rows_args *a) {
                 const __mmask16 on = (__mmask16)(extra_bits[byte] | (high ? extra_bits[byte + plane] << 8 : 0));
                 current = _mm512_add_ps(current, _mm512_maskz_mov_ps(on, _mm512_loadu_ps(a->amplitude + k)));
             }
-            const __m512 potential = _mm512_add_ps(_mm512_loadu_ps(v + at), current);
-            const __m512 th = _mm512_loadu_ps(theta + k);
-            const __mmask16 fire = _mm512_cmp_ps_mask(th, potential, _CMP_LT_OQ);
-            _mm512_storeu_ps(v + at, _mm512_mask_sub_ps(potential, fire, potential, th));
-            w = _mm512_mask_add_ps(w, fire, w, _mm512_loadu_ps(fanout + at));
-            if (a->store_spikes) _mm512_storeu_ps(input + at, _mm512_maskz_mov_ps(fire, th));
-            if (a->probe) _mm512_storeu_ps(a->probe + at, _mm512_add_ps(_mm512_loadu_ps(a->probe + at), _mm512_maskz_mov_ps(fire, th)));
+            const __mmask16 fire = snn_fire16(v + at, current, theta + k, fanout + at, &w, a->store_spikes ? input + at : 0,
+                                              a->probe ? a->probe + at : 0);
             const unsigned m = _cvtmask16_u32(fire);
             fired += __builtin_popcount(m);
             bits[byte] = (uint8_t)m;
@@ -119,12 +144,8 @@ static inline long snn_fire_rows(const struct snn_fire_rows_args *a) {
                 float current = a->input[at];
                 if (a->extra) current = current + a->extra[at];
                 if (a->extra_bits) current = current + ((on >> j) & 1 ? a->amplitude[k + j] : 0.0f);
-                const float potential = a->v[at] + current, th = a->theta[k + j];
-                const int fire = potential > th;
-                a->v[at] = fire ? potential - th : potential;
-                if (fire) { a->weighted[j] += a->fanout[at]; fired++; m |= 1u << j; }
-                if (a->store_spikes) a->input[at] = fire ? th : 0;
-                if (a->probe) a->probe[at] = a->probe[at] + (fire ? th : 0);
+                if (snn_fire1(a->v + at, current, a->theta[k + j], a->fanout[at], a->weighted + j, a->store_spikes ? a->input + at : 0,
+                              a->probe ? a->probe + at : 0)) { fired++; m |= 1u << j; }
             }
             a->bits[byte] = (uint8_t)m;
             if (high) a->bits[byte + a->plane] = (uint8_t)(m >> 8);
@@ -162,13 +183,8 @@ static inline long snn_fire_planes(const struct snn_fire_planes_args *a) {
             const long at = j * inner + p;
             __m512 current = _mm512_loadu_ps(a->z + at);
             if (a->bypass) current = _mm512_add_ps(current, _mm512_loadu_ps(a->bypass + at));
-            const __m512 potential = _mm512_add_ps(_mm512_loadu_ps(a->v + at), current);
-            const __m512 th = _mm512_loadu_ps(a->theta + at);
-            const __mmask16 fire = _mm512_cmp_ps_mask(th, potential, _CMP_LT_OQ);
-            _mm512_storeu_ps(a->v + at, _mm512_mask_sub_ps(potential, fire, potential, th));
-            w = _mm512_mask_add_ps(w, fire, w, _mm512_loadu_ps(a->fanout + at));
-            if (a->out) _mm512_storeu_ps(a->out + at, _mm512_maskz_mov_ps(fire, th));
-            if (a->probe) _mm512_storeu_ps(a->probe + at, _mm512_add_ps(_mm512_loadu_ps(a->probe + at), _mm512_maskz_mov_ps(fire, th)));
+            const __mmask16 fire = snn_fire16(a->v + at, current, a->theta + at, a->fanout + at, &w, a->out ? a->out + at : 0,
+                                              a->probe ? a->probe + at : 0);
             fired += __builtin_popcount(_cvtmask16_u32(fire));
             pattern = _mm_mask_mov_epi8(pattern, fire, _mm_or_si128(pattern, _mm_set1_epi8((char)(1 << j))));
         }
@@ -187,12 +203,8 @@ static inline long snn_fire_planes(const struct snn_fire_planes_args *a) {
                 const long at = j * a->inner + p + l;
                 float current = a->z[at];
                 if (a->bypass) current = current + a->bypass[at];
-                const float potential = a->v[at] + current, th = a->theta[at];
-                const int fire = potential > th;
-                a->v[at] = fire ? potential - th : potential;
-                if (fire) { a->weighted[l] += a->fanout[at]; fired++; pattern[l] |= (uint8_t)(1 << j); }
-                if (a->out) a->out[at] = fire ? th : 0;
-                if (a->probe) a->probe[at] = a->probe[at] + (fire ? th : 0);
+                if (snn_fire1(a->v + at, current, a->theta[at], a->fanout[at], a->weighted + l, a->out ? a->out + at : 0,
+                              a->probe ? a->probe + at : 0)) { fired++; pattern[l] |= (uint8_t)(1 << j); }
             }
         }
         for (int l = 0; l < 16; l++) a->patterns[p + l] = pattern[l];
