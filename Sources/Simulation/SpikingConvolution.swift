@@ -129,9 +129,7 @@ final class SpikingConvolution {
         eventWeight = insideFraction * Double(bits)
         matrixReplacesEvents = cout < 128
         let taps = geometry.kernel.h * geometry.kernel.w, groupsOfBits = (cin + bits - 1) / bits, blocks = (cout + 15) / 16
-        let unrolledSlide = geometry.kernel == (3, 3) && geometry.stride == (1, 1) && geometry.dilation == (1, 1) && bits == 8
-            && (groupsOfBits == 2 || groupsOfBits == 4)
-        if unrolledSlide {
+        if SpikeTableConvolution.slidesUnrolled(geometry, inputChannels: cin, groupBits: bits) {
             let pixels = outH * outW, depthTiles = (taps * ((cin + 7) / 8 * 8) + 63) / 64
             let products = (pixels + 15) / 16 * depthTiles * 3 * blocks
             matrixReplacesTables = 17 * products + 50 * pixels < pixels * taps * groupsOfBits * blocks

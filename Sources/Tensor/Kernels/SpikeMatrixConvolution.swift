@@ -114,11 +114,12 @@ public final class SpikeMatrixConvolution: @unchecked Sendable {
         packed[snn_amx_pack_index(Int32(k), Int32(column + 32), Int32(depth))] = Int8(d0)
     }
 
-    /// Rows and im2col bytes of one matrix product. The int32 sums are 12 bytes per output
-    /// channel per row, so a product of 1024 rows by 768 columns keeps 3 MB of them, more
-    /// than L2, and its tile products ran at 24 ns instead of 10 (2304-deep rows). Measured
-    /// on VGG-11's shapes (K 576-2304, N 192-768), 128-256 rows ran fastest: 6-8 ns per
-    /// tile product at K <= 1152, 10-11 at 2304 (4.4 ns is the peak).
+    /// Rows and im2col bytes of one matrix product (A streams from L2 once per column
+    /// pair). Chosen when a product still kept all its int32 sums, 12 bytes per output
+    /// channel per row: at 1024 rows by 768 columns, 3 MB, more than L2, and 24 ns per tile
+    /// product instead of 10 (2304-deep rows); on VGG-11's shapes (K 576-2304, N 192-768)
+    /// 128-256 rows ran fastest. The sums are now recombined six column tiles at a time,
+    /// so that reason weighs less; the size was not measured again.
     static let productRows = 256
     static let productBytes = 640 << 10
 

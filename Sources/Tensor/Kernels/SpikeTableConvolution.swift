@@ -45,6 +45,21 @@ public final class SpikeTableConvolution: @unchecked Sendable {
     /// adds 16 lanes wide) the index work had been most of the loop, 8.1 -> 5.1 ns per
     /// output pixel in a C model of both loops.
     public let slidesAlongRows: Bool
+    /// Whether the sliding runs take the unrolled loops (`slideThreeRows`).
+    let slidesUnrolled: Bool
+
+    /// Whether lookups for `window` slide along rows (`slidesAlongRows`).
+    public static func slidesAlongRows(_ window: WindowGeometry) -> Bool {
+        window.stride == (1, 1) && window.dilation == (1, 1) && window.kernel.w == 3
+    }
+
+    /// Whether they also take the unrolled loops: three kernel rows of two or four 8-bit
+    /// groups (16 or 32 input channels, ResNet's narrow 3x3 layers). The kernel choice's
+    /// cost model is fitted on these loops only.
+    public static func slidesUnrolled(_ window: WindowGeometry, inputChannels: Int, groupBits: Int) -> Bool {
+        let groups = (inputChannels + groupBits - 1) / groupBits
+        return slidesAlongRows(window) && window.kernel.h == 3 && groupBits == 8 && (groups == 2 || groups == 4)
+    }
 
     /// Largest table set built with 8-bit groups. Measured on a 2 MB-L2 Xeon: a 4.7 MB
     /// set (64 -> 64 channels) still ran 1.5x faster than its 4-bit form and a 19 MB one
@@ -81,8 +96,9 @@ public final class SpikeTableConvolution: @unchecked Sendable {
         self.bias = padded
 
         let entries = 1 << bits
-        let slides = window.stride == (1, 1) && window.dilation == (1, 1) && window.kernel.w == 3
+        let slides = Self.slidesAlongRows(window)
         slidesAlongRows = slides
+        slidesUnrolled = Self.slidesUnrolled(window, inputChannels: inputChannels, groupBits: bits)
         var blocks = [(start: Int, width: Int, offset: Int)]()
         var start = 0, size = 0
         while start < paddedOutputs {
@@ -312,19 +328,15 @@ extension SpikeTableConvolution {
     func slide(_ patterns: UnsafePointer<UInt8>, planeBytes: Int, _ table: UnsafePointer<Float>, _ bias: UnsafePointer<Float>,
                _ rows: UnsafeMutablePointer<Float>, _ paddedW: Int, _ outW: Int, _ pixels: Range<Int>) {
         let stride = paddedOutputs, kh = window.kernel.h, groups = self.groups
-        // Floats per (kernel row, group) table. ResNet's 16-channel 3x3 layers (three
-        // kernel rows of two 8-bit groups) get the loops unrolled and the tables at constant
-        // offsets: with the table pointers and plane offsets in variables the loop ran out
-        // of registers and reloaded them from the stack, using the load ports the adds need.
+        // Floats per (kernel row, group) table.
         let tableFloats = 48 << groupBits
-        let common = kh == 3 && (groups == 2 || groups == 4) && groupBits == 8
         var o = pixels.lowerBound
         while o < pixels.upperBound {
             let oh = o / outW, first = o % outW
             let last = min(outW, first + (pixels.upperBound - o))
             let out = rows + (o &- pixels.lowerBound) &* stride
             let top = patterns + oh &* paddedW
-            if common {
+            if slidesUnrolled {
                 if groups == 2 {
                     Self.slideThreeRows(OnePair.self, top, paddedW: paddedW, planeBytes: planeBytes, table, bias, out, stride, first..<last)
                 } else {
@@ -335,21 +347,18 @@ extension SpikeTableConvolution {
             }
             var live = SlidingOutputs(bias)
             for c in first..<(last + 2) {
-                do {
-                    let column = top + c
-                    var t = table
-                    for ky in 0..<kh {
-                        let row = column + ky &* paddedW
-                        var g = 0
-                        while g &+ 2 <= groups {
-                            live.add(pair: row + g &* planeBytes, planeBytes, t, tableFloats)
-                            t += 2 &* tableFloats
-                            g &+= 2
-                        }
-                        if g < groups {
-                            live.add(single: t + Int(row[g &* planeBytes]) &* 48)
-                            t += tableFloats
-                        }
+                var t = table
+                for ky in 0..<kh {
+                    let row = top + (ky &* paddedW &+ c)
+                    var g = 0
+                    while g &+ 2 <= groups {
+                        live.add(pair: row + g &* planeBytes, planeBytes, t, tableFloats)
+                        t += 2 &* tableFloats
+                        g &+= 2
+                    }
+                    if g < groups {
+                        live.add(single: t + Int(row[g &* planeBytes]) &* 48)
+                        t += tableFloats
                     }
                 }
                 if c >= first &+ 2 { GEMM.store16(live.finished, out + (c &- 2 &- first) &* stride) }
