@@ -161,7 +161,7 @@ struct BenchGEMM: ParsableCommand {
 struct BenchAMX: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "amx",
-        abstract: "Nanoseconds per AMX int8 tile product: the tile unit's peak and the matrix kernel's product at given shapes (one thread).",
+        abstract: "Nanoseconds per AMX int8 tile product: the tile unit's peak and the matrix kernel's product, with its recombination into floats, at given shapes (one thread).",
         discussion: """
             The default shapes are the products the simulator runs per work item: M = 256 rows (output \
             pixels x steps), K = taps x input channels (im2col bytes, rounded up to 64), N = 3 x output \
@@ -174,8 +174,7 @@ struct BenchAMX: ParsableCommand {
     @Option(name: .long, help: "Timed repetitions per shape (the best is kept).")
     var repetitions: Int = 10
 
-    @Flag(name: .long, help: "Print machine-readable JSON instead of a table.")
-    var json = false
+    @OptionGroup var common: CommonOptions
 
     struct Row: Encodable {
         var m: Int, k: Int, n: Int
@@ -189,6 +188,7 @@ struct BenchAMX: ParsableCommand {
     }
 
     func run() throws {
+        try common.apply()
         guard repetitions > 0 else { throw ValidationError("--repetitions must be at least 1") }
         let parsed = try shapes.split(separator: ",").map { text -> (Int, Int, Int) in
             let d = text.split(separator: "x").compactMap { Int($0) }
@@ -203,7 +203,7 @@ struct BenchAMX: ParsableCommand {
             return Row(m: m, k: k, n: n, nanosecondsPerTileProduct: ns, fractionOfPeak: ns > 0 ? peak / ns : 0)
         }
         let report = Report(peakNanosecondsPerTileProduct: peak, rows: rows)
-        if json { try JSONOutput.print(report); return }
+        if common.json { try JSONOutput.print(report); return }
         print(String(format: "tile unit peak (operands in registers): %.2f ns per 16x16x64 tile product", peak))
         var table = TextTable(["M", "K", "N", "ns per tile product", "of peak"], leftAligned: [])
         for r in rows {
