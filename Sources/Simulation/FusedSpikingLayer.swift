@@ -219,15 +219,6 @@ final class FusedSpikingLayer {
                                                                         let image = t * batch + n
                                                                         let rows = batched ? scratch + (i * steps + t) * convolutionCount * rowStride : scratch
                                                                         let current = pool == nil ? rows : pooledCurrents
-                                                                        if let table, let spikes {
-                                                                            table.accumulate(spikes, image: image, pixels: range, into: rows)
-                                                                        } else if !batched, let events, let listed {
-                                                                            events.accumulate(listed, image: image, pixels: range, into: rows, rowStride: rowStride)
-                                                                        }
-                                                                        if let sumsOfItem, let maximaOfItem, let pool {
-                                                                            Self.runningMaxIncrements(rows, sums: sumsOfItem, maxima: maximaOfItem, pixels: count,
-                                                                                                      outW: outW, size: pool.size, rowStride: rowStride, into: pooledCurrents)
-                                                                        }
                                                                         if let cp {
                                                                             PixelMajor.transpose(cp + image * cout * pixels + first, rows: cout, columns: count,
                                                                                                  sourceStride: pixels, into: added, destinationStride: rowStride)
@@ -235,7 +226,8 @@ final class FusedSpikingLayer {
                                                                         // The neuron update in place: each row's currents become its spikes, written
                                                                         // straight to the bit planes (`snn_fire_rows`, which reads a spike bypass from
                                                                         // its bits and adds the spikes to the gap probe's sums); the spike values go
-                                                                        // back into the rows only when the float map reads them.
+                                                                        // back into the rows only when the float map reads them. The unrolled sliding
+                                                                        // lookups run it on each output as it completes (`snn_slide_fire`).
                                                                         var lanes = IFLayerState.Lanes()
                                                                         let rowsOfItem = state - vp
                                                                         withUnsafeTemporaryAllocation(of: Float.self, capacity: 16) { weighted in
@@ -247,7 +239,20 @@ final class FusedSpikingLayer {
                                                                                 extra_bits: xp.map { $0 + image * groups * pixels + first }, amplitude: ap, theta: tp,
                                                                                 fanout: fanouts, bits: pp + image * groups * pixels + first, plane: pixels, groups: Int32(groups),
                                                                                 weighted: w, probe: probe.map { $0.sums + rowsOfItem })
-                                                                            lanes.spikes = snn_fire_rows(&step)
+                                                                            if let table, let spikes, pool == nil, table.firesWhileSliding {
+                                                                                lanes.spikes = table.accumulate(spikes, image: image, pixels: range, firing: &step, weighted: w)
+                                                                            } else {
+                                                                                if let table, let spikes {
+                                                                                    table.accumulate(spikes, image: image, pixels: range, into: rows)
+                                                                                } else if !batched, let events, let listed {
+                                                                                    events.accumulate(listed, image: image, pixels: range, into: rows, rowStride: rowStride)
+                                                                                }
+                                                                                if let sumsOfItem, let maximaOfItem, let pool {
+                                                                                    Self.runningMaxIncrements(rows, sums: sumsOfItem, maxima: maximaOfItem, pixels: count,
+                                                                                                              outW: outW, size: pool.size, rowStride: rowStride, into: pooledCurrents)
+                                                                                }
+                                                                                lanes.spikes = snn_fire_rows(&step)
+                                                                            }
                                                                             lanes.weighted = load16(w)
                                                                         }
                                                                         // The float map, when a pool, sum or readout reads it.

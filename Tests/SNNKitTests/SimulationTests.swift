@@ -344,34 +344,11 @@ struct ReferenceSimulator {
             }
         }
         // The C step: every bit byte is written (they start at 0xAA), none after the planes.
-        var v = v0, rows = input, bits = [UInt8](repeating: 0xAA, count: groups * count) + [UInt8](repeating: 0x5A, count: 8)
-        var weighted = [Float](repeating: 0, count: 16), probe = probe0
-        let fired = probe.withUnsafeMutableBufferPointer { sums in v.withUnsafeMutableBufferPointer { vp in
-            rows.withUnsafeMutableBufferPointer { rp in
-                bits.withUnsafeMutableBufferPointer { bp in
-                    weighted.withUnsafeMutableBufferPointer { wp in
-                        extra.withUnsafeBufferPointer { ep in
-                            extraBits.withUnsafeBufferPointer { xp in
-                                theta.withUnsafeBufferPointer { tp in
-                                    fanout.withUnsafeBufferPointer { fp in
-                                        amplitude.withUnsafeBufferPointer { ap in
-                                            var step = snn_fire_rows_args(
-                                                count: Int32(count), row_stride: Int32(rowStride), v: vp.baseAddress!, input: rp.baseAddress!,
-                                                store_spikes: storeSpikes ? 1 : 0, extra: bypass == .floats ? ep.baseAddress! : nil,
-                                                extra_bits: bypass == .spikes ? xp.baseAddress! : nil, amplitude: ap.baseAddress!, theta: tp.baseAddress!,
-                                                fanout: fp.baseAddress!, bits: bp.baseAddress!, plane: count, groups: Int32(groups), weighted: wp.baseAddress!,
-                                                probe: storeSpikes ? nil : sums.baseAddress!)
-                                            return snn_fire_rows(&step)
-                                        }
-                                    }
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-        }
-        }
+        var step = NeuronStepBuffers(v: v0, rows: input, bits: [UInt8](repeating: 0xAA, count: groups * count) + [UInt8](repeating: 0x5A, count: 8),
+                                     probe: probe0, extra: extra, extraBits: extraBits, amplitude: amplitude, theta: theta, fanout: fanout)
+        let fired = step.run(count: count, rowStride: rowStride, groups: groups, bypass: bypass, storeSpikes: storeSpikes,
+                             probing: !storeSpikes) { snn_fire_rows(&$0) }
+        let (v, bits, probe, weighted, rows) = (step.v, step.bits, step.probe, step.weighted, step.rows)
         #expect(v == expectedV)
         #expect(Array(bits[0..<(groups * count)]) == expectedBits)
         #expect(bits[(groups * count)...].allSatisfy { $0 == 0x5A })
@@ -380,6 +357,89 @@ struct ReferenceSimulator {
         #expect(weighted == (0..<16).map { lanes.weighted[$0] })
         #expect(rows == (storeSpikes ? expectedSpikes : input))
         #expect(fired > 10 && fired < 100)
+    }
+}
+
+extension FusedNeuronStepTests {
+    enum Output { case bitsOnly, floats, probe }
+
+    /// The unrolled sliding lookups with the neuron step run on each output as it completes
+    /// (`accumulate(_:image:pixels:firing:weighted:)`, `snn_slide_fire`) against the
+    /// lookups' rows then `snn_fire_rows` (tested above against the Swift equations), bit
+    /// for bit: 16 and 32 input channels, a last block of 8 output channels, a run starting
+    /// and ending mid-row, each bypass, and the steps that also store spikes or probe sums.
+    @Test(arguments: [(16, 16, Output.bitsOnly), (32, 32, .bitsOnly), (16, 24, .bitsOnly), (16, 16, .floats), (16, 16, .probe), (32, 32, .probe)],
+          Bypass.allCases)
+    func slidingLookupsFireLikeRowsThenTheStep(_ layer: (inputs: Int, outputs: Int, output: Output), bypass: Bypass) throws {
+        let (cin, cout, h, w) = (layer.inputs, layer.outputs, 5, 9), run = 7..<40
+        var g = KernelTests.Generator(state: UInt64(cin * 100 + cout))
+        let (thresholds, x) = SpikeTableConvolutionTests.spikes(&g, channels: cin, height: h, width: w, firing: 25)
+        let table = try #require(SpikeTableConvolution(weights: g.array(cout * cin * 9), bias: g.array(cout), amplitudes: thresholds,
+                                                       inputChannels: cin, outputChannels: cout, groups: 1,
+                                                       window: WindowGeometry(kernel: (3, 3), pads: (1, 1, 1, 1)), groupBits: 8))
+        #expect(table.firesWhileSliding)
+        let spikes = table.padded(SpikePatterns(packing: x, amplitudes: thresholds))
+        let (rowStride, count, groups) = (table.paddedOutputs, run.count, (cout + 7) / 8)
+        let theta = (0..<rowStride).map { $0 < cout ? 0.3 + 0.5 * abs(g.next()) : Float.infinity }
+        let buffers = NeuronStepBuffers(
+            v: (0..<(count * rowStride)).map { theta[$0 % rowStride].isFinite ? abs(g.next()) * theta[$0 % rowStride] : 0 },
+            rows: [Float](repeating: 0, count: count * rowStride), bits: [UInt8](repeating: 0xAA, count: groups * count),
+            probe: (0..<(count * rowStride)).map { _ in g.next() }, extra: (0..<(count * rowStride)).map { _ in 0.5 * g.next() },
+            extraBits: (0..<(groups * count)).map { _ in UInt8(truncatingIfNeeded: Int((g.next() + 1) * 1000)) },
+            amplitude: (0..<rowStride).map { $0 < cout ? 0.25 + abs(g.next()) : 0 }, theta: theta,
+            // Synapse counts, as in the simulator: whole numbers, so their sums do not depend
+            // on the order the two paths visit the blocks in.
+            fanout: (0..<(count * rowStride)).map { _ in (1 + abs(g.next()) * 9).rounded() })
+        var fused = buffers, stored = buffers
+        let (storeSpikes, probing) = (layer.output == .floats, layer.output == .probe)
+        let firedFused = fused.run(count: count, rowStride: rowStride, groups: groups, bypass: bypass, storeSpikes: storeSpikes,
+                                   probing: probing) { step in
+            let weighted = step.weighted!
+            return table.accumulate(spikes, image: 1, pixels: run, firing: &step, weighted: weighted)
+        }
+        let firedStored = stored.run(count: count, rowStride: rowStride, groups: groups, bypass: bypass, storeSpikes: storeSpikes,
+                                     probing: probing) { step in
+            table.accumulate(spikes, image: 1, pixels: run, into: step.input!)
+            return snn_fire_rows(&step)
+        }
+        #expect(firedFused == firedStored)
+        #expect(fused.v == stored.v)
+        #expect(fused.bits == stored.bits)
+        #expect(fused.weighted == stored.weighted)
+        #expect(fused.probe == stored.probe)
+        #expect(probing || fused.probe == buffers.probe)
+        if storeSpikes { #expect(fused.rows == stored.rows) }
+        #expect(firedFused > count && firedFused < count * cout * 3 / 4)
+    }
+}
+
+/// The buffers of one fused neuron step (`snn_fire_rows_args`), handed to C as pointers.
+struct NeuronStepBuffers {
+    var v: [Float], rows: [Float], bits: [UInt8], probe: [Float]
+    let extra: [Float], extraBits: [UInt8], amplitude: [Float], theta: [Float], fanout: [Float]
+    var weighted = [Float](repeating: 0, count: 16)
+
+    /// Runs `body` on the step's arguments: `count` pixels, spike planes `count` apart.
+    mutating func run(count: Int, rowStride: Int, groups: Int, bypass: FusedNeuronStepTests.Bypass, storeSpikes: Bool, probing: Bool,
+                      _ body: (inout snn_fire_rows_args) -> Int) -> Int {
+        let (extra, extraBits, amplitude, theta, fanout) = (extra, extraBits, amplitude, theta, fanout)
+        return v.withUnsafeMutableBufferPointer { vp in rows.withUnsafeMutableBufferPointer { rp in
+            probe.withUnsafeMutableBufferPointer { sums in weighted.withUnsafeMutableBufferPointer { wp in
+                bits.withUnsafeMutableBufferPointer { bp in extra.withUnsafeBufferPointer { ep in
+                    extraBits.withUnsafeBufferPointer { xp in amplitude.withUnsafeBufferPointer { ap in
+                        theta.withUnsafeBufferPointer { tp in fanout.withUnsafeBufferPointer { fp in
+                            var step = snn_fire_rows_args(
+                                count: Int32(count), row_stride: Int32(rowStride), v: vp.baseAddress!, input: rp.baseAddress!,
+                                store_spikes: storeSpikes ? 1 : 0, extra: bypass == .floats ? ep.baseAddress! : nil,
+                                extra_bits: bypass == .spikes ? xp.baseAddress! : nil, amplitude: ap.baseAddress!, theta: tp.baseAddress!,
+                                fanout: fp.baseAddress!, bits: bp.baseAddress!, plane: count, groups: Int32(groups), weighted: wp.baseAddress!,
+                                probe: probing ? sums.baseAddress! : nil)
+                            return body(&step)
+                        } }
+                    } }
+                } }
+            } }
+        } }
     }
 }
 

@@ -92,68 +92,239 @@ struct snn_fire_rows_args {
     float *probe;
 };
 
-/// One step of a fused neuron layer, the equations of `IFLayerState.Lanes.fire16`:
-/// v += input (+ the second current, summed first); fire where v > theta; subtract theta
-/// there. Returns how many fired. In C because every use of the compare (subtract,
-/// count, bits) wants its mask, which Swift reaches only through a vector of 0 / -1 lanes,
-/// and a spike bypass becomes a masked move of the amplitudes straight from its bits.
+/// Sixteen floats, SIMD16<Float> in Swift: a convolution's output segment handed to
+/// `snn_fire_segment` in a register.
+typedef float snn_f32x16 __attribute__((vector_size(64)));
+
+/// The neuron update of pixel `q`, lanes `k` to `k` + 15, of a fused layer's step
+/// (`snn_fire_rows_args`), its convolution current given: the bypass is added to it first,
+/// then the equations of `snn_fire16`; the spike bits go to their two planes and `*fired`
+/// counts them. Returns `weighted` plus the fan-out of the fired lanes. `snn_fire_rows`
+/// runs it on stored rows; the sliding table lookups call it on each output as it
+/// completes, so their rows are never stored and reloaded.
 #if defined(__x86_64__) && defined(__AVX512F__)
 __attribute__((always_inline))
-static inline long snn_fire_rows(const struct snn_fire_rows_args *a) {
-    const int count = a->count, row_stride = a->row_stride, groups = a->groups;
-    const long plane = a->plane;
-    float *const v = a->v, *const input = a->input;
-    const float *const extra = a->extra, *const theta = a->theta, *const fanout = a->fanout;
-    const uint8_t *const extra_bits = a->extra_bits;
-    uint8_t *const bits = a->bits;
-    __m512 w = _mm512_loadu_ps(a->weighted);
-    long fired = 0;
-    for (int q = 0; q < count; q++) {
-        for (int k = 0; k < row_stride; k += 16) {
-            const long at = (long)q * row_stride + k;
-            const long byte = (long)(k >> 3) * plane + q;
-            const int high = (k >> 3) + 1 < groups;
-            __m512 current = _mm512_loadu_ps(input + at);
-            if (extra) current = _mm512_add_ps(current, _mm512_loadu_ps(extra + at));
-            if (extra_bits) {
-                const __mmask16 on = (__mmask16)(extra_bits[byte] | (high ? extra_bits[byte + plane] << 8 : 0));
-                current = _mm512_add_ps(current, _mm512_maskz_mov_ps(on, _mm512_loadu_ps(a->amplitude + k)));
-            }
-            const __mmask16 fire = snn_fire16(v + at, current, theta + k, fanout + at, &w, a->store_spikes ? input + at : 0,
-                                              a->probe ? a->probe + at : 0);
-            const unsigned m = _cvtmask16_u32(fire);
-            fired += __builtin_popcount(m);
-            bits[byte] = (uint8_t)m;
-            if (high) bits[byte + plane] = (uint8_t)(m >> 8);
-        }
+static inline snn_f32x16 snn_fire_segment(const struct snn_fire_rows_args *const a, long q, int k, snn_f32x16 convolution,
+                                          snn_f32x16 weighted, long *fired) {
+    const long at = q * a->row_stride + k;
+    const long byte = (long)(k >> 3) * a->plane + q;
+    const int high = (k >> 3) + 1 < a->groups;
+    __m512 current = (__m512)convolution;
+    if (a->extra) current = _mm512_add_ps(current, _mm512_loadu_ps(a->extra + at));
+    if (a->extra_bits) {
+        const __mmask16 on = (__mmask16)(a->extra_bits[byte] | (high ? a->extra_bits[byte + a->plane] << 8 : 0));
+        current = _mm512_add_ps(current, _mm512_maskz_mov_ps(on, _mm512_loadu_ps(a->amplitude + k)));
     }
-    _mm512_storeu_ps(a->weighted, w);
-    return fired;
+    __m512 w = (__m512)weighted;
+    const __mmask16 fire = snn_fire16(a->v + at, current, a->theta + k, a->fanout + at, &w, a->store_spikes ? a->input + at : 0,
+                                      a->probe ? a->probe + at : 0);
+    const unsigned m = _cvtmask16_u32(fire);
+    a->bits[byte] = (uint8_t)m;
+    if (high) a->bits[byte + a->plane] = (uint8_t)(m >> 8);
+    *fired += __builtin_popcount(m);
+    return (snn_f32x16)w;
 }
 #else
-static inline long snn_fire_rows(const struct snn_fire_rows_args *a) {
-    long fired = 0;
-    for (int q = 0; q < a->count; q++) {
-        for (int k = 0; k < a->row_stride; k += 16) {
-            const long byte = (long)(k >> 3) * a->plane + q;
-            const int high = (k >> 3) + 1 < a->groups;
-            const unsigned on = a->extra_bits ? (a->extra_bits[byte] | (high ? a->extra_bits[byte + a->plane] << 8 : 0u)) : 0u;
-            unsigned m = 0;
-            for (int j = 0; j < 16; j++) {
-                const long at = (long)q * a->row_stride + k + j;
-                float current = a->input[at];
-                if (a->extra) current = current + a->extra[at];
-                if (a->extra_bits) current = current + ((on >> j) & 1 ? a->amplitude[k + j] : 0.0f);
-                if (snn_fire1(a->v + at, current, a->theta[k + j], a->fanout[at], a->weighted + j, a->store_spikes ? a->input + at : 0,
-                              a->probe ? a->probe + at : 0)) { fired++; m |= 1u << j; }
-            }
-            a->bits[byte] = (uint8_t)m;
-            if (high) a->bits[byte + a->plane] = (uint8_t)(m >> 8);
-        }
+static inline snn_f32x16 snn_fire_segment(const struct snn_fire_rows_args *const a, long q, int k, snn_f32x16 convolution,
+                                          snn_f32x16 weighted, long *fired) {
+    const long byte = (long)(k >> 3) * a->plane + q;
+    const int high = (k >> 3) + 1 < a->groups;
+    const unsigned on = a->extra_bits ? (a->extra_bits[byte] | (high ? a->extra_bits[byte + a->plane] << 8 : 0u)) : 0u;
+    unsigned m = 0;
+    for (int j = 0; j < 16; j++) {
+        const long at = q * a->row_stride + k + j;
+        float current = convolution[j], w = weighted[j];
+        if (a->extra) current = current + a->extra[at];
+        if (a->extra_bits) current = current + ((on >> j) & 1 ? a->amplitude[k + j] : 0.0f);
+        if (snn_fire1(a->v + at, current, a->theta[k + j], a->fanout[at], &w, a->store_spikes ? a->input + at : 0,
+                      a->probe ? a->probe + at : 0)) { (*fired)++; m |= 1u << j; }
+        weighted[j] = w;
     }
-    return fired;
+    a->bits[byte] = (uint8_t)m;
+    if (high) a->bits[byte + a->plane] = (uint8_t)(m >> 8);
+    return weighted;
 }
 #endif
+
+/// One step of a fused neuron layer on its stored currents (`input`), the equations of
+/// `IFLayerState.Lanes.fire16`: v += input (+ the second current, summed first); fire
+/// where v > theta; subtract theta there. Returns how many fired. In C because every use
+/// of the compare (subtract, count, bits) wants its mask, which Swift reaches only through
+/// a vector of 0 / -1 lanes, and a spike bypass becomes a masked move of the amplitudes
+/// straight from its bits.
+/// Sixteen floats at any 4-byte aligned address.
+typedef float snn_f32x16u __attribute__((vector_size(64), aligned(4)));
+
+__attribute__((always_inline))
+static inline long snn_fire_rows(const struct snn_fire_rows_args *a) {
+    // A local copy: the spike-bit stores (bytes) may alias anything, so fields read through
+    // `a` would be reloaded after each.
+    const struct snn_fire_rows_args n = *a;
+    snn_f32x16 w = *(const snn_f32x16u *)n.weighted;
+    long fired = 0;
+    for (int q = 0; q < n.count; q++) {
+        for (int k = 0; k < n.row_stride; k += 16) {
+            w = snn_fire_segment(&n, q, k, *(const snn_f32x16u *)(n.input + (long)q * n.row_stride + k), w, &fired);
+        }
+    }
+    *(snn_f32x16u *)n.weighted = w;
+    return fired;
+}
+
+/// One run of an output row of a sliding table lookup: `SpikeTableConvolution`'s
+/// `slidesAlongRows` with three kernel rows of two or four 8-bit groups (16 or 32 input
+/// channels), one block of 16 output channels. Sweeping input column c, outputs c, c-1
+/// and c-2 are live in registers and take kernel columns 0, 1 and 2 of each table entry;
+/// output c-2 is then complete. Each output sums its bias, then by kernel row and pair of
+/// groups, even groups in one chain and odd ones in another, then the two chains: a fixed
+/// order whatever run it is computed in.
+struct snn_slide_args {
+    /// The pattern byte of the first kernel row's group-0 plane at padded column 0; kernel
+    /// row r is `r` x `padded_width` after it, group g's plane g x `plane_bytes`.
+    const uint8_t *top;
+    long padded_width, plane_bytes;
+    /// The block's tables, [kernel row][group][256 patterns][3 columns][16 outputs], and
+    /// its 16 biases.
+    const float *table, *bias;
+    /// 2 or 4; the run's output columns [first, last).
+    int groups, first, last;
+};
+
+/// What the neuron step of `snn_slide` reads and writes besides membranes and bits: a float
+/// bypass, a spike bypass, the gap probe's sums, or anything (`snn_fire_segment`, which
+/// also stores spikes and takes blocks whose second byte of spike bits is padding).
+enum { SNN_SLIDE_ROWS = 0, SNN_SLIDE_FIRE = 1, SNN_SLIDE_EXTRA = 2, SNN_SLIDE_EXTRA_BITS = 4, SNN_SLIDE_PROBE = 8, SNN_SLIDE_GENERAL = 16 };
+
+/// The loop of `snn_slide_rows` and `snn_slide_fire`, compiled for each group count and
+/// neuron variant (`with`, constant in each instance, so a variant's unused inputs take no
+/// registers): each complete output goes to row `out` (stride `stride`), or to the neuron
+/// step of `neuron` (pixel q onwards, lanes k..k+15). On ResNet-20's 16-channel layers
+/// (one thread, `bench snn --profile`) the fused loop takes 0.32-0.35 s where the lookups
+/// then `snn_fire_rows` took 0.36-0.41; its 32-channel layers gain 2-5%. The common
+/// variants need about 14 general registers (row pointers, the step's running pointers),
+/// so the spike count is kept in vector lanes rather than one more register.
+__attribute__((always_inline))
+static inline long snn_slide(const struct snn_slide_args *s, const int groups, const int with, float *out, long stride,
+                             const struct snn_fire_rows_args *neuron, long q, int k, float *weighted) {
+    const long plane = s->plane_bytes, entries = 48 << 8, row_tables = groups * entries;
+    const uint8_t *p0 = s->top + s->first, *p1 = p0 + s->padded_width, *p2 = p1 + s->padded_width;
+    const float *const table = s->table;
+    const snn_f32x16 bias = *(const snn_f32x16u *)s->bias, zero = {0};
+    snn_f32x16 a0 = bias, a1 = bias, a2 = bias, b0 = zero, b1 = zero, b2 = zero;
+    struct snn_fire_rows_args n = {0};
+    snn_f32x16 w = zero;
+    long fired = 0;
+    // The neuron's running pointers (pixel q, lane k) for the common variants.
+    long row_stride = 0, bits_plane = 0;
+    float *vq = 0, *probe = 0;
+    const float *fanout = 0, *extra = 0;
+    uint8_t *bits = 0;
+    const uint8_t *extra_bits = 0;
+    snn_f32x16 theta = zero, amplitude = zero;
+    typedef int snn_i32x16 __attribute__((vector_size(64)));
+    snn_i32x16 counts = {0};
+    if (with) {
+        n = *neuron;
+        w = *(const snn_f32x16u *)weighted;
+        row_stride = n.row_stride;
+        bits_plane = n.plane;
+        vq = n.v + q * row_stride + k;
+        fanout = n.fanout + q * row_stride + k;
+        bits = n.bits + (long)(k >> 3) * bits_plane + q;
+        theta = *(const snn_f32x16u *)(n.theta + k);
+        if (with & SNN_SLIDE_EXTRA) extra = n.extra + q * row_stride + k;
+        if (with & SNN_SLIDE_PROBE) probe = n.probe + q * row_stride + k;
+        if (with & SNN_SLIDE_EXTRA_BITS) {
+            extra_bits = n.extra_bits + (long)(k >> 3) * bits_plane + q;
+            amplitude = *(const snn_f32x16u *)(n.amplitude + k);
+        }
+    }
+    const int first = s->first, last = s->last;
+    for (int c = first; c < last + 2; c++) {
+        // Groups g (even) and g + 1 of kernel row r, whose patterns are at p.
+#define SNN_SLIDE_PAIR(p, r, g) { \
+            const float *const e = table + (r) * row_tables + (g) * entries + (p)[(g) * plane] * 48; \
+            const float *const f = table + (r) * row_tables + ((g) + 1) * entries + (p)[((g) + 1) * plane] * 48; \
+            a0 += *(const snn_f32x16u *)e; b0 += *(const snn_f32x16u *)f; \
+            a1 += *(const snn_f32x16u *)(e + 16); b1 += *(const snn_f32x16u *)(f + 16); \
+            a2 += *(const snn_f32x16u *)(e + 32); b2 += *(const snn_f32x16u *)(f + 32); \
+        }
+        SNN_SLIDE_PAIR(p0, 0, 0) if (groups == 4) SNN_SLIDE_PAIR(p0, 0, 2)
+        SNN_SLIDE_PAIR(p1, 1, 0) if (groups == 4) SNN_SLIDE_PAIR(p1, 1, 2)
+        SNN_SLIDE_PAIR(p2, 2, 0) if (groups == 4) SNN_SLIDE_PAIR(p2, 2, 2)
+#undef SNN_SLIDE_PAIR
+        p0++; p1++; p2++;
+        if (c >= first + 2) {
+            const snn_f32x16 complete = a2 + b2;
+            if (!with) {
+                *(snn_f32x16u *)out = complete;
+                out += stride;
+            } else if (with & SNN_SLIDE_GENERAL) {
+                w = snn_fire_segment(&n, q++, k, complete, w, &fired);
+            } else {
+#if defined(__x86_64__) && defined(__AVX512F__)
+                // `snn_fire_segment`'s operations on the running pointers, for a block of
+                // two whole bytes of spike bits.
+                __m512 current = (__m512)complete;
+                if (with & SNN_SLIDE_EXTRA) { current = _mm512_add_ps(current, _mm512_loadu_ps(extra)); extra += row_stride; }
+                if (with & SNN_SLIDE_EXTRA_BITS) {
+                    const __mmask16 on = (__mmask16)(extra_bits[0] | extra_bits[bits_plane] << 8);
+                    current = _mm512_add_ps(current, _mm512_maskz_mov_ps(on, (__m512)amplitude));
+                    extra_bits++;
+                }
+                const __m512 potential = _mm512_add_ps(_mm512_loadu_ps(vq), current);
+                const __mmask16 fire = _mm512_cmp_ps_mask((__m512)theta, potential, _CMP_LT_OQ);
+                _mm512_storeu_ps(vq, _mm512_mask_sub_ps(potential, fire, potential, (__m512)theta));
+                w = (snn_f32x16)_mm512_mask_add_ps((__m512)w, fire, (__m512)w, _mm512_loadu_ps(fanout));
+                if (with & SNN_SLIDE_PROBE) {
+                    _mm512_storeu_ps(probe, _mm512_add_ps(_mm512_loadu_ps(probe), _mm512_maskz_mov_ps(fire, (__m512)theta)));
+                    probe += row_stride;
+                }
+                counts = (snn_i32x16)_mm512_mask_sub_epi32((__m512i)counts, fire, (__m512i)counts, _mm512_set1_epi32(-1));
+                const unsigned m = _cvtmask16_u32(fire);
+                bits[0] = (uint8_t)m;
+                bits[bits_plane] = (uint8_t)(m >> 8);
+                vq += row_stride; fanout += row_stride; bits++;
+#else
+                w = snn_fire_segment(&n, q++, k, complete, w, &fired);
+#endif
+            }
+        }
+        a2 = a1; b2 = b1; a1 = a0; b1 = b0; a0 = bias; b0 = zero;
+    }
+    if (with) *(snn_f32x16u *)weighted = w;
+    for (int j = 0; j < 16; j++) fired += counts[j];
+    return fired;
+}
+
+/// The outputs of one run (`snn_slide_args`) as rows of 16 values, `stride` floats apart.
+__attribute__((noinline))
+static inline void snn_slide_rows(const struct snn_slide_args *s, float *out, long stride) {
+    if (s->groups == 2) snn_slide(s, 2, SNN_SLIDE_ROWS, out, stride, 0, 0, 0, 0);
+    else snn_slide(s, 4, SNN_SLIDE_ROWS, out, stride, 0, 0, 0, 0);
+}
+
+/// One run with the neuron step of a fused layer (`snn_fire_rows_args`) on each output as
+/// it completes, pixel q onwards, lanes k..k+15: the values of `snn_slide_rows` then
+/// `snn_fire_rows`, without storing and reloading the rows, and the neuron's loads overlap
+/// the lookups'. Returns how many fired; their fan-out adds to weighted[0..15].
+__attribute__((noinline))
+static inline long snn_slide_fire(const struct snn_slide_args *s, const struct snn_fire_rows_args *neuron, long q, int k, float *weighted) {
+#define SNN_SLIDE_CASE(w) \
+    return s->groups == 2 ? snn_slide(s, 2, (w), 0, 0, neuron, q, k, weighted) : snn_slide(s, 4, (w), 0, 0, neuron, q, k, weighted)
+    if (neuron->store_spikes || (k >> 3) + 1 >= neuron->groups || (neuron->extra && neuron->extra_bits))
+        SNN_SLIDE_CASE(SNN_SLIDE_FIRE | SNN_SLIDE_GENERAL);
+    // Each variant a constant, so that each is compiled on its own.
+    if (neuron->probe) {
+        if (neuron->extra) SNN_SLIDE_CASE(SNN_SLIDE_FIRE | SNN_SLIDE_EXTRA | SNN_SLIDE_PROBE);
+        if (neuron->extra_bits) SNN_SLIDE_CASE(SNN_SLIDE_FIRE | SNN_SLIDE_EXTRA_BITS | SNN_SLIDE_PROBE);
+        SNN_SLIDE_CASE(SNN_SLIDE_FIRE | SNN_SLIDE_PROBE);
+    }
+    if (neuron->extra) SNN_SLIDE_CASE(SNN_SLIDE_FIRE | SNN_SLIDE_EXTRA);
+    if (neuron->extra_bits) SNN_SLIDE_CASE(SNN_SLIDE_FIRE | SNN_SLIDE_EXTRA_BITS);
+    SNN_SLIDE_CASE(SNN_SLIDE_FIRE);
+#undef SNN_SLIDE_CASE
+}
 
 /// One step of an unfused neuron layer on `channels` (at most 8) planes of `inner`
 /// neurons each, 16 pixels at a time (pixels past the last multiple of 16 are left to the

@@ -1,3 +1,5 @@
+import SNNAMX
+
 /// A 2-D convolution of spike maps by table lookup: the dense form for binary inputs.
 ///
 /// A spiking layer's output is binary per neuron, 0 or the channel's amplitude a_c. So
@@ -45,7 +47,11 @@ public final class SpikeTableConvolution: @unchecked Sendable {
     /// adds 16 lanes wide) the index work had been most of the loop, 8.1 -> 5.1 ns per
     /// output pixel in a C model of both loops.
     public let slidesAlongRows: Bool
-    /// Whether the sliding runs take the unrolled loops (`slideThreeRows`).
+    /// Whether the sliding runs take the unrolled loops in C (`snn_slide_rows`, and
+    /// `snn_slide_fire` for a fused neuron layer). In Swift, inlined into its caller, such a
+    /// loop ran out of registers and reloaded its row pointers from the stack every column;
+    /// and handing each output to the neuron step there made the compiler keep the
+    /// step's state in memory, which cost more than the step saved.
     let slidesUnrolled: Bool
 
     /// Whether lookups for `window` slide along rows (`slidesAlongRows`).
@@ -337,11 +343,9 @@ extension SpikeTableConvolution {
             let out = rows + (o &- pixels.lowerBound) &* stride
             let top = patterns + oh &* paddedW
             if slidesUnrolled {
-                if groups == 2 {
-                    Self.slideThreeRows(OnePair.self, top, paddedW: paddedW, planeBytes: planeBytes, table, bias, out, stride, first..<last)
-                } else {
-                    Self.slideThreeRows(TwoPairs.self, top, paddedW: paddedW, planeBytes: planeBytes, table, bias, out, stride, first..<last)
-                }
+                var run = snn_slide_args(top: top, padded_width: paddedW, plane_bytes: planeBytes, table: table, bias: bias,
+                                         groups: Int32(groups), first: Int32(first), last: Int32(last))
+                snn_slide_rows(&run, out, stride)
                 o += last - first
                 continue
             }
@@ -368,35 +372,38 @@ extension SpikeTableConvolution {
         }
     }
 
-    /// `slide` for one run of a row with three kernel rows of `Pairs.count` pairs of 8-bit
-    /// groups, unrolled (the count is a type, so each instance is compiled for its own),
-    /// on its own so that its row pointers stay in registers: inlined into the caller they
-    /// were reloaded from the stack every column, taking load ports the adds need. A row's
-    /// group planes are read at column offsets c, c + plane, c + 2 plane, ..., so three row
-    /// pointers serve every pattern. Same order of adds as the loop in `slide`.
-    @inline(never)
-    static func slideThreeRows<Pairs: GroupPairCount>(_: Pairs.Type, _ top: UnsafePointer<UInt8>, paddedW: Int, planeBytes: Int,
-                                                      _ table: UnsafePointer<Float>, _ bias: UnsafePointer<Float>,
-                                                      _ out: UnsafeMutablePointer<Float>, _ stride: Int, _ run: Range<Int>) {
-        let rowTables = 2 * Pairs.count * (48 << 8)
-        let (r0, r1, r2) = (top, top + paddedW, top + 2 &* paddedW)
-        var live = SlidingOutputs(bias)
-        var target = out - 2 &* stride
-        for c in run.lowerBound..<(run.upperBound + 2) {
-            live.add(Pairs.self, r0 + c, planeBytes, table)
-            live.add(Pairs.self, r1 + c, planeBytes, table + rowTables)
-            live.add(Pairs.self, r2 + c, planeBytes, table + 2 &* rowTables)
-            if c >= run.lowerBound &+ 2 { GEMM.store16(live.finished, target) }
-            live.shift()
-            target += stride
+    /// Whether `accumulate(_:image:pixels:firing:weighted:)` runs: the loops of `slidesUnrolled`.
+    public var firesWhileSliding: Bool { slidesUnrolled }
+
+    /// `accumulate`, with the neuron step of a fused layer (`neuron`, whose pixel q is
+    /// output pixel `pixels.lowerBound` + q) run on each output as it completes
+    /// (`snn_slide_fire`): the values of `accumulate` then `snn_fire_rows`, without storing
+    /// the rows and loading them back, and the neuron's loads overlap the lookups'. Only
+    /// with `firesWhileSliding`. Returns the spikes fired; the fired neurons' fan-out adds
+    /// to weighted[0..15].
+    public func accumulate(_ input: PaddedSpikes, image: Int, pixels: Range<Int>, firing neuron: UnsafePointer<snn_fire_rows_args>,
+                           weighted: UnsafeMutablePointer<Float>) -> Int {
+        precondition(firesWhileSliding, "the neuron step runs inside the unrolled sliding loops only")
+        var fired = 0
+        input.bytes.withUnsafeBufferPointer { x in
+            bias.withUnsafeBufferPointer { b in
+                let patterns = x.baseAddress! + image * input.imageBytes, planeBytes = input.imageBytes / groups
+                for (start, _, offset) in blocks {
+                    var o = pixels.lowerBound
+                    while o < pixels.upperBound {
+                        let first = o % input.outW, last = min(input.outW, first + (pixels.upperBound - o))
+                        var run = snn_slide_args(top: patterns + (o / input.outW) * input.paddedWidth, padded_width: input.paddedWidth,
+                                                 plane_bytes: planeBytes, table: tables + offset, bias: b.baseAddress! + start,
+                                                 groups: Int32(groups), first: Int32(first), last: Int32(last))
+                        fired += snn_slide_fire(&run, neuron, o - pixels.lowerBound, Int32(start), weighted)
+                        o += last - first
+                    }
+                }
+            }
         }
+        return fired
     }
 }
-
-/// How many pairs of 8-bit groups an unrolled sliding loop reads per kernel row.
-protocol GroupPairCount { static var count: Int { get } }
-enum OnePair: GroupPairCount { static var count: Int { 1 } }
-enum TwoPairs: GroupPairCount { static var count: Int { 2 } }
 
 /// The three outputs live while sliding along a row (`SpikeTableConvolution.slide`):
 /// outputs c, c-1 and c-2 take kernel columns 0, 1 and 2 of each entry, even groups in the
@@ -414,18 +421,6 @@ struct SlidingOutputs {
     /// the tables at `table` and `tableFloats` after it.
     @inline(__always) mutating func add(pair column: UnsafePointer<UInt8>, _ planeBytes: Int, _ table: UnsafePointer<Float>, _ tableFloats: Int) {
         add(table + Int(column[0]) &* 48, table + tableFloats + Int(column[planeBytes]) &* 48)
-    }
-
-    /// The patterns of one kernel row's groups (plane g at `column + g x planeBytes`) in
-    /// their 8-bit tables (`tables + g x 256 x 48`), in pairs (even, odd).
-    @inline(__always) mutating func add<Pairs: GroupPairCount>(_: Pairs.Type, _ column: UnsafePointer<UInt8>, _ planeBytes: Int,
-                                                               _ tables: UnsafePointer<Float>) {
-        let entries = 48 << 8
-        for p in 0..<Pairs.count {
-            let g = 2 &* p
-            add(tables + g &* entries + Int(column[g &* planeBytes]) &* 48,
-                tables + (g &+ 1) &* entries + Int(column[(g &+ 1) &* planeBytes]) &* 48)
-        }
     }
 
     /// Entry `e` of an even group and `f` of an odd one.
