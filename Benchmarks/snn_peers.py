@@ -42,6 +42,12 @@ randomized BatchNorm) this
      --target-seconds, 1 to 3). The peers count spikes in every run (for
      the firing rate), as SNNKit's simulator does; snnkit bench runs 3
      iterations for T < 128 and 1 from T = 128 unless --iterations is given.
+     All of that is repeated in --rounds alternating rounds (default 3:
+     torch, SpikingJelly, SNNKit, torch, ...) and each column reports its
+     median round, with the range of the rounds. On a shared host whose
+     speed drifts by 10-20% within minutes, and with torch's own speed
+     bimodal from run to run, one round per column moved the ratio by
+     more than the differences being measured.
 
 The SpikingJelly peer (``--peers torch,sj``) is the same interpreter with the
 neuron replaced by SpikingJelly 2.0's ``neuron.ActivationAwareIFNode``
@@ -416,7 +422,9 @@ def main() -> int:
     p.add_argument("--calib-batches", type=int, default=100, help="LTB batches of 100 images for the conversion")
     p.add_argument("--agree-images", type=int, default=100, help="test images for the agreement check (0: skip)")
     p.add_argument("--agree-T", type=int, default=64)
-    p.add_argument("--iterations", type=int, default=None, help="timed runs per configuration (default: auto, 1-3)")
+    p.add_argument("--iterations", type=int, default=None, help="timed runs per configuration and round (default: auto, 1-3)")
+    p.add_argument("--rounds", type=int, default=3, help="alternating rounds of every peer and SNNKit per configuration; "
+                   "each column reports its median round")
     p.add_argument("--target-seconds", type=float, default=4.0, help="time budget per configuration for --iterations auto")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--workdir", default=None, help="keep exported/converted models here (default: a temp dir)")
@@ -498,27 +506,40 @@ def main() -> int:
             print(f"  firing-rate check failed: {e}")
         for steps in steps_list:
             row = dict(model=name, T=steps, batch=args.batch, threads=args.threads)
-            for peer, sim in sims.items():
-                r = time_peer(sim, x, steps, args.chunk, args.iterations, args.target_seconds)
-                row[peer] = r
+            # Rounds alternate the peers and SNNKit, so a machine whose speed drifts (a shared
+            # host) slows every column alike; each column reports its median round.
+            rounds = {peer: [] for peer in sims}
+            rounds["snnkit"] = []
             it = args.iterations or (1 if steps >= 128 else 3)
-            try:
-                sk = snnkit_json([args.snnkit, "bench", "snn", snn_path, "--batch", str(args.batch), "-T", str(steps),
-                                  "--threads", str(args.threads), "--iterations", str(it), "--json", "--quiet"])
-                row["snnkit"] = sk
-            except Exception as e:  # noqa: BLE001
-                print(f"  snnkit bench failed: {e}")
-                row["snnkit"] = None
+            for _ in range(args.rounds):
+                for peer, sim in sims.items():
+                    rounds[peer].append(time_peer(sim, x, steps, args.chunk, args.iterations, args.target_seconds))
+                try:
+                    rounds["snnkit"].append(snnkit_json([args.snnkit, "bench", "snn", snn_path, "--batch", str(args.batch), "-T", str(steps),
+                                                         "--threads", str(args.threads), "--iterations", str(it), "--json", "--quiet"]))
+                except Exception as e:  # noqa: BLE001
+                    print(f"  snnkit bench failed: {e}")
+            for column, results in rounds.items():
+                if not results:
+                    row[column] = None
+                    continue
+                ranked = sorted(results, key=lambda r: r["image_steps_per_second"])
+                row[column] = dict(ranked[(len(ranked) - 1) // 2], rounds=[r["image_steps_per_second"] for r in results])
             row["load_average_after"] = os.getloadavg()[0]
             rows.append(row)
             sk_ips = row["snnkit"]["image_steps_per_second"] if row["snnkit"] else float("nan")
+            def spread(column):
+                values = row[column]["rounds"] if row[column] else []
+                return f" [{min(values):.0f}-{max(values):.0f}]" if len(values) > 1 else ""
             parts = [f"  T={steps:<4}"]
             for peer in sims:
-                parts.append(f"{peer} {row[peer]['image_steps_per_second']:.0f} img*steps/s (rate {row[peer]['spikes_per_neuron_per_step']:.4f})")
-            parts.append(f"snnkit {sk_ips:.0f} img*steps/s")
+                parts.append(f"{peer} {row[peer]['image_steps_per_second']:.0f}{spread(peer)} img*steps/s "
+                             f"(rate {row[peer]['spikes_per_neuron_per_step']:.4f})")
+            parts.append(f"snnkit {sk_ips:.0f}{spread('snnkit')} img*steps/s")
             print(", ".join(parts), flush=True)
 
-    print(f"\nSNN simulation throughput, images x steps per second (input: standard-normal noise, "
+    print(f"\nSNN simulation throughput, images x steps per second, median of {args.rounds} alternating round"
+          f"{'s' if args.rounds != 1 else ''} (input: standard-normal noise, "
           f"{args.threads} thread{'s' if args.threads != 1 else ''}; load average at start {load:.2f})")
     hdr = f"{'model':<9} {'T':>4} {'batch':>5} {'thr':>3}"
     for peer in peers:
