@@ -1,6 +1,13 @@
 // AMX int8 matrix products for the spike convolutions. Tiles are configured per call
 // (the configuration is per thread, and calls come from any worker thread).
+#define _GNU_SOURCE
 #include "SNNAMX.h"
+#if defined(__linux__)
+#include <sched.h>
+int snn_current_cpu(void) { return sched_getcpu(); }
+#else
+int snn_current_cpu(void) { return -1; }
+#endif
 #if defined(__x86_64__) && defined(__linux__)
 #include <immintrin.h>
 #include <string.h>

@@ -70,6 +70,22 @@ import Testing
         #expect(two == three)
     }
 
+    /// Workers claim their shares by the CPU they run on: every item still runs exactly
+    /// once, with more workers than CPUs, and past the 64 shares the claim mask holds.
+    @Test(arguments: [2, 3, 5, 8, 70])
+    func everyItemRunsOnceWhateverTheWorkers(threads: Int) {
+        defer { Parallel.threads = 0 }
+        Parallel.threads = threads
+        for count in [threads - 1, threads, 1000] {
+            var runs = [Int](repeating: 0, count: count)
+            runs.withUnsafeMutableBufferPointer { r in
+                let base = r.baseAddress!
+                Parallel.forEach(count) { base[$0] += 1 }
+            }
+            #expect(runs.allSatisfy { $0 == 1 }, "\(threads) workers, \(count) items")
+        }
+    }
+
     @Test func poolingWindowsFollowOnnxCeilMode() {
         // 5 wide, kernel 2, stride 2, ceil: windows start at 0, 2, 4 -> 3 outputs; the last covers one column.
         let t = Tensor(shape: [1, 1, 1, 5], storage: [1, 2, 3, 4, 5])

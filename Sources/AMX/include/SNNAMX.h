@@ -3,6 +3,9 @@
 
 #include <stdint.h>
 
+/// The CPU the calling thread runs on, or -1 where unknown (for `Parallel`'s shares).
+int snn_current_cpu(void);
+
 /// 1 when this CPU has AMX int8 tiles and the kernel let this process use them
 /// (checked once: CPUID, then the Linux permission request for the tile state).
 int snn_amx_usable(void);

@@ -1,4 +1,5 @@
 import Dispatch
+import SNNAMX
 import Synchronization
 
 /// How many cores the kernels may use, and the one way they split work.
@@ -29,15 +30,34 @@ public enum Parallel {
         }
         // concurrentPerform returns only when every worker is done and the workers write
         // disjoint outputs, so handing the non-Sendable closure to them is safe.
+        let claimed = Atomic<Int>(0)
         withoutActuallyEscaping(body) { body in
             let shared = UncheckedSendable(body)
-            DispatchQueue.concurrentPerform(iterations: workers) { worker in
+            DispatchQueue.concurrentPerform(iterations: workers) { _ in
+                let worker = workers < Int.bitWidth ? claimShare(preferred: currentCPU % workers, of: workers, claimed)
+                                                    : claimed.wrappingAdd(1, ordering: .relaxed).oldValue
                 let begin = count * worker / workers
                 let end = count * (worker + 1) / workers
                 for i in begin..<end { shared.value(i) }
             }
         }
     }
+
+    /// The share a worker takes: the one of the CPU it runs on when still free, else the
+    /// next free one. With shares by iteration number, whichever pool thread (on whichever
+    /// core) came took a share, so a layer's state for half the batch (its membranes, a few
+    /// MB) moved between the cores' L2s from call to call. ResNet-20 and VGG-11 with 2
+    /// threads: +1-2.5% (alternated), 6% less CPU time for the same work.
+    private static func claimShare(preferred: Int, of workers: Int, _ claimed: borrowing Atomic<Int>) -> Int {
+        for k in 0..<workers {
+            let share = (preferred + k) % workers, bit = 1 << share
+            if claimed.bitwiseOr(bit, ordering: .relaxed).oldValue & bit == 0 { return share }
+        }
+        preconditionFailure("more workers than shares")
+    }
+
+    /// The CPU this thread runs on (0 where unknown).
+    private static var currentCPU: Int { max(0, Int(snn_current_cpu())) }
 
     /// Splits 0..<count into one contiguous range per worker and runs `body` on each,
     /// so a worker can allocate its scratch space once for all of its items.
