@@ -44,10 +44,15 @@ randomized BatchNorm) this
      iterations for T < 128 and 1 from T = 128 unless --iterations is given.
      All of that is repeated in --rounds alternating rounds (default 3:
      torch, SpikingJelly, SNNKit, torch, ...) and each column reports its
-     median round, with the range of the rounds. On a shared host whose
-     speed drifts by 10-20% within minutes, and with torch's own speed
-     bimodal from run to run, one round per column moved the ratio by
-     more than the differences being measured.
+     median round, with the range of the rounds: on a shared host whose
+     speed drifts by 10-20% within minutes, one round per column moved the
+     ratio by more than the differences being measured. Torch's speed also
+     differs from process to process while steady within one (ResNet-20,
+     T = 32, 2 threads, one hour: 895, 941 and 1089 img*steps/s in three
+     runs of this script); --fresh-processes times each peer round in a new
+     Python process, where torch measured slower still (700-830), so the
+     default keeps the rounds in this process, warmed up by the agreement
+     and firing-rate runs: the peer's better case.
 
 The SpikingJelly peer (``--peers torch,sj``) is the same interpreter with the
 neuron replaced by SpikingJelly 2.0's ``neuron.ActivationAwareIFNode``
@@ -408,6 +413,19 @@ def time_peer(sim: TorchSNN, x: torch.Tensor, steps: int, chunk: int, iterations
                 spikes_per_neuron_per_step=rates[0])
 
 
+def time_peer_fresh(args, snn_path: str, peer: str, noise_path: str, steps: int) -> dict:
+    """`time_peer` in a new Python process (`--fresh-processes`): torch's speed differs from
+    process to process, so rounds in one process repeat one draw."""
+    cmd = [sys.executable, os.path.abspath(__file__), "--time-one", peer, "--time-model", snn_path, "--time-input", noise_path,
+           "-T", str(steps), "--chunk", str(args.chunk), "--threads", str(args.threads), "--target-seconds", str(args.target_seconds)]
+    if args.iterations:
+        cmd += ["--iterations", str(args.iterations)]
+    res = subprocess.run(cmd, capture_output=True, text=True)
+    if res.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} -> exit {res.returncode}: {res.stderr[-1500:]}")
+    return json.loads(res.stdout.strip().splitlines()[-1])
+
+
 def main() -> int:
     default_snnkit = os.path.join(HERE, "..", ".build", "release", "snnkit")
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -425,11 +443,24 @@ def main() -> int:
     p.add_argument("--iterations", type=int, default=None, help="timed runs per configuration and round (default: auto, 1-3)")
     p.add_argument("--rounds", type=int, default=3, help="alternating rounds of every peer and SNNKit per configuration; "
                    "each column reports its median round")
+    p.add_argument("--fresh-processes", action="store_true", help="time each round of a peer in a new Python process "
+                   "(default: in this one, after the agreement and firing-rate runs have warmed it up)")
+    p.add_argument("--time-one", help=argparse.SUPPRESS)
+    p.add_argument("--time-model", help=argparse.SUPPRESS)
+    p.add_argument("--time-input", help=argparse.SUPPRESS)
     p.add_argument("--target-seconds", type=float, default=4.0, help="time budget per configuration for --iterations auto")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--workdir", default=None, help="keep exported/converted models here (default: a temp dir)")
     p.add_argument("--json", help="write the results to this file")
     args = p.parse_args()
+    if args.time_one:
+        # One round of one peer for `time_peer_fresh`: its result as the last line of stdout.
+        torch.set_num_threads(args.threads)
+        x = torch.from_numpy(np.load(args.time_input))
+        steps = int(args.time_steps.split(",")[0])
+        r = time_peer(TorchSNN(args.time_model, neuron=args.time_one), x, steps, args.chunk, args.iterations, args.target_seconds)
+        print(json.dumps(r))
+        return 0
 
     torch.set_num_threads(args.threads)
     workdir = args.workdir or tempfile.mkdtemp(prefix="snn_peers_")
@@ -513,7 +544,8 @@ def main() -> int:
             it = args.iterations or (1 if steps >= 128 else 3)
             for _ in range(args.rounds):
                 for peer, sim in sims.items():
-                    rounds[peer].append(time_peer(sim, x, steps, args.chunk, args.iterations, args.target_seconds))
+                    rounds[peer].append(time_peer_fresh(args, snn_path, peer, noise_path, steps) if args.fresh_processes
+                                        else time_peer(sim, x, steps, args.chunk, args.iterations, args.target_seconds))
                 try:
                     rounds["snnkit"].append(snnkit_json([args.snnkit, "bench", "snn", snn_path, "--batch", str(args.batch), "-T", str(steps),
                                                          "--threads", str(args.threads), "--iterations", str(it), "--json", "--quiet"]))
