@@ -305,6 +305,11 @@ import Testing
 }
 
 @Suite struct SpikeMatrixConvolutionTests {
+    /// Weights spread over four decades, so the per-channel fixed point is exercised.
+    static func weightsOverFourDecades(_ g: inout KernelTests.Generator, count: Int) -> [Float] {
+        g.array(count).map { $0 * powf(10, Float(Int(abs($0) * 1000) % 4) - 2) }
+    }
+
     /// The AMX product of packed spikes against the float64-accumulated reference
     /// convolution of the same spikes (amplitude = threshold), where the machine has AMX.
     @Test(.enabled(if: SpikeMatrixConvolution.isAvailable), arguments: [
@@ -325,8 +330,7 @@ import Testing
         var g = KernelTests.Generator(state: UInt64(p.reduce(13, +)))
         let window = WindowGeometry(kernel: (k, k), stride: (s, s), dilation: (d, d), pads: (p[5], p[6], p[7], p[8]))
         let (thresholds, x) = SpikeTableConvolutionTests.spikes(&g, channels: cin, height: h, width: w, firing: firing)
-        // Weights over four decades, so the per-channel fixed point is exercised.
-        let weights = g.array(cout * cin * k * k).map { $0 * powf(10, Float(Int(abs($0) * 1000) % 4) - 2) }, bias = g.array(cout)
+        let weights = Self.weightsOverFourDecades(&g, count: cout * cin * k * k), bias = g.array(cout)
         let matrix = try #require(SpikeMatrixConvolution(weights: weights, bias: bias, amplitudes: thresholds, inputChannels: cin,
                                                          outputChannels: cout, groups: 1, window: window))
         let reference = Convolution.reference(input: x, weights: weights, bias: bias, outputChannels: cout, groups: 1, window: window)
@@ -352,7 +356,7 @@ import Testing
         var g = KernelTests.Generator(state: UInt64(p.reduce(17, +)))
         let window = WindowGeometry(kernel: (k, k), stride: (s, s), pads: (p[4], p[5], p[6], p[7]))
         let (thresholds, x) = SpikeTableConvolutionTests.spikes(&g, channels: cin, height: h, width: w, firing: firing)
-        let weights = g.array(cout * cin * k * k).map { $0 * powf(10, Float(Int(abs($0) * 1000) % 4) - 2) }, bias = g.array(cout)
+        let weights = Self.weightsOverFourDecades(&g, count: cout * cin * k * k), bias = g.array(cout)
         func kernel(_ size: (h: Int, w: Int)?) throws -> SpikeMatrixConvolution {
             try #require(SpikeMatrixConvolution(weights: weights, bias: bias, amplitudes: thresholds, inputChannels: cin, outputChannels: cout,
                                                 groups: 1, window: window, inputSize: size))

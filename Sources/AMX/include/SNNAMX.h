@@ -40,15 +40,14 @@ static inline long snn_amx_pack_index(int row, int column, int k) {
 #endif
 
 /// The neuron equations of `IFLayerState.Lanes.fire16` on 16 lanes, shared by the steps
-/// below: potential = v + current; fire where potential > theta; v = potential - theta
-/// there. The fired lanes' fan-out adds to `weighted`; the spikes (theta or 0) go to
+/// below: potential = v + current; fire where potential > theta (`th`); v = potential -
+/// theta there. The fired lanes' fan-out adds to `weighted`; the spikes (theta or 0) go to
 /// `spikes` and add to `probe` when those are not null. Returns the mask.
 #if defined(__x86_64__) && defined(__AVX512F__)
 __attribute__((always_inline))
-static inline __mmask16 snn_fire16(float *v, __m512 current, const float *theta, const float *fanout, __m512 *weighted,
+static inline __mmask16 snn_fire16(float *v, __m512 current, __m512 th, const float *fanout, __m512 *weighted,
                                    float *spikes, float *probe) {
     const __m512 potential = _mm512_add_ps(_mm512_loadu_ps(v), current);
-    const __m512 th = _mm512_loadu_ps(theta);
     const __mmask16 fire = _mm512_cmp_ps_mask(th, potential, _CMP_LT_OQ);
     _mm512_storeu_ps(v, _mm512_mask_sub_ps(potential, fire, potential, th));
     *weighted = _mm512_mask_add_ps(*weighted, fire, *weighted, _mm512_loadu_ps(fanout));
@@ -96,8 +95,9 @@ struct snn_fire_rows_args {
 };
 
 /// Sixteen floats, SIMD16<Float> in Swift: a convolution's output segment handed to
-/// `snn_fire_segment` in a register.
+/// `snn_fire_segment` in a register; and the same at any 4-byte aligned address.
 typedef float snn_f32x16 __attribute__((vector_size(64)));
+typedef float snn_f32x16u __attribute__((vector_size(64), aligned(4)));
 
 /// The neuron update of pixel `q`, lanes `k` to `k` + 15, of a fused layer's step
 /// (`snn_fire_rows_args`), its convolution current given: the bypass is added to it first,
@@ -119,8 +119,8 @@ static inline snn_f32x16 snn_fire_segment(const struct snn_fire_rows_args *const
         current = _mm512_add_ps(current, _mm512_maskz_mov_ps(on, _mm512_loadu_ps(a->amplitude + k)));
     }
     __m512 w = (__m512)weighted;
-    const __mmask16 fire = snn_fire16(a->v + at, current, a->theta + k, a->fanout + at, &w, a->store_spikes ? a->input + at : 0,
-                                      a->probe ? a->probe + at : 0);
+    const __mmask16 fire = snn_fire16(a->v + at, current, _mm512_loadu_ps(a->theta + k), a->fanout + at, &w,
+                                      a->store_spikes ? a->input + at : 0, a->probe ? a->probe + at : 0);
     const unsigned m = _cvtmask16_u32(fire);
     a->bits[byte] = (uint8_t)m;
     if (high) a->bits[byte + a->plane] = (uint8_t)(m >> 8);
@@ -155,9 +155,6 @@ static inline snn_f32x16 snn_fire_segment(const struct snn_fire_rows_args *const
 /// of the compare (subtract, count, bits) wants its mask, which Swift reaches only through
 /// a vector of 0 / -1 lanes, and a spike bypass becomes a masked move of the amplitudes
 /// straight from its bits.
-/// Sixteen floats at any 4-byte aligned address.
-typedef float snn_f32x16u __attribute__((vector_size(64), aligned(4)));
-
 __attribute__((always_inline))
 static inline long snn_fire_rows(const struct snn_fire_rows_args *a) {
     // A local copy: the spike-bit stores (bytes) may alias anything, so fields read through
@@ -275,14 +272,10 @@ static inline long snn_slide(const struct snn_slide_args *s, const int groups, c
                     current = _mm512_add_ps(current, _mm512_maskz_mov_ps(on, (__m512)amplitude));
                     extra_bits++;
                 }
-                const __m512 potential = _mm512_add_ps(_mm512_loadu_ps(vq), current);
-                const __mmask16 fire = _mm512_cmp_ps_mask((__m512)theta, potential, _CMP_LT_OQ);
-                _mm512_storeu_ps(vq, _mm512_mask_sub_ps(potential, fire, potential, (__m512)theta));
-                w = (snn_f32x16)_mm512_mask_add_ps((__m512)w, fire, (__m512)w, _mm512_loadu_ps(fanout));
-                if (with & SNN_SLIDE_PROBE) {
-                    _mm512_storeu_ps(probe, _mm512_add_ps(_mm512_loadu_ps(probe), _mm512_maskz_mov_ps(fire, (__m512)theta)));
-                    probe += row_stride;
-                }
+                __m512 sum = (__m512)w;
+                const __mmask16 fire = snn_fire16(vq, current, (__m512)theta, fanout, &sum, 0, (with & SNN_SLIDE_PROBE) ? probe : 0);
+                w = (snn_f32x16)sum;
+                if (with & SNN_SLIDE_PROBE) probe += row_stride;
                 counts = (snn_i32x16)_mm512_mask_sub_epi32((__m512i)counts, fire, (__m512i)counts, _mm512_set1_epi32(-1));
                 const unsigned m = _cvtmask16_u32(fire);
                 bits[0] = (uint8_t)m;
@@ -357,8 +350,8 @@ static inline long snn_fire_planes(const struct snn_fire_planes_args *a) {
             const long at = j * inner + p;
             __m512 current = _mm512_loadu_ps(a->z + at);
             if (a->bypass) current = _mm512_add_ps(current, _mm512_loadu_ps(a->bypass + at));
-            const __mmask16 fire = snn_fire16(a->v + at, current, a->theta + at, a->fanout + at, &w, a->out ? a->out + at : 0,
-                                              a->probe ? a->probe + at : 0);
+            const __mmask16 fire = snn_fire16(a->v + at, current, _mm512_loadu_ps(a->theta + at), a->fanout + at, &w,
+                                              a->out ? a->out + at : 0, a->probe ? a->probe + at : 0);
             fired += __builtin_popcount(_cvtmask16_u32(fire));
             pattern = _mm_mask_mov_epi8(pattern, fire, _mm_or_si128(pattern, _mm_set1_epi8((char)(1 << j))));
         }

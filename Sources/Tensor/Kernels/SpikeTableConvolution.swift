@@ -223,6 +223,11 @@ public final class SpikeTableConvolution: @unchecked Sendable {
     /// Output pixels `pixels` (row-major indices) of one image as rows of `paddedOutputs`
     /// values, bias included: rows[(o - pixels.lowerBound) * paddedOutputs + channel].
     public func accumulate(_ input: PaddedSpikes, image: Int, pixels: Range<Int>, into rows: UnsafeMutablePointer<Float>) {
+        if slidesUnrolled {
+            return forEachSlidingRun(input, image: image, pixels: pixels) { run, pixel, channel in
+                snn_slide_rows(&run, rows + (pixel - pixels.lowerBound) * paddedOutputs + channel, paddedOutputs)
+            }
+        }
         input.bytes.withUnsafeBufferPointer { x in
             input.offsets.withUnsafeBufferPointer { o in
                 bias.withUnsafeBufferPointer { b in
@@ -324,7 +329,7 @@ public final class SpikeTableConvolution: @unchecked Sendable {
 
 extension SpikeTableConvolution {
     /// Output pixels `pixels` of one image for one 16-lane block, sliding along each row
-    /// (`slidesAlongRows`). Sweeping input column c, the outputs c, c-1 and c-2 are live
+    /// (`slidesAlongRows`, shapes the C loops of `slidesUnrolled` do not take). Sweeping input column c, the outputs c, c-1 and c-2 are live
     /// in registers and take kernel columns 0, 1 and 2 of each entry; output c-2 is then
     /// complete. Each output sums bias, then by kernel column, row and group, even groups
     /// in one chain and odd ones in another: a fixed order whatever run of pixels it is
@@ -342,13 +347,6 @@ extension SpikeTableConvolution {
             let last = min(outW, first + (pixels.upperBound - o))
             let out = rows + (o &- pixels.lowerBound) &* stride
             let top = patterns + oh &* paddedW
-            if slidesUnrolled {
-                var run = snn_slide_args(top: top, padded_width: paddedW, plane_bytes: planeBytes, table: table, bias: bias,
-                                         groups: Int32(groups), first: Int32(first), last: Int32(last))
-                snn_slide_rows(&run, out, stride)
-                o += last - first
-                continue
-            }
             var live = SlidingOutputs(bias)
             for c in first..<(last + 2) {
                 var t = table
@@ -385,6 +383,17 @@ extension SpikeTableConvolution {
                            weighted: UnsafeMutablePointer<Float>) -> Int {
         precondition(firesWhileSliding, "the neuron step runs inside the unrolled sliding loops only")
         var fired = 0
+        forEachSlidingRun(input, image: image, pixels: pixels) { run, pixel, channel in
+            fired += snn_slide_fire(&run, neuron, pixel - pixels.lowerBound, Int32(channel), weighted)
+        }
+        return fired
+    }
+
+    /// The runs of the unrolled sliding loops (`snn_slide_args`) for output pixels `pixels`
+    /// of one image: per block of 16 outputs and per output row, with the run's first pixel
+    /// and the block's first channel.
+    private func forEachSlidingRun(_ input: PaddedSpikes, image: Int, pixels: Range<Int>,
+                                   _ body: (inout snn_slide_args, _ pixel: Int, _ channel: Int) -> Void) {
         input.bytes.withUnsafeBufferPointer { x in
             bias.withUnsafeBufferPointer { b in
                 let patterns = x.baseAddress! + image * input.imageBytes, planeBytes = input.imageBytes / groups
@@ -395,13 +404,12 @@ extension SpikeTableConvolution {
                         var run = snn_slide_args(top: patterns + (o / input.outW) * input.paddedWidth, padded_width: input.paddedWidth,
                                                  plane_bytes: planeBytes, table: tables + offset, bias: b.baseAddress! + start,
                                                  groups: Int32(groups), first: Int32(first), last: Int32(last))
-                        fired += snn_slide_fire(&run, neuron, o - pixels.lowerBound, Int32(start), weighted)
+                        body(&run, o, start)
                         o += last - first
                     }
                 }
             }
         }
-        return fired
     }
 }
 
