@@ -8,6 +8,9 @@ int snn_current_cpu(void) { return sched_getcpu(); }
 #else
 int snn_current_cpu(void) { return -1; }
 #endif
+static _Thread_local int snn_serial_thread;
+int snn_thread_serial(void) { return snn_serial_thread; }
+void snn_set_thread_serial(int serial) { snn_serial_thread = serial; }
 #if defined(__x86_64__) && defined(__linux__)
 #include <immintrin.h>
 #include <string.h>

@@ -157,7 +157,7 @@ final class FusedSpikingLayer {
         // input, so its items only need to keep the threads busy.
         let wholeMap = blocks == 1 && matrix?.wholeMap?.fits(input) == true
         let samplesPerItem = batched ? Self.samplesPerItem(rowsPerSample: wholeMap ? steps : steps * min(block, pixels) * window, batch: batch,
-                                                           blocks: blocks, minimumItems: wholeMap ? Parallel.threads : 8) : 1
+                                                           blocks: blocks, minimumItems: Parallel.workers == 1 ? 1 : (wholeMap ? Parallel.workers : 8)) : 1
         let groupsOfSamples = (batch + samplesPerItem - 1) / samplesPerItem
         (currents?.storage ?? none).withUnsafeBufferPointer { extra in
             (bypassSpikes?.bytes ?? noBits).withUnsafeBufferPointer { extraBits in

@@ -33,6 +33,10 @@ public struct SimulationOptions: Sendable {
     /// Steps simulated per layer before moving to the next layer: larger chunks make bigger,
     /// faster GEMMs; memory grows with chunk x batch x activation size.
     public var chunk: Int = 16
+    /// Samples per batch shard: each shard runs through the whole network on one core
+    /// (`BatchShards`). Kernels are chosen from a shard's own firing density, so this, not
+    /// the thread count, is part of what fixes the result (up to float rounding at ties).
+    public var shardSize: Int = 16
     /// Window starts to evaluate besides 0 (for delayed evaluation), e.g. the stored delay.
     public var windowStarts: Set<Int> = []
     /// Keep the readout's running sum at every step (enables any (t0, T] window).

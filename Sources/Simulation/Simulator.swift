@@ -114,11 +114,13 @@ public final class Simulator {
     /// dense one, and " + IFNeuron" or " + MaxPool + IFNeuron" when the neuron layer, and
     /// the pool before it, ran fused inside it), plus "input tiling" and "readout sums".
     public private(set) var timings: [String: Double] = [:]
-    private var dynamicPlans: [Int: ExecutionPlan] = [:]
+    /// The spiking part's plans by [samples, steps].
+    private var dynamicPlans: [[Int]: ExecutionPlan] = [:]
 
     public init(graph: Graph, inputShape: [Int], options: SimulationOptions) throws {
         guard options.timeSteps > 0 else { throw SimulationError.invalidOptions("T must be at least 1 (got \(options.timeSteps))") }
         guard options.chunk > 0 else { throw SimulationError.invalidOptions("the chunk must be at least 1 step") }
+        guard options.shardSize > 0 else { throw SimulationError.invalidOptions("the shard must hold at least 1 sample") }
         if let bad = options.checkpoints.first(where: { $0 < 1 || $0 > options.timeSteps }) {
             throw SimulationError.invalidOptions("checkpoint \(bad) is outside 1...\(options.timeSteps) (T_max = \(options.timeSteps))")
         }
@@ -287,220 +289,70 @@ public final class Simulator {
         return k
     }
 
-    private func dynamicPlan(steps: Int) throws -> ExecutionPlan {
-        if let p = dynamicPlans[steps] { return p }
+    /// The spiking part's plan for `samples` samples over `steps` steps (stacked on the batch
+    /// axis). Built before the shards run, read-only while they do.
+    private func buildDynamicPlan(samples: Int, steps: Int) throws {
+        guard dynamicPlans[[samples, steps]] == nil else { return }
         var inputShapes = [String: [Int]]()
         for name in dynamicInputs {
             var s = shapes[name] ?? []
-            s[0] *= steps
+            s[0] = samples * steps
             inputShapes[name] = s
         }
-        let p = try ExecutionPlan(graph: dynamicGraph, inputShapes: inputShapes, options: PlanOptions(fuseActivations: true))
-        dynamicPlans[steps] = p
-        return p
+        dynamicPlans[[samples, steps]] = try ExecutionPlan(graph: dynamicGraph, inputShapes: inputShapes, options: PlanOptions(fuseActivations: true))
     }
 
-    /// Simulates one batch. `progress` receives the number of steps done. `clipActivations`
-    /// (neuron node name -> the clip-ANN's output of that layer for this batch) turns on the
-    /// per-layer distance diagnostics.
-    public func run(_ input: Tensor, clipActivations: [String: Tensor]? = nil, progress: ((Int) -> Void)? = nil) throws -> SimulationResult {
+    func dynamicPlan(samples: Int, steps: Int) -> ExecutionPlan { dynamicPlans[[samples, steps]]! }
+
+    /// Simulates one batch, shard by shard (`BatchShards`: one core carries each shard
+    /// through the whole network). `clipActivations` (neuron node name -> the clip-ANN's
+    /// output of that layer for this batch) turns on the per-layer distance diagnostics.
+    public func run(_ input: Tensor, clipActivations: [String: Tensor]? = nil) throws -> SimulationResult {
         guard input.shape == batchShape else {
             throw SimulationError.invalidOptions("data has shape \(input.shape), the simulator was set up for \(batchShape)")
         }
-        let batch = batchShape[0]
         let feeds = [inputName: input]
         var staticValues = feeds
         if let staticPlan { staticValues.merge(try staticPlan.run(feeds)) { a, _ in a } }
-
-        // Per-node state for this batch. Fused convolution + neuron layers keep their own
-        // membranes, pixel-major, and so their diagnostics too.
-        let fusedLayers = self.fusedLayers
-        var fusedByNeuron = [String: FusedSpikingLayer]()
-        for (conv, layer) in fusedLayers { if let neuron = fusions[conv]?.neuron { fusedByNeuron[neuron] = layer } }
-        var fusedStates = fusedLayers.mapValues { $0.initialState(batch: batch) }
-        var neurons = [String: IFLayerState]()
-        for node in graph.nodes {
-            guard case .ifNeuron = node.op, let theta = graph.floatConstant(node.inputs[1]), let layout = neuronLayouts[node.name],
-                  let shape = shapes[node.inputs[0]] else { continue }
-            let state = IFLayerState(thresholds: theta.storage, sampleShape: Array(shape.dropFirst()), batch: batch, layout: layout,
-                                     fanout: fanouts[node.name] ?? [], membrane: fusedByNeuron[node.name] == nil)
-            if let needs = spikeReaders[node.name] {
-                state.emitsPatterns = needs.patterns
-                state.emitsFloats = needs.floats
-            }
-            if let reference = clipActivations?[node.name] {
-                state.reference = reference
-                state.checkpoints = Set(options.checkpoints)
-                if let layer = fusedByNeuron[node.name] {
-                    state.referenceValues = layer.pixelMajor(reference)
-                    state.outputSum = [Float](repeating: 0, count: state.referenceValues.count)
-                }
-            }
-            neurons[node.name] = state
-        }
-        var pools = [String: RunningMaxPoolState]()
-        if options.maxPooling == .runningSum {
-            for i in partition.dynamicNodes {
-                let node = graph.nodes[i]
-                guard case .maxPool(let a) = node.op, let inShape = shapes[node.inputs[0]], inShape.count == 4 else { continue }
-                let window = try WindowGeometry.resolve(node: node.name, kernel: a.kernelShape, strides: a.strides, dilations: a.dilations,
-                                                        pads: a.pads, autoPad: a.autoPad, inputSpatial: [inShape[2], inShape[3]])
-                pools[node.name] = RunningMaxPoolState(inputSampleShape: Array(inShape.dropFirst()), batch: batch, window: window,
-                                                       ceilMode: a.ceilMode)
-            }
-        }
 
         // Which running sums to keep.
         let readoutSize = partition.readoutValues.reduce(0) { $0 + (shapes[$1]?.reduce(1, *) ?? 0) }
         let keepAll = options.keepEveryStep && readoutSize * options.timeSteps <= 64_000_000
         var keep = Set(options.checkpoints).union(options.windowStarts).union([0, options.timeSteps])
         if keepAll { keep = Set(0...options.timeSteps) }
-        var running = [String: Tensor]()
+
+        let shards = BatchShards(batch: batchShape[0], size: options.shardSize)
+        for range in shards.ranges {
+            for steps in Set([min(options.chunk, options.timeSteps), options.timeSteps % options.chunk]) where steps > 0 {
+                try buildDynamicPlan(samples: range.count, steps: steps)
+            }
+        }
+        let runs = try shards.map { range in
+            try runShard(range, staticValues: staticValues, clipActivations: clipActivations, keep: keep)
+        }
+        for run in runs { timings.merge(run.timings, uniquingKeysWith: +) }
         var sums = [String: [Int: Tensor]]()
         for name in partition.readoutValues {
-            let zero = Tensor(zeros: shapes[name] ?? [batch])
-            running[name] = zero
-            sums[name] = [0: zero]
-        }
-
-        var done = 0
-        while done < options.timeSteps {
-            let steps = min(options.chunk, options.timeSteps - done)
-            let plan = try dynamicPlan(steps: steps)
-            var chunkFeeds = [String: Tensor]()
-            for name in dynamicInputs where !constantCurrents.contains(name) {
-                guard let value = staticValues[name] else { continue }
-                var shape = value.shape
-                shape[0] *= steps
-                var storage = [Float]()
-                storage.reserveCapacity(value.count * steps)
-                for _ in 0..<steps { storage.append(contentsOf: value.storage) }
-                chunkFeeds[name] = Tensor(shape: shape, storage: storage)
-            }
-            let dynamicNodes = dynamicGraph.nodes
-            let timed = options.collectTimings
-            var mark = DispatchTime.now().uptimeNanoseconds
-            func lap(_ label: String) {
-                guard timed else { return }
-                let now = DispatchTime.now().uptimeNanoseconds
-                timings[label, default: 0] += Double(now - mark) * 1e-9
-                mark = now
-            }
-            lap("input tiling")
-            var kernelRan = [Int: SpikingConvolution.Choice]()
-            var bypass = [String: Tensor]()
-            // Packed spikes and their density, by value name, for the convolutions reading them.
-            var spikeMaps = [String: (patterns: SpikePatterns, density: Double)]()
-            // Fused layers' results, waiting for their neuron node; and the currents their
-            // folded Adds need, kept when produced.
-            var fusedResults = [String: IFLayerState.Output]()
-            var kept = [String: Tensor]()
-            for fusion in fusions.values { if let b = fusion.bypass, let t = chunkFeeds[b] { kept[b] = t } }
-            let placeholder = Tensor(shape: [0], storage: [])
-            let out = try plan.run(chunkFeeds, deferred: constantCurrents, intercept: { index, inputs in
-                let node = dynamicNodes[index]
-                if let state = neurons[node.name] {
-                    let result: IFLayerState.Output
-                    if let fused = fusedResults.removeValue(forKey: node.name) {
-                        result = fused
-                    } else if let z = inputs[0] {
-                        result = state.step(z, adding: bypass.removeValue(forKey: node.name), steps: steps)
-                    } else if self.constantCurrents.contains(node.inputs[0]), let z = staticValues[node.inputs[0]] {
-                        result = state.step(z, steps: steps, constant: true)
-                    } else {
-                        return nil
-                    }
-                    if let patterns = result.patterns { spikeMaps[node.outputs[0]] = (patterns, state.density(ofLast: steps)) }
-                    // Without float readers the map is never built; an empty tensor holds its place.
-                    return [result.floats ?? placeholder]
-                }
-                if let layer = fusedLayers[node.name], let fusion = self.fusions[node.name], let spikes = spikeMaps[node.inputs[0]],
-                   let conv = self.convolutions[node.name] {
-                    let choice = conv.choose(density: spikes.density, spikes: true, self.options)
-                    if timed { kernelRan[index] = choice }
-                    var extra: FusedSpikingLayer.Bypass? = nil
-                    if let name = fusion.bypass {
-                        extra = spikeMaps[name].map { .spikes($0.patterns) } ?? kept[name].map { .currents($0) }
-                        guard extra != nil else { throw SimulationError.notConverted("\(node.name): the current added to this layer was not computed") }
-                    }
-                    let batching = choice == .events && conv.eventWeightBytes > self.options.stepBatchingWeightBytes
-                    guard let result = layer.step(spikes.patterns, kernel: choice, batchingSteps: batching, adding: extra, steps: steps,
-                                                  state: &fusedStates[node.name]!, neuron: neurons[fusion.neuron]!) else {
-                        throw SimulationError.notConverted("\(node.name): no spike kernel could be built for this convolution; run with --kernel dense")
-                    }
-                    fusedResults[fusion.neuron] = result
-                    return [placeholder]
-                }
-                if let neuron = self.foldedAdds[node.name], let a = inputs[0], let b = inputs[1] {
-                    if fusedResults[neuron] != nil { return [placeholder] }
-                    // The neuron adds `b`; `a` stands in for the sum it alone reads.
-                    bypass[neuron] = b
-                    return [a]
-                }
-                if self.fusedPools.contains(node.name) { return [placeholder] }
-                if let pool = pools[node.name], let z = inputs[0] { return [pool.step(z, steps: steps)] }
-                if let conv = self.convolutions[node.name], let spikes = spikeMaps[node.inputs[0]] {
-                    let choice = conv.choose(density: spikes.density, spikes: true, self.options)
-                    if timed { kernelRan[index] = choice }
-                    guard let y = conv.forward(spikes.patterns, choice) else {
-                        throw SimulationError.notConverted("\(node.name): no spike kernel could be built for this convolution; run with --kernel dense")
-                    }
-                    return [y]
-                }
-                if let conv = self.convolutions[node.name], let x = inputs[0] {
-                    let choice = conv.choose(for: x, self.options)
-                    if timed { kernelRan[index] = choice }
-                    return conv.forward(x, choice).map { [$0] }
-                }
-                return nil
-            }, observe: { index, outputs in
-                let node = dynamicNodes[index]
-                for (name, value) in zip(node.outputs, outputs) where self.bypassValues.contains(name) { kept[name] = value }
-                guard timed else { return }
-                // A fused layer's time includes the nodes it absorbed: say which.
-                let absorbed = self.fusions[node.name].map { ($0.pool == nil ? "" : " + MaxPool") + " + IFNeuron" } ?? ""
-                let kernel = kernelRan[index].map { $0 == .dense ? "" : " (\($0.rawValue)\(absorbed))" } ?? ""
-                lap("\(node.op.onnxType) \(node.name)" + kernel)
+            guard let steps = runs.first?.readoutSums[name]?.keys else { continue }
+            sums[name] = Dictionary(uniqueKeysWithValues: steps.map { step in
+                (step, Tensor(concatenatingSamples: runs.map { $0.readoutSums[name]![step]! }))
             })
-            for name in partition.readoutValues {
-                guard let chunk = out[name], var total = running[name] else { continue }
-                let block = total.count
-                let pieces = (block + 4095) / 4096
-                for t in 0..<steps {
-                    total.storage.withUnsafeMutableBufferPointer { s in
-                        chunk.storage.withUnsafeBufferPointer { c in
-                            let sp = s.baseAddress!, cp = c.baseAddress! + t * block
-                            Parallel.forEach(pieces, minimumPerThread: 4) { k in
-                                var i = k * 4096
-                                let end = min(block, i + 4096)
-                                while i + 16 <= end {
-                                    let sum = UnsafeRawPointer(sp + i).loadUnaligned(as: SIMD16<Float>.self)
-                                        + UnsafeRawPointer(cp + i).loadUnaligned(as: SIMD16<Float>.self)
-                                    UnsafeMutableRawPointer(sp + i).storeBytes(of: sum, as: SIMD16<Float>.self)
-                                    i += 16
-                                }
-                                while i < end { sp[i] += cp[i]; i += 1 }
-                            }
-                        }
-                    }
-                    if keep.contains(done + t + 1) { sums[name]![done + t + 1] = total }
-                }
-                running[name] = total
-            }
-            lap("readout sums")
-            done += steps
-            progress?(done)
         }
         var constants = [String: Tensor]()
         for name in partition.staticOutputs { constants[name] = staticValues[name] }
         constants[inputName] = input
-        let activity = neuronLayers.map { name -> LayerActivity in
-            let s = neurons[name]!
-            return LayerActivity(node: name, neurons: s.perSample, spikesPerStep: s.spikesPerStep, synapticOpsPerStep: s.opsPerStep,
-                                 gapToClipANN: s.gapNumerators,
-                                 clipANNMagnitude: s.reference.map { $0.storage.reduce(0.0) { $0 + Double(abs($1)) } } ?? 0)
+        let activity = neuronLayers.indices.map { k -> LayerActivity in
+            let parts = runs.map { $0.layers[k] }
+            return LayerActivity(node: parts[0].node, neurons: parts[0].neurons, spikesPerStep: Self.sum(parts.map(\.spikesPerStep)),
+                                 synapticOpsPerStep: Self.sum(parts.map(\.synapticOpsPerStep)), gapToClipANN: Self.sum(parts.map(\.gapToClipANN)),
+                                 clipANNMagnitude: clipActivations?[parts[0].node].map { $0.storage.reduce(0.0) { $0 + Double(abs($1)) } } ?? 0)
         }
-        return SimulationResult(timeSteps: options.timeSteps, batch: batch, layers: activity, analogMACsPerStep: analogMACs,
+        return SimulationResult(timeSteps: options.timeSteps, batch: batchShape[0], layers: activity, analogMACsPerStep: analogMACs,
                                 readoutSums: sums, constantValues: constants, tail: tailPlan, outputNames: graph.outputs.map(\.name))
+    }
+
+    /// Element by element, in shard order: the same sums for any thread count.
+    private static func sum(_ parts: [[Double]]) -> [Double] {
+        parts.dropFirst().reduce(parts[0]) { total, part in zip(total, part).map(+) }
     }
 }

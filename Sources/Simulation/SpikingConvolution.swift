@@ -1,3 +1,4 @@
+import Foundation
 import SNNGraph
 import SNNTensor
 
@@ -26,10 +27,16 @@ final class SpikingConvolution {
     private let makeSpikeEvents: (() -> SparseInputConvolution?)?
     private let makeTable: (() -> SpikeTableConvolution?)?
     private let makeMatrix: (() -> SpikeMatrixConvolution?)?
-    private lazy var events = makeEvents()
-    private lazy var spikeEvents = makeSpikeEvents?()
-    private lazy var table = makeTable?()
-    private lazy var matrix = makeMatrix?()
+    private lazy var builtEvents = makeEvents()
+    private lazy var builtSpikeEvents = makeSpikeEvents?()
+    private lazy var builtTable = makeTable?()
+    private lazy var builtMatrix = makeMatrix?()
+    /// Batch shards running side by side may ask for a kernel first at the same time.
+    private let building = NSLock()
+    private var events: SparseInputConvolution? { building.withLock { builtEvents } }
+    private var spikeEvents: SparseInputConvolution? { building.withLock { builtSpikeEvents } }
+    private var table: SpikeTableConvolution? { building.withLock { builtTable } }
+    private var matrix: SpikeMatrixConvolution? { building.withLock { builtMatrix } }
     /// Bits per table lookup, known before the tables exist.
     let tableBits: Int
     /// Whether `.auto` considers the event kernel. Below 64 output channels the per-tap

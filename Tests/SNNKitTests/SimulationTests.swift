@@ -239,6 +239,49 @@ struct ReferenceSimulator {
                                             tableMemoryLimit: 1024)
     }
 
+    /// A batch runs in shards of `shardSize` samples, side by side on the cores: each shard's
+    /// readouts and activity are bit for bit those of its samples simulated as a batch of
+    /// their own (shards of 4, 4 and 3: two side by side, one left over with its loops split).
+    @Test(arguments: ["net_b_resnet_blocks", "net_c_vgg"])
+    func shardsMatchTheirSamplesSimulatedAlone(_ name: String) throws {
+        let (graph, shape) = try converted(name)
+        let (batch, steps) = (11, 24)
+        var options = SimulationOptions(timeSteps: steps, checkpoints: [8, 24])
+        options.shardSize = 4
+        let x = TestData.batch([batch] + shape.dropFirst(), seed: 5)
+        let together = try Simulator(graph: graph, inputShape: x.shape, options: options).run(x)
+        let output = graph.outputs[0].name
+        var spikes = [[Double]](), ops = [[Double]]()
+        for range in [0..<4, 4..<8, 8..<11] {
+            let part = x.samples(range)
+            let alone = try Simulator(graph: graph, inputShape: part.shape, options: options).run(part)
+            for (start, end) in [(0, 8), (0, 24), (8, 24)] {
+                let whole = try together.outputs(from: start, to: end)[output]!, own = try alone.outputs(from: start, to: end)[output]!
+                #expect(whole.samples(range) == own, "samples \(range), window (\(start), \(end)]")
+            }
+            spikes = spikes.isEmpty ? alone.layers.map(\.spikesPerStep) : zip(spikes, alone.layers).map { zip($0, $1.spikesPerStep).map(+) }
+            ops = ops.isEmpty ? alone.layers.map(\.synapticOpsPerStep) : zip(ops, alone.layers).map { zip($0, $1.synapticOpsPerStep).map(+) }
+        }
+        #expect(together.layers.map(\.spikesPerStep) == spikes)
+        #expect(together.layers.map(\.synapticOpsPerStep) == ops)
+        #expect(spikes.joined().reduce(0, +) > 0, "the network fires")
+    }
+
+    /// Shards run once each, results in shard order; whole rounds run one per worker with
+    /// their loops on their own thread, the rest with the loops split; a shard's error
+    /// reaches the caller.
+    @Test func shardsRunOnceEachAndInOrder() throws {
+        defer { Parallel.threads = 0 }
+        Parallel.threads = 2
+        let shards = BatchShards(batch: 37, size: 8)
+        #expect(shards.ranges == [0..<8, 8..<16, 16..<24, 24..<32, 32..<37])
+        let seen = try shards.map { range in (range, Parallel.workers) }
+        #expect(seen.map(\.0) == shards.ranges)
+        #expect(seen.map(\.1) == [1, 1, 1, 1, 2], "four side by side with serial loops, the fifth with both cores")
+        struct Failed: Error {}
+        #expect(throws: Failed.self) { _ = try shards.map { range in if range.lowerBound == 16 { throw Failed() }; return range.count } }
+    }
+
     @Test func chunkSizeDoesNotChangeTheResult() throws {
         let (graph, shape) = try converted("net_c_vgg")
         let x = TestData.batch([2] + shape.dropFirst(), seed: 3)

@@ -6,6 +6,11 @@
 /// The CPU the calling thread runs on, or -1 where unknown (for `Parallel`'s shares).
 int snn_current_cpu(void);
 
+/// Whether `Parallel` runs loops on the calling thread alone (1), set while a thread
+/// carries a batch shard of its own through the network.
+int snn_thread_serial(void);
+void snn_set_thread_serial(int serial);
+
 /// 1 when this CPU has AMX int8 tiles and the kernel let this process use them
 /// (checked once: CPUID, then the Linux permission request for the tile state).
 int snn_amx_usable(void);

@@ -23,7 +23,7 @@ public enum Parallel {
     /// Items are handed out in contiguous blocks to keep each worker's data local.
     public static func forEach(_ count: Int, minimumPerThread: Int = 1, _ body: (Int) -> Void) {
         guard count > 0 else { return }
-        let workers = min(threads, max(1, count / max(1, minimumPerThread)))
+        let workers = min(Self.workers, max(1, count / max(1, minimumPerThread)))
         if workers <= 1 {
             for i in 0..<count { body(i) }
             return
@@ -42,6 +42,20 @@ public enum Parallel {
             }
         }
     }
+
+    /// Runs `body` with every parallel loop it starts on the calling thread alone: for work
+    /// that is itself one of several run side by side (a batch shard per core), where
+    /// splitting each loop again would only add wake-ups and barriers.
+    public static func serially<Result>(_ body: () throws -> Result) rethrows -> Result {
+        let outer = snn_thread_serial()
+        snn_set_thread_serial(1)
+        defer { snn_set_thread_serial(outer) }
+        return try body()
+    }
+
+    /// The workers a loop started on this thread gets: 1 inside `serially`, else `threads`.
+    /// Kernels size their work items by it.
+    public static var workers: Int { snn_thread_serial() != 0 ? 1 : threads }
 
     /// The share a worker takes: the one of the CPU it runs on when still free, else the
     /// next free one. With shares by iteration number, whichever pool thread (on whichever
@@ -63,7 +77,7 @@ public enum Parallel {
     /// so a worker can allocate its scratch space once for all of its items.
     public static func forEachRange(_ count: Int, minimumPerThread: Int = 1, _ body: (Range<Int>) -> Void) {
         guard count > 0 else { return }
-        let workers = min(threads, max(1, count / max(1, minimumPerThread)))
+        let workers = min(Self.workers, max(1, count / max(1, minimumPerThread)))
         forEach(workers) { worker in
             body((count * worker / workers)..<(count * (worker + 1) / workers))
         }

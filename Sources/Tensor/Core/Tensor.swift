@@ -53,6 +53,25 @@ public struct Tensor: Sendable, Equatable {
         set { storage[index] = newValue }
     }
 
+    /// Samples `range` of a batch-first tensor (a contiguous block of its storage).
+    public func samples(_ range: Range<Int>) -> Tensor {
+        precondition(rank >= 1 && range.lowerBound >= 0 && range.upperBound <= shape[0], "samples \(range) of shape \(shape)")
+        if range == 0..<shape[0] { return self }
+        let size = count / max(shape[0], 1)
+        return Tensor(shape: [range.count] + shape.dropFirst(), storage: Array(storage[(range.lowerBound * size)..<(range.upperBound * size)]))
+    }
+
+    /// Batch-first tensors of the same sample shape, one after the other along axis 0.
+    public init(concatenatingSamples parts: [Tensor]) {
+        precondition(!parts.isEmpty && parts.allSatisfy { $0.shape.dropFirst() == parts[0].shape.dropFirst() },
+                     "samples of different shapes: \(parts.map(\.shape))")
+        if parts.count == 1 { self = parts[0]; return }
+        var storage = [Float]()
+        storage.reserveCapacity(parts.reduce(0) { $0 + $1.count })
+        for part in parts { storage.append(contentsOf: part.storage) }
+        self.init(shape: [parts.reduce(0) { $0 + $1.shape[0] }] + parts[0].shape.dropFirst(), storage: storage)
+    }
+
     public var strides: [Int] { Tensor.strides(of: shape) }
 
     public static func strides(of shape: [Int]) -> [Int] {

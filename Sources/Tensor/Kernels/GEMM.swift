@@ -285,7 +285,7 @@ extension GEMM {
         precondition(lhs.depth == rhs.depth)
         let columnPanels = rhs.panels
         let rowPanels = lhs.panels
-        let threads = Parallel.threads
+        let threads = Parallel.workers
         let rowChunks = columnPanels >= threads ? 1 : min(rowPanels, threads)
         let cAddress = Int(bitPattern: c)
         Parallel.forEach(columnPanels * rowChunks) { item in

@@ -238,6 +238,9 @@ struct BenchSNN: ParsableCommand {
     @Option(name: .long, help: "Timed runs.")
     var iterations: Int = 3
 
+    @Option(name: .long, help: "Samples per shard (one core carries each shard through the network).")
+    var shard: Int = SimulationOptions(timeSteps: 1).shardSize
+
     @Flag(name: .long, help: "Also print where the time goes, per operator type.")
     var profile = false
 
@@ -265,13 +268,14 @@ struct BenchSNN: ParsableCommand {
 
     func run() throws {
         try common.apply()
-        guard batch > 0, timeSteps > 0, iterations > 0 else { throw ValidationError("--batch, -T and --iterations must be positive") }
+        guard batch > 0, timeSteps > 0, iterations > 0, shard > 0 else { throw ValidationError("--batch, -T, --iterations and --shard must be positive") }
         try Failure.run {
             let graph = try ModelLoader.load(model)
             let shapes = try ModelLoader.inputShapes(graph, given: nil, batch: batch)
             let shape = shapes[graph.runtimeInputs[0].name]!
             var options = SimulationOptions(timeSteps: timeSteps, checkpoints: [timeSteps])
             options.chunk = chunk
+            options.shardSize = shard
             options.keepEveryStep = false
             options.collectTimings = profile
             options.convolutionKernel = kernel

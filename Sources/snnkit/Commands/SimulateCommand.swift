@@ -19,6 +19,9 @@ struct SimulationFlags: ParsableArguments {
     @Option(name: .long, help: "Steps simulated per layer at a time.")
     var chunk: Int = 16
 
+    @Option(name: .long, help: "Samples per shard: each shard runs through the whole network on one core. Kernels follow each shard's firing density, so this (not --threads) is part of what fixes the result.")
+    var shard: Int = SimulationOptions(timeSteps: 1).shardSize
+
     @Option(name: .long, help: "Convolution kernel in the spiking part: auto (by spike density), dense, events, tables or matrix (AMX int8 tiles, on CPUs that have them; tables elsewhere). All give the same result up to float rounding.")
     var kernel: ConvolutionKernel = .auto
 
@@ -39,6 +42,8 @@ struct SimulationFlags: ParsableArguments {
         o.simulation.maxPooling = mode
         guard chunk > 0 else { throw ValidationError("--chunk must be positive") }
         o.simulation.chunk = chunk
+        guard shard > 0 else { throw ValidationError("--shard must be positive") }
+        o.simulation.shardSize = shard
         o.simulation.convolutionKernel = kernel
         switch delay {
         case "auto": o.delay = stored.map { .estimated($0) } ?? .none
