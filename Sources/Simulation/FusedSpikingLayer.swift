@@ -101,7 +101,20 @@ final class FusedSpikingLayer {
     /// (a residual connection), read from their bits.
     enum Bypass {
         case currents(Tensor)
+        /// Currents already pixel-major, [images, pixels, paddedChannels]
+        /// (`SpikingConvolution.forwardRows`): read in place, never transposed.
+        case rows(Tensor)
+        /// A convolution read by this layer alone, looked up block by block just before the
+        /// neuron step: its rows go from the tables to the membranes through L1 (in a ResNet
+        /// downsampling unit, the 1x1 shortcut: 8 MB per chunk not written and read back).
+        case lookups(Lookups)
         case spikes(SpikePatterns)
+    }
+
+    /// A table kernel and its input, laid out for the lookups.
+    struct Lookups {
+        let table: SpikeTableConvolution
+        let spikes: SpikeTableConvolution.PaddedSpikes
     }
 
     /// One chunk: `input` the spikes feeding the convolution ([steps * batch, ...]),
@@ -134,11 +147,16 @@ final class FusedSpikingLayer {
         var opCounts = [Double](repeating: 0, count: steps * items)
         let probing = GapProbe.Schedule(layer: neuron, steps: steps, items: items)
         var gaps = [Double](repeating: 0, count: max(1, probing.count * items))
-        // The bypass as floats, or as bits with the amplitude of each (padded) channel.
+        // The bypass as floats (NCHW, pixel-major rows read in place, or rows looked up per
+        // block), or as bits with the amplitude of each (padded) channel.
         let none = [Float](repeating: 0, count: 1), noBits = [UInt8](repeating: 0, count: 1)
-        var currents: Tensor? = nil, bypassSpikes: SpikePatterns? = nil
+        var currents: Tensor? = nil, bypassSpikes: SpikePatterns? = nil, inPlace = false, lookups: Lookups? = nil
         switch bypass {
         case .currents(let t): currents = t
+        case .rows(let t): (currents, inPlace) = (t, true)
+        case .lookups(let l):
+            precondition(l.table.paddedOutputs == paddedChannels, "the looked-up rows must have the membranes' layout")
+            lookups = l
         case .spikes(let p): bypassSpikes = p
         case nil: break
         }
@@ -219,9 +237,16 @@ final class FusedSpikingLayer {
                                                                         let image = t * batch + n
                                                                         let rows = batched ? scratch + (i * steps + t) * convolutionCount * rowStride : scratch
                                                                         let current = pool == nil ? rows : pooledCurrents
-                                                                        if let cp {
-                                                                            PixelMajor.transpose(cp + image * cout * pixels + first, rows: cout, columns: count,
-                                                                                                 sourceStride: pixels, into: added, destinationStride: rowStride)
+                                                                        var addedRows = UnsafePointer(added)
+                                                                        if let lookups {
+                                                                            lookups.table.accumulate(lookups.spikes, image: image, pixels: range, into: added)
+                                                                        } else if let cp {
+                                                                            if inPlace {
+                                                                                addedRows = UnsafePointer(cp + (image * pixels + first) * rowStride)
+                                                                            } else {
+                                                                                PixelMajor.transpose(cp + image * cout * pixels + first, rows: cout, columns: count,
+                                                                                                     sourceStride: pixels, into: added, destinationStride: rowStride)
+                                                                            }
                                                                         }
                                                                         // The neuron update in place: each row's currents become its spikes, written
                                                                         // straight to the bit planes (`snn_fire_rows`, which reads a spike bypass from
@@ -235,7 +260,7 @@ final class FusedSpikingLayer {
                                                                             w.initialize(repeating: 0, count: 16)
                                                                             var step = snn_fire_rows_args(
                                                                                 count: Int32(count), row_stride: Int32(rowStride), v: state, input: current,
-                                                                                store_spikes: floats ? 1 : 0, extra: cp == nil ? nil : UnsafePointer(added),
+                                                                                store_spikes: floats ? 1 : 0, extra: cp == nil && lookups == nil ? nil : addedRows,
                                                                                 extra_bits: xp.map { $0 + image * groups * pixels + first }, amplitude: ap, theta: tp,
                                                                                 fanout: fanouts, bits: pp + image * groups * pixels + first, plane: pixels, groups: Int32(groups),
                                                                                 weighted: w, probe: probe.map { $0.sums + rowsOfItem })

@@ -105,6 +105,9 @@ public final class Simulator {
     /// one stored step at every step, so they are never repeated over a chunk.
     public let constantCurrents: Set<String>
     let bypassValues: Set<String>
+    /// Bypass values made by a spike-fed convolution for the fused layer alone: kept
+    /// pixel-major when its kernel computes them so (`FusedSpikingLayer.Bypass.rows`).
+    let rowBypasses: Set<String>
     /// The fused layers' constant parts, and every neuron layer's per-sample constants.
     let fusedLayers: [String: FusedSpikingLayer]
     let neuronLayouts: [String: IFLayerState.Layout]
@@ -161,9 +164,6 @@ public final class Simulator {
                 && !readsFromOutside.contains(name) { readsFromOutside.append(name) }
         }
         dynamicInputs = readsFromOutside
-        dynamicGraph = graph.subgraph(nodeIndices: partition.dynamicNodes,
-                                      inputs: readsFromOutside.map { ValueInfo(name: $0, dimensions: nil) },
-                                      outputs: partition.readoutValues, name: "dynamic")
         if partition.tailNodes.isEmpty {
             tailPlan = nil
         } else {
@@ -206,11 +206,14 @@ public final class Simulator {
             folded[node.name] = graph.nodes[readers[0]].name
         }
         foldedAdds = folded
+        let order = Self.fusionOrder(graph, dynamicNodes: partition.dynamicNodes, foldedAdds: folded, convolutions: kernels, shapes: full.shapes)
+        dynamicGraph = graph.subgraph(nodeIndices: order, inputs: readsFromOutside.map { ValueInfo(name: $0, dimensions: nil) },
+                                      outputs: partition.readoutValues, name: "dynamic")
         var fused = [String: (neuron: String, add: String?, bypass: String?, pool: String?)]()
         var poolSizes = [String: Int]()
         var position = [String: Int]()
-        for (k, i) in partition.dynamicNodes.enumerated() { for out in graph.nodes[i].outputs { position[out] = k } }
-        for (k, i) in partition.dynamicNodes.enumerated() {
+        for (k, i) in order.enumerated() { for out in graph.nodes[i].outputs { position[out] = k } }
+        for (k, i) in order.enumerated() {
             let node = graph.nodes[i]
             guard let conv = kernels[node.name], conv.readsPatterns(options), let out = node.outputs.first, !kept.contains(out),
                   let readers = consumers[out], readers.count == 1, let shape = full.shapes[out], shape.count == 4 else { continue }
@@ -234,6 +237,12 @@ public final class Simulator {
         fusions = fused
         fusedPools = Set(fused.values.compactMap(\.pool))
         bypassValues = Set(fused.values.compactMap(\.bypass))
+        rowBypasses = Set(fused.values.compactMap { fusion -> String? in
+            guard let value = fusion.bypass, let add = fusion.add, !kept.contains(value), let p = producers[value],
+                  kernels[graph.nodes[p].name] != nil, let readers = consumers[value], readers.count == 1,
+                  graph.nodes[readers[0]].name == add else { return nil }
+            return value
+        })
         var layouts = [String: IFLayerState.Layout]()
         for node in graph.nodes {
             guard case .ifNeuron(let v0) = node.op, let theta = graph.floatConstant(node.inputs[1]),

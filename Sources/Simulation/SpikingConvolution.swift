@@ -220,6 +220,24 @@ final class SpikingConvolution {
         }
     }
 
+    /// The table kernel and its padded input, when `choice` is the table lookup: a fused
+    /// layer that alone reads this convolution looks up each block's rows itself
+    /// (`FusedSpikingLayer.Bypass.lookups`), so they are never stored.
+    func lookups(_ input: SpikePatterns, _ choice: Choice) -> FusedSpikingLayer.Lookups? {
+        guard choice == .tables, let table else { return nil }
+        return FusedSpikingLayer.Lookups(table: table, spikes: table.padded(input))
+    }
+
+    /// The convolution of packed spikes as pixel-major rows ([images, pixels, channels
+    /// padded to 16]) for the kernels that compute it that way (tables, matrix); nil otherwise.
+    func forwardRows(_ input: SpikePatterns, _ choice: Choice) -> Tensor? {
+        switch choice {
+        case .tables: return table?.forwardRows(input)
+        case .matrix: return matrix?.forwardRows(input)
+        case .dense, .events: return nil
+        }
+    }
+
     /// The convolution of packed spikes (`readsPatterns` was true, so `choice` is a spike
     /// kernel; nil otherwise).
     func forward(_ input: SpikePatterns, _ choice: Choice) -> Tensor? {

@@ -198,6 +198,12 @@ struct ReferenceSimulator {
         if let bytes = tableMemoryLimit { options.tableMemoryLimit = bytes }
         let simulator = try Simulator(graph: graph, inputShape: x.shape, options: options)
         if residual { #expect(!simulator.foldedAdds.isEmpty, "the residual Adds are folded into their neurons") }
+        if residual && kernel != .dense {
+            // The downsampling unit: the 3x3 convolution runs fused, the 1x1 shortcut's rows
+            // are left to it (looked up per block, or pixel-major from the matrix product).
+            #expect(simulator.rowBypasses.count == 1 && simulator.fusions.values.contains { $0.bypass == simulator.rowBypasses.first },
+                    "the shortcut feeds the fused layer directly")
+        }
         if pooled { #expect(!simulator.fusedPools.isEmpty, "a max pool between a spike-fed convolution and its neurons runs fused") }
         #expect(!simulator.constantCurrents.isEmpty, "the first neuron layer reads its constant current without repeating it")
         let result = try simulator.run(x)

@@ -156,6 +156,24 @@ public final class SpikeMatrixConvolution: @unchecked Sendable {
         }
     }
 
+    /// The same convolution left pixel-major: [images, output pixels, `paddedOutputs`], for
+    /// a fused layer that adds it to its own currents (no transposition either way). The
+    /// images go through `accumulate` together, so small maps still fill the tiles' rows.
+    public func forwardRows(_ input: SpikePatterns) -> Tensor {
+        let outPixels = window.outputHeight(input.shape[2]) * window.outputWidth(input.shape[3]), stride = paddedOutputs
+        let perItem = max(1, Self.productRows / max(1, outPixels))
+        return Tensor(shape: [input.images, outPixels, stride]) { out in
+            let y = out.baseAddress!
+            Parallel.forEach((input.images + perItem - 1) / perItem) { item in
+                let images = Array((item * perItem)..<min(input.images, (item + 1) * perItem))
+                images.withUnsafeBufferPointer {
+                    self.accumulate(input, images: $0, pixels: 0..<outPixels, into: y + images[0] * outPixels * stride,
+                                    imageStride: outPixels * stride, rowStride: stride)
+                }
+            }
+        }
+    }
+
     /// Output pixels `pixels` (row-major) of several images as rows of `paddedOutputs`
     /// values, bias included; image k's rows start at `rows + k * imageStride`. All of them
     /// are one matrix product, so small images still fill the tiles' 16 rows.
