@@ -40,8 +40,13 @@ randomized BatchNorm) this
      images * steps per second: one short untimed warm-up run, then the
      median of --iterations runs (default: as many as fit in
      --target-seconds, 1 to 3). The peers count spikes in every run (for
-     the firing rate), as SNNKit's simulator does; snnkit bench runs 3
-     iterations for T < 128 and 1 from T = 128 unless --iterations is given.
+     the firing rate), as SNNKit's simulator does. SNNKit gets the same
+     time window: ``snnkit bench`` runs as many iterations as fill about
+     --target-seconds (sized from its previous round; 10 for T < 128 and 3
+     from T = 128 in the first), and its column is the mean over them
+     (total work / total time), as a peer's single long run is. With 1-3
+     short runs (50-400 ms) and their median, one transient slowdown of
+     the host moved SNNKit's figure by up to 20%.
      All of that is repeated in --rounds alternating rounds (default 3:
      torch, SpikingJelly, SNNKit, torch, ...) and each column reports its
      median round, with the range of the rounds: on a shared host whose
@@ -80,6 +85,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import statistics
 import subprocess
@@ -541,14 +547,18 @@ def main() -> int:
             # host) slows every column alike; each column reports its median round.
             rounds = {peer: [] for peer in sims}
             rounds["snnkit"] = []
-            it = args.iterations or (1 if steps >= 128 else 3)
+            run_seconds = None  # SNNKit's mean seconds per run in the previous round
             for _ in range(args.rounds):
                 for peer, sim in sims.items():
                     rounds[peer].append(time_peer_fresh(args, snn_path, peer, noise_path, steps) if args.fresh_processes
                                         else time_peer(sim, x, steps, args.chunk, args.iterations, args.target_seconds))
+                it = args.iterations or (max(3, min(200, math.ceil(args.target_seconds / run_seconds))) if run_seconds
+                                         else (10 if steps < 128 else 3))
                 try:
-                    rounds["snnkit"].append(snnkit_json([args.snnkit, "bench", "snn", snn_path, "--batch", str(args.batch), "-T", str(steps),
-                                                         "--threads", str(args.threads), "--iterations", str(it), "--json", "--quiet"]))
+                    r = snnkit_json([args.snnkit, "bench", "snn", snn_path, "--batch", str(args.batch), "-T", str(steps),
+                                     "--threads", str(args.threads), "--iterations", str(it), "--json", "--quiet"])
+                    run_seconds = r["mean_seconds"]
+                    rounds["snnkit"].append(dict(r, runs=it, image_steps_per_second=args.batch * steps / run_seconds))
                 except Exception as e:  # noqa: BLE001
                     print(f"  snnkit bench failed: {e}")
             for column, results in rounds.items():

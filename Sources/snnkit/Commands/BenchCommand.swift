@@ -261,6 +261,8 @@ struct BenchSNN: ParsableCommand {
         var timeSteps: Int
         var threads: Int
         var medianSeconds: Double
+        /// All timed runs' mean: what a script comparing with one long run of a peer should use.
+        var meanSeconds: Double
         var imageStepsPerSecond: Double
         var synapticOpsPerSecond: Double
         var spikesPerNeuronPerStep: Double
@@ -300,7 +302,7 @@ struct BenchSNN: ParsableCommand {
             let spikes = layers.reduce(0.0) { $0 + $1.spikesPerStep.reduce(0, +) }
             let neurons = Double(layers.reduce(0) { $0 + $1.neurons })
             let report = Report(model: model, batch: batch, timeSteps: timeSteps, threads: Parallel.threads, medianSeconds: median,
-                                imageStepsPerSecond: Double(batch * timeSteps) / median, synapticOpsPerSecond: ops / median,
+                                meanSeconds: times.reduce(0, +) / Double(times.count), imageStepsPerSecond: Double(batch * timeSteps) / median, synapticOpsPerSecond: ops / median,
                                 spikesPerNeuronPerStep: spikes / max(neurons * Double(batch * timeSteps), 1))
             if common.json { try JSONOutput.print(report); return }
             if profile {
