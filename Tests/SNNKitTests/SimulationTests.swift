@@ -327,6 +327,11 @@ struct ReferenceSimulator {
         let x = [2] + shape.dropFirst()
         #expect(throws: SimulationError.self) { try Simulator(graph: graph, inputShape: x, options: SimulationOptions(timeSteps: 0)) }
         #expect(throws: SimulationError.self) { try Simulator(graph: graph, inputShape: x, options: SimulationOptions(timeSteps: 8, checkpoints: [4, 16])) }
+        var noShard = SimulationOptions(timeSteps: 8)
+        noShard.shardSize = 0
+        #expect(throws: SimulationError.invalidOptions("the shard must hold at least 1 sample")) {
+            try Simulator(graph: graph, inputShape: x, options: noShard)
+        }
         let (ann, _) = try TestData.model("net_a_classifier")
         #expect(throws: SimulationError.self) { try Simulator(graph: ann, inputShape: x, options: SimulationOptions(timeSteps: 8)) }
         var broken = graph
