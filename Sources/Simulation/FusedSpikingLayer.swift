@@ -127,9 +127,13 @@ final class FusedSpikingLayer {
         // The input prepared for the chosen kernel: padded bit planes, event lists, or the
         // packed spikes themselves.
         let events = kernel == .events ? convolution.spikeEventKernel : nil
-        let table = kernel == .tables ? convolution.spikeTable : nil
+        // The kernels are shared by the shards running side by side: calls through unretained
+        // references, or every call would bump their reference counts from both cores (the
+        // object's first cache line bouncing between them, its fields with it).
+        let table = (kernel == .tables ? convolution.spikeTable : nil).map(Unmanaged.passUnretained)
         let matrix = kernel == .matrix ? convolution.spikeMatrix : nil
-        let spikes = table?.padded(input), listed = events?.events(input)
+        let spikes = table?.takeUnretainedValue().padded(input), listed = events?.events(input)
+        let firesWhileSliding = table?.takeUnretainedValue().firesWhileSliding == true
         let matrixPixels = matrix.map { $0.window.outputHeight(input.shape[2]) * $0.window.outputWidth(input.shape[3]) }
         guard let convolutionPixels = spikes.map({ $0.outH * $0.outW }) ?? listed.map({ $0.outH * $0.outW }) ?? matrixPixels else { return nil }
         let pixels = outputShape[1] * outputShape[2], outW = outputShape[2]
@@ -160,6 +164,7 @@ final class FusedSpikingLayer {
         case .spikes(let p): bypassSpikes = p
         case nil: break
         }
+        let lookupTable = lookups.map { Unmanaged.passUnretained($0.table) }, lookupSpikes = lookups?.spikes
         let amplitudeRow = (0..<rowStride).map { c -> Float in
             guard let a = bypassSpikes?.amplitudes, c < cout else { return 0 }
             return a[a.count == 1 ? 0 : c]
@@ -238,8 +243,8 @@ final class FusedSpikingLayer {
                                                                         let rows = batched ? scratch + (i * steps + t) * convolutionCount * rowStride : scratch
                                                                         let current = pool == nil ? rows : pooledCurrents
                                                                         var addedRows = UnsafePointer(added)
-                                                                        if let lookups {
-                                                                            lookups.table.accumulate(lookups.spikes, image: image, pixels: range, into: added)
+                                                                        if let lookupTable, let lookupSpikes {
+                                                                            lookupTable._withUnsafeGuaranteedRef { $0.accumulate(lookupSpikes, image: image, pixels: range, into: added) }
                                                                         } else if let cp {
                                                                             if inPlace {
                                                                                 addedRows = UnsafePointer(cp + (image * pixels + first) * rowStride)
@@ -260,15 +265,15 @@ final class FusedSpikingLayer {
                                                                             w.initialize(repeating: 0, count: 16)
                                                                             var step = snn_fire_rows_args(
                                                                                 count: Int32(count), row_stride: Int32(rowStride), v: state, input: current,
-                                                                                store_spikes: floats ? 1 : 0, extra: cp == nil && lookups == nil ? nil : addedRows,
+                                                                                store_spikes: floats ? 1 : 0, extra: cp == nil && lookupTable == nil ? nil : addedRows,
                                                                                 extra_bits: xp.map { $0 + image * groups * pixels + first }, amplitude: ap, theta: tp,
                                                                                 fanout: fanouts, bits: pp + image * groups * pixels + first, plane: pixels, groups: Int32(groups),
                                                                                 weighted: w, probe: probe.map { $0.sums + rowsOfItem })
-                                                                            if let table, let spikes, pool == nil, table.firesWhileSliding {
-                                                                                lanes.spikes = table.accumulate(spikes, image: image, pixels: range, firing: &step, weighted: w)
+                                                                            if let table, let spikes, pool == nil, firesWhileSliding {
+                                                                                lanes.spikes = table._withUnsafeGuaranteedRef { $0.accumulate(spikes, image: image, pixels: range, firing: &step, weighted: w) }
                                                                             } else {
                                                                                 if let table, let spikes {
-                                                                                    table.accumulate(spikes, image: image, pixels: range, into: rows)
+                                                                                    table._withUnsafeGuaranteedRef { $0.accumulate(spikes, image: image, pixels: range, into: rows) }
                                                                                 } else if !batched, let events, let listed {
                                                                                     events.accumulate(listed, image: image, pixels: range, into: rows, rowStride: rowStride)
                                                                                 }
