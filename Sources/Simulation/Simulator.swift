@@ -65,7 +65,8 @@ public struct SimulationResult: Sendable {
 /// before the next node runs, so a layer's weights stay in cache for the chunk. Neurons
 /// and running-sum max pools carry their state from chunk to chunk, so the result is the
 /// same for any chunk size. The layers before the first neuron see the same image every
-/// step and run once.
+/// step and run once. The batch runs in shards of `SimulationOptions.shardSize` samples,
+/// one core carrying each shard through all of this (`BatchShards`, `runShard`).
 ///
 /// Spikes travel between layers as packed bits (`SpikePatterns`) with the density the
 /// neuron layer counted; a convolution reading them runs by table lookup, event-driven or
