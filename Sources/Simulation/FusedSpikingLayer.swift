@@ -102,7 +102,7 @@ final class FusedSpikingLayer {
     enum Bypass {
         case currents(Tensor)
         /// Currents already pixel-major, [images, pixels, paddedChannels]
-        /// (`SpikingConvolution.forwardRows`): read in place, never transposed.
+        /// (`SpikeMatrixConvolution.forwardRows`): read in place, never transposed.
         case rows(Tensor)
         /// A convolution read by this layer alone, looked up block by block just before the
         /// neuron step: its rows go from the tables to the membranes through L1 (in a ResNet

@@ -105,8 +105,8 @@ extension Simulator {
             // folded Adds need, kept when produced.
             var fusedResults = [String: IFLayerState.Output]()
             var kept = [String: Tensor]()
-            var bypassRows = [String: Tensor]()
-            var bypassLookups = [String: FusedSpikingLayer.Lookups]()
+            // Bypasses a convolution left for its fused layer (`SpikingConvolution.bypass`).
+            var preparedBypasses = [String: FusedSpikingLayer.Bypass]()
             for fusion in fusions.values { if let b = fusion.bypass, let t = chunkFeeds[b] { kept[b] = t } }
             let placeholder = Tensor(shape: [0], storage: [])
             let out = try plan.run(chunkFeeds, deferred: constantCurrents, intercept: { index, inputs in
@@ -132,8 +132,8 @@ extension Simulator {
                     if timed { kernelRan[index] = choice }
                     var extra: FusedSpikingLayer.Bypass? = nil
                     if let name = fusion.bypass {
-                        extra = spikeMaps[name].map { .spikes($0.patterns) } ?? bypassLookups.removeValue(forKey: name).map { .lookups($0) }
-                            ?? bypassRows.removeValue(forKey: name).map { .rows($0) } ?? kept[name].map { .currents($0) }
+                        extra = spikeMaps[name].map { .spikes($0.patterns) } ?? preparedBypasses.removeValue(forKey: name)
+                            ?? kept[name].map { .currents($0) }
                         guard extra != nil else { throw SimulationError.notConverted("\(node.name): the current added to this layer was not computed") }
                     }
                     let batching = choice == .events && conv.eventWeightBytes > self.options.stepBatchingWeightBytes
@@ -155,16 +155,10 @@ extension Simulator {
                 if let conv = self.convolutions[node.name], let spikes = spikeMaps[node.inputs[0]] {
                     let choice = conv.choose(density: spikes.density, spikes: true, self.options)
                     if timed { kernelRan[index] = choice }
-                    if self.rowBypasses.contains(node.outputs[0]) {
-                        // Left for the fused layer to look up, or stored pixel-major for it.
-                        if let lookups = conv.lookups(spikes.patterns, choice) {
-                            bypassLookups[node.outputs[0]] = lookups
-                            return [placeholder]
-                        }
-                        if let rows = conv.forwardRows(spikes.patterns, choice) {
-                            bypassRows[node.outputs[0]] = rows
-                            return [placeholder]
-                        }
+                    // Left for the fused layer to look up, or stored pixel-major for it.
+                    if self.convolutionBypasses.contains(node.outputs[0]), let prepared = conv.bypass(spikes.patterns, choice) {
+                        preparedBypasses[node.outputs[0]] = prepared
+                        return [placeholder]
                     }
                     guard let y = conv.forward(spikes.patterns, choice) else {
                         throw SimulationError.notConverted("\(node.name): no spike kernel could be built for this convolution; run with --kernel dense")

@@ -106,9 +106,10 @@ public final class Simulator {
     /// one stored step at every step, so they are never repeated over a chunk.
     public let constantCurrents: Set<String>
     let bypassValues: Set<String>
-    /// Bypass values made by a spike-fed convolution for the fused layer alone: kept
-    /// pixel-major when its kernel computes them so (`FusedSpikingLayer.Bypass.rows`).
-    let rowBypasses: Set<String>
+    /// Bypass values made by a spike-fed convolution for the fused layer alone: left to that
+    /// layer (looked up per block, or pixel-major rows) when the kernel allows it
+    /// (`SpikingConvolution.bypass`).
+    let convolutionBypasses: Set<String>
     /// The fused layers' constant parts, and every neuron layer's per-sample constants.
     let fusedLayers: [String: FusedSpikingLayer]
     let neuronLayouts: [String: IFLayerState.Layout]
@@ -238,7 +239,7 @@ public final class Simulator {
         fusions = fused
         fusedPools = Set(fused.values.compactMap(\.pool))
         bypassValues = Set(fused.values.compactMap(\.bypass))
-        rowBypasses = Set(fused.values.compactMap { fusion -> String? in
+        convolutionBypasses = Set(fused.values.compactMap { fusion -> String? in
             guard let value = fusion.bypass, let add = fusion.add, !kept.contains(value), let p = producers[value],
                   kernels[graph.nodes[p].name] != nil, let readers = consumers[value], readers.count == 1,
                   graph.nodes[readers[0]].name == add else { return nil }

@@ -220,20 +220,14 @@ final class SpikingConvolution {
         }
     }
 
-    /// The table kernel and its padded input, when `choice` is the table lookup: a fused
-    /// layer that alone reads this convolution looks up each block's rows itself
-    /// (`FusedSpikingLayer.Bypass.lookups`), so they are never stored.
-    func lookups(_ input: SpikePatterns, _ choice: Choice) -> FusedSpikingLayer.Lookups? {
-        guard choice == .tables, let table else { return nil }
-        return FusedSpikingLayer.Lookups(table: table, spikes: table.padded(input))
-    }
-
-    /// The convolution of packed spikes as pixel-major rows ([images, pixels, channels
-    /// padded to 16]) for the kernels that compute it that way (tables, matrix); nil otherwise.
-    func forwardRows(_ input: SpikePatterns, _ choice: Choice) -> Tensor? {
+    /// This convolution of packed spikes as a fused layer's bypass, for a layer that alone
+    /// reads it (`FusedSpikingLayer.Bypass`): with tables, the kernel and its padded input,
+    /// so the layer looks up each block's rows itself and they are never stored; with the
+    /// matrix product, its rows left pixel-major. Nil for the other kernels.
+    func bypass(_ input: SpikePatterns, _ choice: Choice) -> FusedSpikingLayer.Bypass? {
         switch choice {
-        case .tables: return table?.forwardRows(input)
-        case .matrix: return matrix?.forwardRows(input)
+        case .tables: return table.map { .lookups(FusedSpikingLayer.Lookups(table: $0, spikes: $0.padded(input))) }
+        case .matrix: return matrix.map { .rows($0.forwardRows(input)) }
         case .dense, .events: return nil
         }
     }

@@ -201,7 +201,7 @@ struct ReferenceSimulator {
         if residual && kernel != .dense {
             // The downsampling unit: the 3x3 convolution runs fused, the 1x1 shortcut's rows
             // are left to it (looked up per block, or pixel-major from the matrix product).
-            #expect(simulator.rowBypasses.count == 1 && simulator.fusions.values.contains { $0.bypass == simulator.rowBypasses.first },
+            #expect(simulator.convolutionBypasses.count == 1 && simulator.fusions.values.contains { $0.bypass == simulator.convolutionBypasses.first },
                     "the shortcut feeds the fused layer directly")
         }
         if pooled { #expect(!simulator.fusedPools.isEmpty, "a max pool between a spike-fed convolution and its neurons runs fused") }

@@ -169,18 +169,6 @@ public final class SpikeTableConvolution: @unchecked Sendable {
         }
     }
 
-    /// The same convolution left pixel-major: [images, output pixels, `paddedOutputs`], the
-    /// rows the lookups produce, for a fused layer that adds it to its own currents
-    /// (`PixelMajor.toPlanes` and the reader's transposition back both skipped).
-    public func forwardRows(_ input: SpikePatterns) -> Tensor {
-        let spikes = padded(input)
-        let (images, outPixels, stride) = (input.images, spikes.outH * spikes.outW, paddedOutputs)
-        return Tensor(shape: [images, outPixels, stride]) { out in
-            let y = out.baseAddress!
-            Parallel.forEach(images) { n in self.accumulate(spikes, image: n, pixels: 0..<outPixels, into: y + n * outPixels * stride) }
-        }
-    }
-
     /// Packed spikes laid out for the lookups: per image, one byte plane per group (4 or 8
     /// channels) carrying the zero padding, so every tap of every output pixel reads a valid
     /// byte (pattern 0 adds the zero row) and the inner loop has no bounds checks.
