@@ -52,10 +52,14 @@ public struct SimulationOptions: Sendable {
     /// With `.auto` on a CPU with AMX: a layer of 128 or more output channels that would run
     /// event-driven runs the matrix product instead once density x the share of taps inside
     /// the input reaches this (x1.5 on maps under 16 pixels, where the product computes every
-    /// padding tap). The product's cost does not depend on density. Fitted on VGG-11's
-    /// 128- and 256-channel layers at two firing levels: they tied at 0.065 (8x8), 0.073-0.075
-    /// (4x4) and 0.096-0.107 (2x2).
-    public var matrixCrossover: Double = 0.07
+    /// padding tap). The product's cost does not depend on density; the event kernel's grows
+    /// with it from a fixed part. Refitted after the product got faster, on VGG-11's layers
+    /// fed CIFAR-10 images scaled by 1, 0.35, 0.2 and 0.1 (input density 0.03-0.17), one
+    /// thread, each kernel's time per chunk against density: the 4x4 128 -> 256 layer tied
+    /// at 0.038, a 2x2 layer at 0.030 after its scale, the 8x8 and other layers never came
+    /// near (events 1.5-2x slower at their densities). At the old 0.07, the 4x4 256 -> 256
+    /// layer ran its first chunks event-driven (density x inside 0.069) 10-15% slower.
+    public var matrixCrossover: Double = 0.035
     /// A convolution whose lookup tables would take more bytes than this gets none: it runs
     /// event-driven or dense. The 4-bit tables are 4x the weights (a 512 -> 512 3x3 layer:
     /// 38 MB), so the cap only bites on very wide layers, where events win anyway.
