@@ -382,6 +382,89 @@ import Testing
         #expect(relativeError(whole.forward(spikes), reference) <= 1e-5)
     }
 
+    /// Skipping the padding's tile products (`PaddingSkip`: border pixels' rows grouped
+    /// into tiles, K tiles none of a tile's rows reads inside the input left out) gives the
+    /// plain product's floats bit for bit, for calls of many images as a fused layer's
+    /// work item makes them.
+    @Test(.enabled(if: SpikeMatrixConvolution.isAvailable), arguments: [
+        // (cin, cout, kernel, stride, dilation, pads t/l/b/r, H, W, images per call)
+        [64, 32, 3, 1, 1, 1, 1, 1, 1, 4, 4, 20],
+        [128, 48, 3, 1, 1, 1, 1, 1, 1, 8, 8, 9],
+        [64, 16, 5, 1, 1, 2, 2, 2, 2, 6, 6, 5],
+        [64, 32, 3, 2, 1, 1, 1, 1, 1, 7, 7, 16],
+        [64, 32, 3, 1, 2, 2, 2, 2, 2, 5, 5, 16],
+        [32, 32, 3, 1, 1, 1, 1, 1, 1, 4, 4, 16],
+        [64, 32, 3, 1, 1, 0, 1, 2, 0, 4, 6, 16],
+        [24, 20, 3, 1, 1, 1, 1, 1, 1, 3, 3, 33],
+    ])
+    func skippingThePaddingChangesNoValue(_ p: [Int]) throws {
+        let (cin, cout, k, s, d, h, w, count) = (p[0], p[1], p[2], p[3], p[4], p[9], p[10], p[11])
+        var g = KernelTests.Generator(state: UInt64(p.reduce(23, +)))
+        let window = WindowGeometry(kernel: (k, k), stride: (s, s), dilation: (d, d), pads: (p[5], p[6], p[7], p[8]))
+        let (thresholds, x) = SpikeTableConvolutionTests.spikes(&g, channels: cin, height: h, width: w, firing: 25)
+        let weights = Self.weightsOverFourDecades(&g, count: cout * cin * k * k), bias = g.array(cout)
+        func kernel(_ skips: Bool) throws -> SpikeMatrixConvolution {
+            try #require(SpikeMatrixConvolution(weights: weights, bias: bias, amplitudes: thresholds, inputChannels: cin, outputChannels: cout,
+                                                groups: 1, window: window, skipsPadding: skips))
+        }
+        let skipping = try kernel(true), plain = try kernel(false)
+        let spikes = SpikePatterns(packing: x, amplitudes: thresholds)
+        let pixels = window.outputHeight(h) * window.outputWidth(w), stride = plain.paddedOutputs
+        let images = (0..<count).map { ($0 * 7) % 3 }, size = pixels * stride
+        func rows(_ m: SpikeMatrixConvolution) -> [Float] {
+            var out = [Float](repeating: .nan, count: images.count * size)
+            images.withUnsafeBufferPointer { list in
+                out.withUnsafeMutableBufferPointer { m.accumulate(spikes, images: list, pixels: 0..<pixels, into: $0.baseAddress!, imageStride: size, rowStride: stride) }
+            }
+            return out
+        }
+        let a = rows(skipping), b = rows(plain)
+        #expect(a.elementsEqual(b) { $0.bitPattern == $1.bitPattern })
+        #expect(a.contains { $0 != 0 } && !a.contains { $0.isNaN })
+    }
+
+    /// The taps border pixels read inside the input, worked by hand for a 3x3 kernel with
+    /// padding 1 (tap = 3 x kernel row + kernel column), and the share of a product's tile
+    /// products they let go. On a 4x4 map with 16 images per product each 16-row tile is
+    /// one pixel: the 4 corners skip 5 taps of 9 and the 8 edge pixels 3, (4 x 5 + 8 x 3) /
+    /// (16 x 9). On an 8x8 map with 4 images (tiles of 4 pixels) the grouping puts the two
+    /// bottom corners with 2 bottom-edge pixels (all miss the bottom kernel row), a right
+    /// corner with 3 right-edge pixels, and so on: 5 tiles of 16 skip 3 taps and 2 skip
+    /// one, 17 / 144 (the best grouping makes 18).
+    @Test func borderPixelsSkipThePaddingsTileProducts() throws {
+        func bits(_ taps: [Int]) -> UInt64 { taps.reduce(0) { $0 | 1 << UInt64($1) } }
+        let window = WindowGeometry(kernel: (3, 3), pads: (1, 1, 1, 1))
+        let small = try #require(PaddingSkip(window: window, inputSize: (4, 4), pixels: 0..<16))
+        #expect(small.taps[0] == bits([4, 5, 7, 8]))
+        #expect(small.taps[1] == bits([3, 4, 5, 6, 7, 8]))
+        #expect(small.taps[7] == bits([0, 1, 3, 4, 6, 7]))
+        #expect(small.taps[5] == bits(Array(0..<9)))
+        #expect(small.taps[15] == bits([0, 1, 3, 4]))
+        let oneTapPerTile = try #require(PaddingSkip.kTileTaps(taps: 9, tapBytes: 64, depth: 576))
+        #expect(oneTapPerTile == (0..<9).map { bits([$0]) })
+        #expect(PaddingSkip.kTileTaps(taps: 9, tapBytes: 32, depth: 320) == [bits([0, 1]), bits([2, 3]), bits([4, 5]), bits([6, 7]), bits([8])])
+        #expect(PaddingSkip.kTileTaps(taps: 9, tapBytes: 128, depth: 1152)?.count == 18)
+
+        let layout = small.layout(images: 16, imageStride: 1000, rowStride: 10)
+        #expect(layout.rowOf.map(Int.init).sorted() == Array(0..<256))
+        for k in 0..<16 {
+            for j in 0..<16 {
+                let row = Int(layout.rowOf[k * 16 + j])
+                #expect(layout.offsets[row] == k * 1000 + j * 10)
+                #expect(layout.rowTiles[row / 16] == small.taps[j], "each tile is one pixel's 16 images")
+            }
+        }
+        #expect(PaddingSkip.skippedShare(layout, kTiles: oneTapPerTile) == 44.0 / 144)
+
+        let large = try #require(PaddingSkip(window: window, inputSize: (8, 8), pixels: 0..<64))
+        #expect(PaddingSkip.skippedShare(large.layout(images: 4, imageStride: 1000, rowStride: 10), kTiles: oneTapPerTile) == 17.0 / 144)
+        #expect(large.grouped(size: 4).sorted() == Array(0..<64))
+
+        #expect(PaddingSkip(window: WindowGeometry(kernel: (1, 1)), inputSize: (4, 4), pixels: 0..<16) == nil, "a 1x1 kernel reads no padding")
+        #expect(PaddingSkip(window: WindowGeometry(kernel: (3, 3)), inputSize: (6, 6), pixels: 0..<16) == nil, "nor does an unpadded one")
+        #expect(PaddingSkip(window: window, inputSize: (8, 8), pixels: 9..<15) == nil, "nor interior pixels")
+    }
+
     /// Weights the float recombination cannot scale exactly (a channel whose largest weight
     /// needs a subnormal 2^e) or cannot hold (non-finite) get no matrix kernel, so the
     /// simulator falls back to the other kernels instead of computing them wrongly.

@@ -19,6 +19,20 @@ int snn_amx_usable(void);
 /// the tile unit's own throughput, for `snnkit bench amx`.
 void snn_amx_register_products(long count);
 
+/// Which tile products of an im2col product can be skipped: a K tile whose taps are all
+/// outside the input (padding) for every row of a row tile holds only zero bytes there,
+/// and its products add exactly 0. Rows are ordered so that a row tile holds output
+/// pixels that miss the same taps (a border pixel of a 4x4 map misses 3-5 of 9), and each
+/// row's values go to out + offsets[r].
+struct snn_tile_taps {
+    /// Per row: its output row's offset from `out`, in floats.
+    const long *offsets;
+    /// Per 16-row tile: a bit per kernel tap that some row of the tile has inside the input.
+    const uint64_t *row_tiles;
+    /// Per K tile (64 bytes of an im2col row): a bit per tap whose bytes it holds.
+    const uint64_t *k_tiles;
+};
+
 /// The spike convolution's product on AMX tiles and the float values from it. A: m rows
 /// of `k` unsigned bytes (m a multiple of 16, k a multiple of 64, rows 64-byte aligned).
 /// B: k x n signed bytes packed by `snn_amx_pack_index`, n a multiple of 48: per block b
@@ -28,10 +42,12 @@ void snn_amx_register_products(long count);
 /// once (one fused multiply-add) and adding s0 once more, so the value is within one unit
 /// in the last place of the exact sum before the bias (scales are powers of two). Row r
 /// of the first `rows` goes to out + (r / per_image) * image_stride + (r % per_image) *
-/// row_stride, 16 values per block. `c`: scratch for m rows of 96 int32 (the sums of six
-/// column tiles, recombined as soon as they are complete).
+/// row_stride, 16 values per block, or with `taps` to out + taps->offsets[r]. `c`:
+/// scratch for m rows of 96 int32 (the sums of six column tiles, recombined as soon as
+/// they are complete).
 void snn_amx_gemm_combine(const uint8_t *a, int m, int k, const int8_t *b, int n, int32_t *c, int rows,
-                          const float *scales, const float *bias, float *out, int per_image, long image_stride, long row_stride);
+                          const float *scales, const float *bias, float *out, int per_image, long image_stride, long row_stride,
+                          const struct snn_tile_taps *taps);
 
 /// Where B[row k][column n] goes in the packed layout `snn_amx_gemm_combine` reads:
 /// 1 KB tiles of 64 rows of K by 16 columns, four K values of a column side by side.

@@ -35,7 +35,7 @@ public enum AMXProductTiming {
         for i in 0..<(depth * columns) { b[i] = Int8(truncatingIfNeeded: next()) }
         let scales = [Float](repeating: 1, count: outputs), bias = [Float](repeating: 0, count: outputs)
         let product = {
-            snn_amx_gemm_combine(a, Int32(rows), Int32(depth), b, Int32(columns), c, Int32(rows), scales, bias, values, 1, outputs, 0)
+            snn_amx_gemm_combine(a, Int32(rows), Int32(depth), b, Int32(columns), c, Int32(rows), scales, bias, values, 1, outputs, 0, nil)
         }
         product()
         let best = (0..<repetitions).map { _ in seconds(product) }.min() ?? 0

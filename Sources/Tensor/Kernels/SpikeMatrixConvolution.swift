@@ -45,12 +45,18 @@ public final class SpikeMatrixConvolution: @unchecked Sendable {
     /// The same convolution as one product per image for inputs of one small size, where
     /// that takes fewer tile products (`WholeMapProduct`).
     public let wholeMap: WholeMapProduct?
+    /// Per K tile, the taps whose bytes it holds, for skipping padding (`PaddingSkip`), and
+    /// the row layouts that do it.
+    let kTileTaps: [UInt64]?
+    let paddingLayouts = PaddingSkip.Cache()
 
     /// `amplitudes`: the value a spike of each input channel carries (one for all, or one
     /// per channel). `inputSize`: the input's height and width when known, to build the
-    /// whole-map form if it pays. Groups other than 1 are not handled (nil).
+    /// whole-map form if it pays. `skipsPadding`: skip the tile products of border pixels'
+    /// padding (`PaddingSkip`; off only to check that it changes nothing). Groups other
+    /// than 1 are not handled (nil).
     public init?(weights: [Float], bias: [Float]?, amplitudes: [Float], inputChannels: Int, outputChannels: Int, groups: Int,
-                 window: WindowGeometry, inputSize: (h: Int, w: Int)? = nil) {
+                 window: WindowGeometry, inputSize: (h: Int, w: Int)? = nil, skipsPadding: Bool = true) {
         let taps = window.kernel.h * window.kernel.w
         guard groups == 1, inputChannels > 0, outputChannels > 0, amplitudes.count == 1 || amplitudes.count == inputChannels,
               weights.count == outputChannels * inputChannels * taps, weights.allSatisfy({ $0.isFinite }) else { return nil }
@@ -93,6 +99,7 @@ public final class SpikeMatrixConvolution: @unchecked Sendable {
             }
         }
         self.scales = scales
+        kTileTaps = skipsPadding ? PaddingSkip.kTileTaps(taps: taps, tapBytes: tapBytes, depth: depth) : nil
         var padded = bias ?? []
         padded += [Float](repeating: 0, count: paddedOutputs - padded.count)
         self.bias = padded
@@ -209,11 +216,22 @@ public final class SpikeMatrixConvolution: @unchecked Sendable {
         while first < images.count {
             let part = UnsafeBufferPointer(rebasing: images[first..<min(images.count, first + imagesPerProduct)])
             let count = part.count * perImage, m = (count + 15) / 16 * 16
-            im2col(input, images: part, pixels: pixels, into: a, rows: m)
+            // Border pixels' rows grouped into tiles that skip the padding's products.
+            let layout = kTileTaps.flatMap {
+                paddingLayouts.layout(window: window, kTiles: $0, inputSize: (input.shape[2], input.shape[3]), pixels: pixels, images: part.count,
+                                      imageStride: imageStride, rowStride: rowStride)
+            }
+            (layout?.rowOf ?? []).withUnsafeBufferPointer { rowOf in
+                im2col(input, images: part, pixels: pixels, into: a, rows: m, rowOf: layout == nil ? nil : rowOf.baseAddress)
+            }
             scales.withUnsafeBufferPointer { s in
                 bias.withUnsafeBufferPointer { b in
-                    snn_amx_gemm_combine(a.assumingMemoryBound(to: UInt8.self), Int32(m), Int32(depth), packed, Int32(columns), sums, Int32(count),
-                                         s.baseAddress!, b.baseAddress!, rows + first * imageStride, Int32(perImage), imageStride, rowStride)
+                    func product(_ taps: UnsafePointer<snn_tile_taps>?) {
+                        snn_amx_gemm_combine(a.assumingMemoryBound(to: UInt8.self), Int32(m), Int32(depth), packed, Int32(columns), sums,
+                                             Int32(count), s.baseAddress!, b.baseAddress!, rows + first * imageStride, Int32(perImage),
+                                             imageStride, rowStride, taps)
+                    }
+                    if let layout, let kTiles = kTileTaps { layout.withTileTaps(kTiles, product) } else { product(nil) }
                 }
             }
             first += part.count
@@ -221,12 +239,14 @@ public final class SpikeMatrixConvolution: @unchecked Sendable {
     }
 
     /// One im2col row per (image, output pixel): for each tap, the 0/1 bytes of the input
-    /// pixel under it, then zeros up to `depth`; rows past the last pixel are zero. Each
+    /// pixel under it, then zeros up to `depth`; rows past the last pixel are zero. With
+    /// `rowOf`, image k's pixel j goes to row rowOf[k x pixels + j] (`PaddingSkip`). Each
     /// image's input rows under the block are first expanded once to bytes with zero
     /// borders (`expanded`). With undilated columns the taps of one kernel row are adjacent
     /// there as they are in the im2col row, so a row is `kh` copies of `kw x tapBytes` bytes:
     /// the copies, not the products, were half the time of 16-32-channel layers.
-    private func im2col(_ input: SpikePatterns, images: UnsafeBufferPointer<Int>, pixels: Range<Int>, into a: UnsafeMutableRawPointer, rows m: Int) {
+    private func im2col(_ input: SpikePatterns, images: UnsafeBufferPointer<Int>, pixels: Range<Int>, into a: UnsafeMutableRawPointer, rows m: Int,
+                        rowOf: UnsafePointer<Int32>?) {
         let (inH, inW) = (input.shape[2], input.shape[3]), planePixels = input.pixels, groups = input.groups
         let outW = window.outputWidth(inW)
         let (kh, kw) = window.kernel, (sh, sw) = window.stride, (dh, dw) = window.dilation
@@ -266,7 +286,8 @@ public final class SpikeMatrixConvolution: @unchecked Sendable {
                 }
                 var oh = pixels.lowerBound / outW, ow = pixels.lowerBound % outW
                 for _ in pixels {
-                    var slot = a + r &* depth
+                    let row = rowOf.map { Int($0[r]) } ?? r
+                    var slot = a + row &* depth
                     let corner = expanded + ((oh &* sh &- top &- rowLow) &* width &+ ow &* sw) &* tapBytes
                     for ki in 0..<kh {
                         var run = corner + ki &* dh &* line
@@ -277,7 +298,7 @@ public final class SpikeMatrixConvolution: @unchecked Sendable {
                         }
                     }
                     var z = used
-                    while z < depth { (a + r &* depth).storeBytes(of: UInt64(0), toByteOffset: z, as: UInt64.self); z &+= 8 }
+                    while z < depth { (a + row &* depth).storeBytes(of: UInt64(0), toByteOffset: z, as: UInt64.self); z &+= 8 }
                     r &+= 1
                     ow &+= 1
                     if ow == outW { ow = 0; oh &+= 1 }

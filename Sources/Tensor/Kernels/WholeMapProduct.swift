@@ -115,7 +115,7 @@ public final class WholeMapProduct: @unchecked Sendable {
             scales.withUnsafeBufferPointer { s in
                 bias.withUnsafeBufferPointer { b in
                     snn_amx_gemm_combine(a.assumingMemoryBound(to: UInt8.self), Int32(m), Int32(depth), packed, Int32(columns), sums,
-                                         Int32(part.count), s.baseAddress!, b.baseAddress!, rows + first * imageStride, 1, imageStride, 0)
+                                         Int32(part.count), s.baseAddress!, b.baseAddress!, rows + first * imageStride, 1, imageStride, 0, nil)
                 }
             }
             first += part.count
