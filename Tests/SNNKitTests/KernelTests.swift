@@ -310,6 +310,18 @@ import Testing
         g.array(count).map { $0 * powf(10, Float(Int(abs($0) * 1000) % 4) - 2) }
     }
 
+    /// One `accumulate` call over `images` (in that order, repeats allowed, as a fused
+    /// layer's work item passes a chunk's steps): every output pixel's row, image after
+    /// image, NaN where nothing was written.
+    static func rows(_ m: SpikeMatrixConvolution, _ spikes: SpikePatterns, images: [Int], pixels: Int) -> [Float] {
+        let stride = m.paddedOutputs, size = pixels * stride
+        var out = [Float](repeating: .nan, count: images.count * size)
+        images.withUnsafeBufferPointer { list in
+            out.withUnsafeMutableBufferPointer { m.accumulate(spikes, images: list, pixels: 0..<pixels, into: $0.baseAddress!, imageStride: size, rowStride: stride) }
+        }
+        return out
+    }
+
     /// The AMX product of packed spikes against the float64-accumulated reference
     /// convolution of the same spikes (amplitude = threshold), where the machine has AMX.
     @Test(.enabled(if: SpikeMatrixConvolution.isAvailable), arguments: [
@@ -365,17 +377,8 @@ import Testing
         #expect((whole.wholeMap != nil) == (p[11] == 1))
         #expect(plain.wholeMap == nil)
         let spikes = SpikePatterns(packing: x, amplitudes: thresholds)
-        let pixels = window.outputHeight(h) * window.outputWidth(w), stride = whole.paddedOutputs
-        // Images 2, 0, 1, 2 in one call, as a fused layer's work item passes a chunk's steps.
-        let images = [2, 0, 1, 2], size = pixels * stride
-        func rows(_ m: SpikeMatrixConvolution) -> [Float] {
-            var out = [Float](repeating: .nan, count: images.count * size)
-            images.withUnsafeBufferPointer { list in
-                out.withUnsafeMutableBufferPointer { m.accumulate(spikes, images: list, pixels: 0..<pixels, into: $0.baseAddress!, imageStride: size, rowStride: stride) }
-            }
-            return out
-        }
-        let a = rows(whole), b = rows(plain)
+        let pixels = window.outputHeight(h) * window.outputWidth(w)
+        let a = Self.rows(whole, spikes, images: [2, 0, 1, 2], pixels: pixels), b = Self.rows(plain, spikes, images: [2, 0, 1, 2], pixels: pixels)
         #expect(a == b)
         #expect(a.contains { $0 != 0 } && !a.contains { $0.isNaN })
         let reference = Convolution.reference(input: x, weights: weights, bias: bias, outputChannels: cout, groups: 1, window: window)
@@ -409,16 +412,8 @@ import Testing
         }
         let skipping = try kernel(true), plain = try kernel(false)
         let spikes = SpikePatterns(packing: x, amplitudes: thresholds)
-        let pixels = window.outputHeight(h) * window.outputWidth(w), stride = plain.paddedOutputs
-        let images = (0..<count).map { ($0 * 7) % 3 }, size = pixels * stride
-        func rows(_ m: SpikeMatrixConvolution) -> [Float] {
-            var out = [Float](repeating: .nan, count: images.count * size)
-            images.withUnsafeBufferPointer { list in
-                out.withUnsafeMutableBufferPointer { m.accumulate(spikes, images: list, pixels: 0..<pixels, into: $0.baseAddress!, imageStride: size, rowStride: stride) }
-            }
-            return out
-        }
-        let a = rows(skipping), b = rows(plain)
+        let pixels = window.outputHeight(h) * window.outputWidth(w), images = (0..<count).map { ($0 * 7) % 3 }
+        let a = Self.rows(skipping, spikes, images: images, pixels: pixels), b = Self.rows(plain, spikes, images: images, pixels: pixels)
         #expect(a.elementsEqual(b) { $0.bitPattern == $1.bitPattern })
         #expect(a.contains { $0 != 0 } && !a.contains { $0.isNaN })
     }
