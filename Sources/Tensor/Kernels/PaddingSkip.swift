@@ -43,8 +43,9 @@ public struct PaddingSkip {
 
     /// The pixels in groups of `size` (one row tile's): a group starts with the pixels that
     /// have the fewest taps inside and fills up with those adding the fewest taps to it, so
-    /// a 4x4 map's corners share no tile with its interior, and an 8x8 map's top corners go
-    /// with its top edge. Deterministic: ties go to the smaller mask, then raster order.
+    /// a 4x4 map's corners share no tile with its interior, and an 8x8 map's two bottom
+    /// corners share one with two bottom-edge pixels (all miss the bottom kernel row).
+    /// Deterministic: ties go to the smaller mask, then raster order.
     public func grouped(size: Int) -> [Int] {
         var classes = Dictionary(grouping: taps.indices) { taps[$0] }
         var order = [Int]()
