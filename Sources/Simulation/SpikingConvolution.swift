@@ -124,10 +124,8 @@ final class SpikingConvolution {
         for oh in 0..<outH {
             for ow in 0..<outW {
                 for ki in 0..<geometry.kernel.h {
-                    for kj in 0..<geometry.kernel.w {
-                        let ih = oh * geometry.stride.h - geometry.padTop + ki * geometry.dilation.h
-                        let iw = ow * geometry.stride.w - geometry.padLeft + kj * geometry.dilation.w
-                        if ih >= 0 && ih < inputShape[2] && iw >= 0 && iw < inputShape[3] { inside += 1 }
+                    for kj in 0..<geometry.kernel.w where geometry.inputPixel(output: oh, ow, tap: ki, kj, inputSize: (inputShape[2], inputShape[3])) != nil {
+                        inside += 1
                     }
                 }
             }

@@ -36,6 +36,13 @@ public struct WindowGeometry: Sendable, Equatable, Hashable {
                         padBegin: padLeft, padEnd: padRight, ceil: ceil)
     }
 
+    /// The input pixel kernel tap (`ki`, `kj`) of output pixel (`oh`, `ow`) reads, or nil
+    /// where that tap falls on the padding of an input of `inputSize`.
+    public func inputPixel(output oh: Int, _ ow: Int, tap ki: Int, _ kj: Int, inputSize: (h: Int, w: Int)) -> (h: Int, w: Int)? {
+        let ih = oh * stride.h - padTop + ki * dilation.h, iw = ow * stride.w - padLeft + kj * dilation.w
+        return ih >= 0 && ih < inputSize.h && iw >= 0 && iw < inputSize.w ? (ih, iw) : nil
+    }
+
     public static func == (a: Self, b: Self) -> Bool {
         a.kernel == b.kernel && a.stride == b.stride && a.dilation == b.dilation &&
             a.padTop == b.padTop && a.padLeft == b.padLeft && a.padBottom == b.padBottom && a.padRight == b.padRight

@@ -28,11 +28,8 @@ public struct PaddingSkip {
             let (oh, ow) = (p / outW, p % outW)
             var mask: UInt64 = 0
             for ki in 0..<kh {
-                let ih = oh * window.stride.h - window.padTop + ki * window.dilation.h
-                guard ih >= 0 && ih < inputSize.h else { continue }
-                for kj in 0..<kw {
-                    let iw = ow * window.stride.w - window.padLeft + kj * window.dilation.w
-                    if iw >= 0 && iw < inputSize.w { mask |= 1 << UInt64(ki * kw + kj) }
+                for kj in 0..<kw where window.inputPixel(output: oh, ow, tap: ki, kj, inputSize: inputSize) != nil {
+                    mask |= 1 << UInt64(ki * kw + kj)
                 }
             }
             taps[j] = mask

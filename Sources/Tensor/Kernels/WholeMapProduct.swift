@@ -64,11 +64,8 @@ public final class WholeMapProduct: @unchecked Sendable {
             for ow in 0..<outW {
                 let pixel = oh * outW + ow
                 for ki in 0..<kh {
-                    let ih = oh * window.stride.h - window.padTop + ki * window.dilation.h
-                    guard ih >= 0 && ih < inputSize.h else { continue }
                     for kj in 0..<kw {
-                        let iw = ow * window.stride.w - window.padLeft + kj * window.dilation.w
-                        guard iw >= 0 && iw < inputSize.w else { continue }
+                        guard let (ih, iw) = window.inputPixel(output: oh, ow, tap: ki, kj, inputSize: inputSize) else { continue }
                         let tap = ki * kw + kj, source = ih * inputSize.w + iw
                         for o in 0..<outputChannels {
                             let column = (pixel * paddedOutputs / 16 + o / 16) * 48 + o % 16
