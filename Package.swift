@@ -4,14 +4,25 @@ import PackageDescription
 import Foundation
 
 // The hot kernels are written for AVX-512 (the GEMM tile is sixteen 16-lane
-// accumulators). Without a -target-cpu Swift's SIMD types lower to SSE and run an
-// order of magnitude slower. On a CPU without AVX-512 build with
-// SNNKIT_TARGET_CPU=haswell (correct, about half the speed).
-let targetCPU = ProcessInfo.processInfo.environment["SNNKIT_TARGET_CPU"] ?? "skylake-avx512"
+// accumulators). Without a -target-cpu Swift's SIMD types lower to SSE and run an order of
+// magnitude slower, and with one the CPU lacks, the binary dies of an illegal instruction
+// (an AVX2-only AMD EPYC host ran the demo into SIGILL). So the default follows the
+// building machine's CPU, as -march=native would: skylake-avx512 with AVX-512 (F, BW, VL,
+// DQ), haswell with AVX2 and FMA (correct, about half the speed), else no flag.
+// SNNKIT_TARGET_CPU overrides it, e.g. to build for another machine.
+func buildMachineCPU() -> String? {
+    guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+          let line = info.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return nil }
+    let flags = Set(line.split(separator: " ").map(String.init))
+    if flags.isSuperset(of: ["avx512f", "avx512bw", "avx512vl", "avx512dq"]) { return "skylake-avx512" }
+    if flags.isSuperset(of: ["avx2", "fma", "bmi2"]) { return "haswell" }
+    return nil
+}
+let targetCPU = ProcessInfo.processInfo.environment["SNNKIT_TARGET_CPU"] ?? buildMachineCPU()
 // Numerical code is optimised in debug builds too: unoptimised SIMD kernels run ~50x
 // slower, which would make `swift test` spend minutes in convolutions.
 let fastMath: [SwiftSetting] = [
-    .unsafeFlags(["-target-cpu", targetCPU], .when(platforms: [.linux])),
+    .unsafeFlags(targetCPU.map { ["-target-cpu", $0] } ?? [], .when(platforms: [.linux])),
     .unsafeFlags(["-O"], .when(configuration: .debug)),
 ]
 
