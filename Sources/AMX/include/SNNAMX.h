@@ -56,7 +56,7 @@ static inline long snn_amx_pack_index(int row, int column, int k) {
     return tile * 1024 + ((row % 64) / 4) * 64 + (column % 16) * 4 + row % 4;
 }
 
-#if defined(__x86_64__) && defined(__AVX512F__)
+#if defined(__x86_64__) && (defined(__AVX512F__) || defined(__AVX2__))
 #include <immintrin.h>
 #endif
 
@@ -75,6 +75,29 @@ static inline __mmask16 snn_fire16(float *v, __m512 current, __m512 th, const fl
     if (spikes) _mm512_storeu_ps(spikes, _mm512_maskz_mov_ps(fire, th));
     if (probe) _mm512_storeu_ps(probe, _mm512_add_ps(_mm512_loadu_ps(probe), _mm512_maskz_mov_ps(fire, th)));
     return fire;
+}
+#elif defined(__x86_64__) && defined(__AVX2__)
+/// `snn_fire16`'s equations on 8 lanes for AVX2 hosts (e.g. AMD EPYC), the compare as a
+/// vector of 0 / -1 lanes: the same values (a lane that does not fire adds +0 to its
+/// fan-out sum and probe, which hold no -0). Returns the mask's 8 bits.
+__attribute__((always_inline))
+static inline unsigned snn_fire8(float *v, __m256 current, __m256 th, const float *fanout, __m256 *weighted, float *spikes, float *probe) {
+    const __m256 potential = _mm256_add_ps(_mm256_loadu_ps(v), current);
+    const __m256 fire = _mm256_cmp_ps(th, potential, _CMP_LT_OQ);
+    _mm256_storeu_ps(v, _mm256_blendv_ps(potential, _mm256_sub_ps(potential, th), fire));
+    *weighted = _mm256_add_ps(*weighted, _mm256_and_ps(fire, _mm256_loadu_ps(fanout)));
+    const __m256 spike = _mm256_and_ps(fire, th);
+    if (spikes) _mm256_storeu_ps(spikes, spike);
+    if (probe) _mm256_storeu_ps(probe, _mm256_add_ps(_mm256_loadu_ps(probe), spike));
+    return (unsigned)_mm256_movemask_ps(fire);
+}
+
+/// Two `snn_fire8`: lanes 0-7 and 8-15 of a 16-lane segment, `weighted` in two halves.
+__attribute__((always_inline))
+static inline unsigned snn_fire16_avx2(float *v, __m256 low, __m256 high, const float *th, const float *fanout, __m256 *w_low, __m256 *w_high,
+                                       float *spikes, float *probe) {
+    const unsigned m = snn_fire8(v, low, _mm256_loadu_ps(th), fanout, w_low, spikes, probe);
+    return m | snn_fire8(v + 8, high, _mm256_loadu_ps(th + 8), fanout + 8, w_high, spikes ? spikes + 8 : 0, probe ? probe + 8 : 0) << 8;
 }
 #endif
 
@@ -147,6 +170,42 @@ static inline snn_f32x16 snn_fire_segment(const struct snn_fire_rows_args *const
     if (high) a->bits[byte + a->plane] = (uint8_t)(m >> 8);
     *fired += __builtin_popcount(m);
     return (snn_f32x16)w;
+}
+#elif defined(__x86_64__) && defined(__AVX2__)
+typedef float snn_f32x8 __attribute__((vector_size(32)));
+
+/// Lanes of -1 where bit j of `bits` is set, 0 elsewhere (j = 0..7).
+__attribute__((always_inline))
+static inline __m256 snn_lanes8(unsigned bits) {
+    const __m256i select = _mm256_setr_epi32(1, 2, 4, 8, 16, 32, 64, 128);
+    return _mm256_castsi256_ps(_mm256_cmpeq_epi32(_mm256_and_si256(_mm256_set1_epi32((int)bits), select), select));
+}
+
+__attribute__((always_inline))
+static inline snn_f32x16 snn_fire_segment(const struct snn_fire_rows_args *const a, long q, int k, snn_f32x16 convolution,
+                                          snn_f32x16 weighted, long *fired) {
+    const long at = q * a->row_stride + k;
+    const long byte = (long)(k >> 3) * a->plane + q;
+    const int high = (k >> 3) + 1 < a->groups;
+    __m256 low_current = (__m256)__builtin_shufflevector(convolution, convolution, 0, 1, 2, 3, 4, 5, 6, 7);
+    __m256 high_current = (__m256)__builtin_shufflevector(convolution, convolution, 8, 9, 10, 11, 12, 13, 14, 15);
+    if (a->extra) {
+        low_current = _mm256_add_ps(low_current, _mm256_loadu_ps(a->extra + at));
+        high_current = _mm256_add_ps(high_current, _mm256_loadu_ps(a->extra + at + 8));
+    }
+    if (a->extra_bits) {
+        const unsigned on = a->extra_bits[byte] | (high ? a->extra_bits[byte + a->plane] << 8 : 0u);
+        low_current = _mm256_add_ps(low_current, _mm256_and_ps(snn_lanes8(on), _mm256_loadu_ps(a->amplitude + k)));
+        high_current = _mm256_add_ps(high_current, _mm256_and_ps(snn_lanes8(on >> 8), _mm256_loadu_ps(a->amplitude + k + 8)));
+    }
+    __m256 w_low = (__m256)__builtin_shufflevector(weighted, weighted, 0, 1, 2, 3, 4, 5, 6, 7);
+    __m256 w_high = (__m256)__builtin_shufflevector(weighted, weighted, 8, 9, 10, 11, 12, 13, 14, 15);
+    const unsigned m = snn_fire16_avx2(a->v + at, low_current, high_current, a->theta + k, a->fanout + at, &w_low, &w_high,
+                                       a->store_spikes ? a->input + at : 0, a->probe ? a->probe + at : 0);
+    a->bits[byte] = (uint8_t)m;
+    if (high) a->bits[byte + a->plane] = (uint8_t)(m >> 8);
+    *fired += __builtin_popcount(m);
+    return __builtin_shufflevector((snn_f32x8)w_low, (snn_f32x8)w_high, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
 }
 #else
 static inline snn_f32x16 snn_fire_segment(const struct snn_fire_rows_args *const a, long q, int k, snn_f32x16 convolution,
@@ -379,6 +438,38 @@ static inline long snn_fire_planes(const struct snn_fire_planes_args *a) {
         _mm_storeu_si128((__m128i *)(a->patterns + p), pattern);
     }
     _mm512_storeu_ps(a->weighted, w);
+    return fired;
+}
+#elif defined(__x86_64__) && defined(__AVX2__)
+__attribute__((always_inline))
+static inline long snn_fire_planes(const struct snn_fire_planes_args *a) {
+    const long inner = a->inner;
+    __m256 w_low = _mm256_loadu_ps(a->weighted), w_high = _mm256_loadu_ps(a->weighted + 8);
+    // Byte l of the pattern takes bit j where lane l of channel j fired: the 16-bit mask
+    // spread over 16 bytes (low byte to bytes 0-7, high byte to 8-15), then one bit each.
+    const __m128i spread = _mm_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1);
+    const __m128i bit = _mm_setr_epi8(1, 2, 4, 8, 16, 32, 64, -128, 1, 2, 4, 8, 16, 32, 64, -128);
+    long fired = 0;
+    for (long p = 0; p + 16 <= inner; p += 16) {
+        __m128i pattern = _mm_setzero_si128();
+        for (int j = 0; j < a->channels; j++) {
+            const long at = j * inner + p;
+            __m256 low = _mm256_loadu_ps(a->z + at), high = _mm256_loadu_ps(a->z + at + 8);
+            if (a->bypass) {
+                low = _mm256_add_ps(low, _mm256_loadu_ps(a->bypass + at));
+                high = _mm256_add_ps(high, _mm256_loadu_ps(a->bypass + at + 8));
+            }
+            const unsigned m = snn_fire16_avx2(a->v + at, low, high, a->theta + at, a->fanout + at, &w_low, &w_high,
+                                               a->out ? a->out + at : 0, a->probe ? a->probe + at : 0);
+            fired += __builtin_popcount(m);
+            const __m128i lanes = _mm_shuffle_epi8(_mm_set1_epi16((short)m), spread);
+            const __m128i on = _mm_cmpeq_epi8(_mm_and_si128(lanes, bit), bit);
+            pattern = _mm_or_si128(pattern, _mm_and_si128(on, _mm_set1_epi8((char)(1 << j))));
+        }
+        _mm_storeu_si128((__m128i *)(a->patterns + p), pattern);
+    }
+    _mm256_storeu_ps(a->weighted, w_low);
+    _mm256_storeu_ps(a->weighted + 8, w_high);
     return fired;
 }
 #else
