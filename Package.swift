@@ -41,7 +41,9 @@ let package = Package(
     targets: [
         // AMX int8 tile products (Sapphire Rapids and later), used when the CPU and kernel allow,
         // and the AVX-512 mask helpers of the neuron loops (header functions inlined into Swift).
-        .target(name: "SNNAMX", path: "Sources/AMX"),
+        // It also stops a binary at start-up, with a message, on a CPU that lacks what the
+        // build targets (instead of an illegal instruction somewhere inside).
+        .target(name: "SNNAMX", path: "Sources/AMX", cSettings: targetCPU.map { [.define("SNN_TARGET_CPU", to: "\"\($0)\"")] } ?? []),
         .target(name: "SNNTensor", dependencies: ["SNNAMX"], path: "Sources/Tensor", swiftSettings: fastMath),
         .target(name: "SNNGraph", dependencies: ["SNNTensor"], path: "Sources/Graph", swiftSettings: fastMath),
         .target(

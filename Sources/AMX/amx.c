@@ -8,6 +8,32 @@ int snn_current_cpu(void) { return sched_getcpu(); }
 #else
 int snn_current_cpu(void) { return -1; }
 #endif
+#if defined(SNN_TARGET_CPU) && defined(__x86_64__)
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+// The Swift modules are compiled for SNN_TARGET_CPU (Package.swift: the building machine's
+// CPU unless SNNKIT_TARGET_CPU says otherwise). A binary moved to a CPU without those
+// instructions would die of SIGILL wherever the first one runs (an AVX-512 build did, in
+// the ONNX decoder, on an AVX2-only EPYC); this runs before main, in code built for any
+// x86-64, and says what to do instead.
+__attribute__((constructor)) static void snn_check_target_cpu(void) {
+    __builtin_cpu_init();
+    int ok = 1;
+    if (strcmp(SNN_TARGET_CPU, "skylake-avx512") == 0) {
+        ok = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") &&
+             __builtin_cpu_supports("avx512dq");
+    } else if (strcmp(SNN_TARGET_CPU, "haswell") == 0) {
+        ok = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("bmi2");
+    }
+    if (!ok) {
+        fprintf(stderr, "error: this build of SNNKit targets the %s CPU, whose instructions this processor lacks. "
+                        "Rebuild it on this machine (swift build -c release picks the CPU it runs on), or set "
+                        "SNNKIT_TARGET_CPU=haswell (AVX2) when building for another machine.\n", SNN_TARGET_CPU);
+        _exit(70);
+    }
+}
+#endif
 static _Thread_local int snn_serial_thread;
 int snn_thread_serial(void) { return snn_serial_thread; }
 void snn_set_thread_serial(int serial) { snn_serial_thread = serial; }
