@@ -9,7 +9,8 @@ import Foundation
 // (an AVX2-only AMD EPYC host ran the demo into SIGILL). So the default follows the
 // building machine's CPU, as -march=native would: skylake-avx512 with AVX-512 (F, BW, VL,
 // DQ), haswell with AVX2 and FMA (correct, about half the speed), else no flag.
-// SNNKIT_TARGET_CPU overrides it, e.g. to build for another machine.
+// SNNKIT_TARGET_CPU overrides it, e.g. to build for another machine. The start-up check
+// in Sources/AMX/amx.c tests the same feature sets: change them together.
 func buildMachineCPU() -> String? {
     guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
           let line = info.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return nil }

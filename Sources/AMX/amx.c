@@ -16,7 +16,8 @@ int snn_current_cpu(void) { return -1; }
 // CPU unless SNNKIT_TARGET_CPU says otherwise). A binary moved to a CPU without those
 // instructions would die of SIGILL wherever the first one runs (an AVX-512 build did, in
 // the ONNX decoder, on an AVX2-only EPYC); this runs before main, in code built for any
-// x86-64, and says what to do instead.
+// x86-64, and says what to do instead. The feature sets are buildMachineCPU's in
+// Package.swift (one list each side: __builtin_cpu_supports takes only literals).
 __attribute__((constructor)) static void snn_check_target_cpu(void) {
     __builtin_cpu_init();
     int ok = 1;
