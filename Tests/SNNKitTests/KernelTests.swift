@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import SNNKit
+@testable import SNNTensor
 
 /// Fast kernels against their plain double-precision references.
 @Suite struct KernelTests {
@@ -25,6 +26,50 @@ import Testing
         let reference = GEMM.reference(m: m, n: n, k: k, a: a, b: b)
         let error = zip(c, reference).map { abs($0 - $1) }.max() ?? 0
         #expect(error <= 1e-5 * Float(k))
+    }
+
+    /// The AVX2 micro-kernel (a quarter of the tile at a time) and the AVX-512 one (the
+    /// whole tile in registers) form each element by the same left-to-right sum, so a
+    /// build's results do not depend on its instruction set. Both are compiled into every
+    /// build; each runs slowly on the other's registers, but runs.
+    @Test(arguments: [(1, 3, false), (3, 17, true), (9, 40, true)])
+    func gemmTileQuartersEqualTheWholeTile(_ p: (taps: Int, channels: Int, accumulate: Bool)) {
+        var g = Generator(state: UInt64(p.taps * 100 + p.channels))
+        let stride = 40, offsets = (0..<p.taps).map { $0 * 7 }
+        let a = g.array(p.taps * p.channels * GEMM.tileRows)
+        let b = g.array((offsets.last! + p.channels * stride) + GEMM.tileColumns)
+        let start = g.array(GEMM.tileRows * GEMM.tileColumns)
+        var whole = start, quarters = start
+        offsets.withUnsafeBufferPointer { t in
+            a.withUnsafeBufferPointer { a in
+                b.withUnsafeBufferPointer { b in
+                    whole.withUnsafeMutableBufferPointer {
+                        GEMM.kernelTapsWhole(taps: t.baseAddress!, tapCount: p.taps, channels: p.channels, planeStride: stride,
+                                             a: a.baseAddress!, b: b.baseAddress!, tile: $0.baseAddress!, accumulate: p.accumulate)
+                    }
+                    quarters.withUnsafeMutableBufferPointer {
+                        GEMM.kernelTapsQuarters(taps: t.baseAddress!, tapCount: p.taps, channels: p.channels, planeStride: stride,
+                                                a: a.baseAddress!, b: b.baseAddress!, tile: $0.baseAddress!, accumulate: p.accumulate)
+                    }
+                }
+            }
+        }
+        #expect(whole == quarters)
+        #expect(whole != start)
+        // Against double precision: element (r, j) = start (if accumulating) + sum over taps and channels.
+        var worst: Float = 0
+        for r in 0..<GEMM.tileRows {
+            for j in 0..<GEMM.tileColumns {
+                var sum = p.accumulate ? Double(start[r * GEMM.tileColumns + j]) : 0
+                for t in 0..<p.taps {
+                    for c in 0..<p.channels {
+                        sum += Double(a[(t * p.channels + c) * GEMM.tileRows + r]) * Double(b[offsets[t] + c * stride + j])
+                    }
+                }
+                worst = max(worst, abs(Float(sum) - whole[r * GEMM.tileColumns + j]))
+            }
+        }
+        #expect(worst <= 1e-5 * Float(p.taps * p.channels + 1))
     }
 
     @Test(arguments: [

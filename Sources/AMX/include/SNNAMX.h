@@ -2,6 +2,7 @@
 #define SNN_AMX_H
 
 #include <stdint.h>
+#include "SNNPeak.h"
 
 /// The CPU the calling thread runs on, or -1 where unknown (for `Parallel`'s shares).
 int snn_current_cpu(void);
