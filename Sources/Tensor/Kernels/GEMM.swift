@@ -172,16 +172,18 @@ public enum GEMM {
     /// `kernelTaps` with 16 vector registers (AVX2): the 8 x 32 tile's sixteen 16-lane
     /// accumulators would be 32 registers of 8 lanes and spill, so the tile is computed a
     /// quarter at a time, 4 rows x 16 columns in eight registers (the chains two FMA ports
-    /// of latency 4 need), with the B vector and a broadcast beside them. A and B are read
-    /// four times, from L1 (a depth block of B is 32 KiB). Each element is the same
-    /// left-to-right sum, so results are those of the AVX-512 kernel bit for bit. Bands of
-    /// 3 rows x 32 columns (12 registers) measured slower: 38-42 GFLOP/s against 60-79.
+    /// of latency 4 need), with the B vector and a broadcast beside them. Both row halves
+    /// of a column half run back to back, so its B cache lines (one of each 128-byte row)
+    /// are still in L1 the second time: `bench gemm` 57-86 GFLOP/s, against 41-75 with the
+    /// row halves outermost. Each element is the same left-to-right sum, so results are
+    /// those of the AVX-512 kernel bit for bit. Bands of 3 rows x 32 columns (12 registers)
+    /// measured slower: 38-42 GFLOP/s.
     @inline(__always)
     static func kernelTapsQuarters(taps: UnsafePointer<Int>, tapCount: Int, channels: Int, planeStride: Int,
                                    a: UnsafePointer<Float>, b: UnsafePointer<Float>, tile: UnsafeMutablePointer<Float>,
                                    accumulate: Bool) {
-        for rows in stride(from: 0, to: tileRows, by: 4) {
-            for columns in stride(from: 0, to: tileColumns, by: 16) {
+        for columns in stride(from: 0, to: tileColumns, by: 16) {
+            for rows in stride(from: 0, to: tileRows, by: 4) {
                 let out = tile + rows * tileColumns + columns
                 var c0 = SIMD16<Float>(), c1 = SIMD16<Float>(), c2 = SIMD16<Float>(), c3 = SIMD16<Float>()
                 if accumulate {
