@@ -28,6 +28,19 @@ import Testing
         #expect(error <= 1e-5 * Float(k))
     }
 
+    /// The peak loop does the arithmetic it times, at either vector width: every lane of
+    /// the twelve chains follows v <- v x m + a from 1, one fused rounding per step as in
+    /// this scalar loop (the lanes' sum then rounds a little more).
+    @Test func peakChainsComputeWhatTheyTime() {
+        var scalar: Float = 1
+        for _ in 0..<1000 { scalar = Float(1e-7).addingProduct(scalar, 0.999_999) }
+        let v = Double(scalar)
+        let narrow = ArithmeticPeak.chains(SIMD8<Float>.self, rounds: 1000)
+        let wide = ArithmeticPeak.chains(SIMD32<Float>.self, rounds: 1000)
+        #expect(abs(Double(narrow) - 12 * 8 * v) <= 1e-5 * 12 * 8 * v)
+        #expect(abs(Double(wide) - 12 * 32 * v) <= 1e-5 * 12 * 32 * v)
+    }
+
     /// The AVX2 micro-kernel (a quarter of the tile at a time) and the AVX-512 one (the
     /// whole tile in registers) form each element by the same left-to-right sum, so a
     /// build's results do not depend on its instruction set. Both are compiled into every
