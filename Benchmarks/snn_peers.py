@@ -589,7 +589,7 @@ def main() -> int:
     hdr += f" {'snnkit img*st/s':>15}"
     for peer in peers:
         hdr += f" {'SNNKit/' + peer:>12}"
-    hdr += f" {'rate snnkit':>11} {'rate torch':>10} {'snnkit SOP/s':>12}"
+    hdr += f" {'rate snnkit':>11} {'rate torch':>10} {'snnkit SOP/s':>12} {'of floor':>8}"
     print(hdr)
     print("-" * len(hdr))
     for r in rows:
@@ -602,6 +602,9 @@ def main() -> int:
             line += f" {sk.get('image_steps_per_second', float('nan')) / r[peer]['image_steps_per_second']:>11.2f}x"
         rate_t = r.get("torch", r[peers[0]])["spikes_per_neuron_per_step"]
         line += f" {sk.get('spikes_per_neuron_per_step', float('nan')):>11.4f} {rate_t:>10.4f} {sk.get('synaptic_ops_per_second', float('nan')):>12.3g}"
+        # The arithmetic floor `bench snn` measures (its cores' add throughput / SOPs per image-step).
+        floor = sk.get("floor_image_steps_per_second", 0)
+        line += f" {sk.get('image_steps_per_second', float('nan')) / floor:>8.0%}" if floor else f" {'-':>8}"
         print(line)
     busy = [r for r in rows if r["load_average_after"] > args.threads + 0.8]
     if busy:

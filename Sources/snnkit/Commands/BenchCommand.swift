@@ -266,6 +266,12 @@ struct BenchSNN: ParsableCommand {
         var imageStepsPerSecond: Double
         var synapticOpsPerSecond: Double
         var spikesPerNeuronPerStep: Double
+        /// Adds per second one core can do (its measured FMA lanes per second): a synaptic
+        /// operation is one add, so this times the threads is the arithmetic floor.
+        var addsPerSecondPerCore: Double
+        /// Image-steps per second at that floor, and the run's share of it.
+        var floorImageStepsPerSecond: Double
+        var fractionOfFloor: Double
     }
 
     func run() throws {
@@ -301,9 +307,15 @@ struct BenchSNN: ParsableCommand {
             let ops = layers.reduce(0.0) { $0 + $1.synapticOpsPerStep.reduce(0, +) }
             let spikes = layers.reduce(0.0) { $0 + $1.spikesPerStep.reduce(0, +) }
             let neurons = Double(layers.reduce(0) { $0 + $1.neurons })
+            // Measured after the timed runs, so they do not share the cores with it.
+            let adds = ArithmeticPeak.measureSingleCore() / 2
+            let opsPerImageStep = ops / Double(batch * timeSteps)
+            let floor = opsPerImageStep > 0 ? adds * Double(Parallel.threads) / opsPerImageStep : 0
+            let rate = Double(batch * timeSteps) / median
             let report = Report(model: model, batch: batch, timeSteps: timeSteps, threads: Parallel.threads, medianSeconds: median,
-                                meanSeconds: times.reduce(0, +) / Double(times.count), imageStepsPerSecond: Double(batch * timeSteps) / median, synapticOpsPerSecond: ops / median,
-                                spikesPerNeuronPerStep: spikes / max(neurons * Double(batch * timeSteps), 1))
+                                meanSeconds: times.reduce(0, +) / Double(times.count), imageStepsPerSecond: rate, synapticOpsPerSecond: ops / median,
+                                spikesPerNeuronPerStep: spikes / max(neurons * Double(batch * timeSteps), 1), addsPerSecondPerCore: adds,
+                                floorImageStepsPerSecond: floor, fractionOfFloor: floor > 0 ? rate / floor : 0)
             if common.json { try JSONOutput.print(report); return }
             if profile {
                 let all = simulator.timings.values.reduce(0, +)
@@ -320,6 +332,8 @@ struct BenchSNN: ParsableCommand {
             print(String(format: "%@  batch %d  T %d  threads %d: %.0f image-steps/s, %.2f G synaptic ops/s, firing rate %.3f (median of %d, %.2f s)",
                          model, batch, timeSteps, report.threads, report.imageStepsPerSecond, report.synapticOpsPerSecond / 1e9,
                          report.spikesPerNeuronPerStep, iterations, median))
+            print(String(format: "arithmetic floor: %.0f image-steps/s (%.2f M synaptic ops per image-step at %.1f G adds/s per core x %d); this run %.0f%% of it",
+                         floor, opsPerImageStep / 1e6, adds / 1e9, report.threads, report.fractionOfFloor * 100))
         }
     }
 }
