@@ -3,9 +3,9 @@ import SNNAMX
 /// Measures the core's fused multiply-add throughput: the ceiling any float32 kernel is
 /// compared against, and the floor of an event-driven simulation (one synaptic operation
 /// is one lane of an add). Independent chains hide the FMA latency (2 ports x 4-5 cycles
-/// needs 8-10 in flight), as many as the register file holds: 24 of 16 lanes on AVX-512,
-/// 12 of 8 on AVX2. The AVX-512 loop on AVX2 spilled (48 vector registers' worth) and
-/// measured 38 GFLOP/s on a core that does 97.
+/// needs 8-10 in flight), twelve, as wide as the register file allows: 32 lanes (24 zmm
+/// registers) on AVX-512, 8 (12 ymm) on AVX2. The AVX-512 loop on AVX2 spilled (48
+/// vector registers' worth) and measured 38 GFLOP/s on a core that does 97.
 public enum ArithmeticPeak {
     /// Floating-point operations per second on one core (an FMA counts as two): the best
     /// of three timed runs, so a descheduled moment does not lower it.
