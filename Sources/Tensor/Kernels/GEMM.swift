@@ -176,8 +176,9 @@ public enum GEMM {
     /// of a column half run back to back, so its B cache lines (one of each 128-byte row)
     /// are still in L1 the second time: `bench gemm` 57-86 GFLOP/s, against 41-75 with the
     /// row halves outermost. Each element is the same left-to-right sum, so results are
-    /// those of the AVX-512 kernel bit for bit. Bands of 3 rows x 32 columns (12 registers)
-    /// measured slower: 38-42 GFLOP/s.
+    /// those of the AVX-512 kernel bit for bit. Bands of 3 rows x 32 columns (12 accumulators
+    /// and four B registers: a spill) measured 38-42 GFLOP/s; 6 rows then 2 (12 and 4
+    /// accumulators) no faster than quarters in three alternating rounds.
     @inline(__always)
     static func kernelTapsQuarters(taps: UnsafePointer<Int>, tapCount: Int, channels: Int, planeStride: Int,
                                    a: UnsafePointer<Float>, b: UnsafePointer<Float>, tile: UnsafeMutablePointer<Float>,
