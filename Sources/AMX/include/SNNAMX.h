@@ -150,33 +150,23 @@ struct snn_fire_rows_args {
 typedef float snn_f32x16 __attribute__((vector_size(64)));
 typedef float snn_f32x16u __attribute__((vector_size(64), aligned(4)));
 
-/// The neuron update of pixel `q`, lanes `k` to `k` + 15, of a fused layer's step
-/// (`snn_fire_rows_args`), its convolution current given: the bypass is added to it first,
-/// then the equations of `snn_fire16`; the spike bits go to their two planes and `*fired`
-/// counts them. Returns `weighted` plus the fan-out of the fired lanes. `snn_fire_rows`
-/// runs it on stored rows; the sliding table lookups call it on each output as it
-/// completes, so their rows are never stored and reloaded.
+/// The neuron equations on lanes `k` to `k` + 15 of one pixel (`at`: its first value in
+/// the rows of `a`), the convolution current given: the float bypass and the spike bypass
+/// (`on`: its bits for these lanes) are added to it first, then `snn_fire16`'s equations.
+/// The fired lanes' fan-out adds to `*weighted`. Returns the mask. One form per
+/// instruction set; `snn_fire_segment` around it is shared.
 #if defined(__x86_64__) && defined(__AVX512F__)
 __attribute__((always_inline))
-static inline snn_f32x16 snn_fire_segment(const struct snn_fire_rows_args *const a, long q, int k, snn_f32x16 convolution,
-                                          snn_f32x16 weighted, long *fired) {
-    const long at = q * a->row_stride + k;
-    const long byte = (long)(k >> 3) * a->plane + q;
-    const int high = (k >> 3) + 1 < a->groups;
+static inline unsigned snn_fire_lanes16(const struct snn_fire_rows_args *const a, long at, int k, unsigned on,
+                                        snn_f32x16 convolution, snn_f32x16 *weighted) {
     __m512 current = (__m512)convolution;
     if (a->extra) current = _mm512_add_ps(current, _mm512_loadu_ps(a->extra + at));
-    if (a->extra_bits) {
-        const __mmask16 on = (__mmask16)(a->extra_bits[byte] | (high ? a->extra_bits[byte + a->plane] << 8 : 0));
-        current = _mm512_add_ps(current, _mm512_maskz_mov_ps(on, _mm512_loadu_ps(a->amplitude + k)));
-    }
-    __m512 w = (__m512)weighted;
+    if (a->extra_bits) current = _mm512_add_ps(current, _mm512_maskz_mov_ps((__mmask16)on, _mm512_loadu_ps(a->amplitude + k)));
+    __m512 w = (__m512)*weighted;
     const __mmask16 fire = snn_fire16(a->v + at, current, _mm512_loadu_ps(a->theta + k), a->fanout + at, &w,
                                       a->store_spikes ? a->input + at : 0, a->probe ? a->probe + at : 0);
-    const unsigned m = _cvtmask16_u32(fire);
-    a->bits[byte] = (uint8_t)m;
-    if (high) a->bits[byte + a->plane] = (uint8_t)(m >> 8);
-    *fired += __builtin_popcount(m);
-    return (snn_f32x16)w;
+    *weighted = (snn_f32x16)w;
+    return _cvtmask16_u32(fire);
 }
 #elif defined(__x86_64__) && defined(__AVX2__)
 typedef float snn_f32x8 __attribute__((vector_size(32)));
@@ -189,11 +179,8 @@ static inline __m256 snn_lanes8(unsigned bits) {
 }
 
 __attribute__((always_inline))
-static inline snn_f32x16 snn_fire_segment(const struct snn_fire_rows_args *const a, long q, int k, snn_f32x16 convolution,
-                                          snn_f32x16 weighted, long *fired) {
-    const long at = q * a->row_stride + k;
-    const long byte = (long)(k >> 3) * a->plane + q;
-    const int high = (k >> 3) + 1 < a->groups;
+static inline unsigned snn_fire_lanes16(const struct snn_fire_rows_args *const a, long at, int k, unsigned on,
+                                        snn_f32x16 convolution, snn_f32x16 *weighted) {
     __m256 low_current = (__m256)__builtin_shufflevector(convolution, convolution, 0, 1, 2, 3, 4, 5, 6, 7);
     __m256 high_current = (__m256)__builtin_shufflevector(convolution, convolution, 8, 9, 10, 11, 12, 13, 14, 15);
     if (a->extra) {
@@ -201,40 +188,51 @@ static inline snn_f32x16 snn_fire_segment(const struct snn_fire_rows_args *const
         high_current = _mm256_add_ps(high_current, _mm256_loadu_ps(a->extra + at + 8));
     }
     if (a->extra_bits) {
-        const unsigned on = a->extra_bits[byte] | (high ? a->extra_bits[byte + a->plane] << 8 : 0u);
         low_current = _mm256_add_ps(low_current, _mm256_and_ps(snn_lanes8(on), _mm256_loadu_ps(a->amplitude + k)));
         high_current = _mm256_add_ps(high_current, _mm256_and_ps(snn_lanes8(on >> 8), _mm256_loadu_ps(a->amplitude + k + 8)));
     }
-    __m256 w_low = (__m256)__builtin_shufflevector(weighted, weighted, 0, 1, 2, 3, 4, 5, 6, 7);
-    __m256 w_high = (__m256)__builtin_shufflevector(weighted, weighted, 8, 9, 10, 11, 12, 13, 14, 15);
+    __m256 w_low = (__m256)__builtin_shufflevector(*weighted, *weighted, 0, 1, 2, 3, 4, 5, 6, 7);
+    __m256 w_high = (__m256)__builtin_shufflevector(*weighted, *weighted, 8, 9, 10, 11, 12, 13, 14, 15);
     const unsigned m = snn_fire16_avx2(a->v + at, low_current, high_current, a->theta + k, a->fanout + at, &w_low, &w_high,
                                        a->store_spikes ? a->input + at : 0, a->probe ? a->probe + at : 0);
+    *weighted = __builtin_shufflevector((snn_f32x8)w_low, (snn_f32x8)w_high, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    return m;
+}
+#else
+static inline unsigned snn_fire_lanes16(const struct snn_fire_rows_args *const a, long at, int k, unsigned on,
+                                        snn_f32x16 convolution, snn_f32x16 *weighted) {
+    unsigned m = 0;
+    for (int j = 0; j < 16; j++) {
+        float current = convolution[j], w = (*weighted)[j];
+        if (a->extra) current = current + a->extra[at + j];
+        if (a->extra_bits) current = current + ((on >> j) & 1 ? a->amplitude[k + j] : 0.0f);
+        if (snn_fire1(a->v + at + j, current, a->theta[k + j], a->fanout[at + j], &w, a->store_spikes ? a->input + at + j : 0,
+                      a->probe ? a->probe + at + j : 0)) m |= 1u << j;
+        (*weighted)[j] = w;
+    }
+    return m;
+}
+#endif
+
+/// The neuron update of pixel `q`, lanes `k` to `k` + 15, of a fused layer's step
+/// (`snn_fire_rows_args`), its convolution current given (`snn_fire_lanes16`); the spike
+/// bits go to their two planes (the second only where the layer has those channels) and
+/// `*fired` counts them. Returns `weighted` plus the fan-out of the fired lanes.
+/// `snn_fire_rows` runs it on stored rows; the sliding table lookups call it on each
+/// output as it completes, so their rows are never stored and reloaded.
+__attribute__((always_inline))
+static inline snn_f32x16 snn_fire_segment(const struct snn_fire_rows_args *const a, long q, int k, snn_f32x16 convolution,
+                                          snn_f32x16 weighted, long *fired) {
+    const long at = q * a->row_stride + k;
+    const long byte = (long)(k >> 3) * a->plane + q;
+    const int high = (k >> 3) + 1 < a->groups;
+    const unsigned on = a->extra_bits ? (a->extra_bits[byte] | (high ? (unsigned)a->extra_bits[byte + a->plane] << 8 : 0u)) : 0u;
+    const unsigned m = snn_fire_lanes16(a, at, k, on, convolution, &weighted);
     a->bits[byte] = (uint8_t)m;
     if (high) a->bits[byte + a->plane] = (uint8_t)(m >> 8);
     *fired += __builtin_popcount(m);
-    return __builtin_shufflevector((snn_f32x8)w_low, (snn_f32x8)w_high, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-}
-#else
-static inline snn_f32x16 snn_fire_segment(const struct snn_fire_rows_args *const a, long q, int k, snn_f32x16 convolution,
-                                          snn_f32x16 weighted, long *fired) {
-    const long byte = (long)(k >> 3) * a->plane + q;
-    const int high = (k >> 3) + 1 < a->groups;
-    const unsigned on = a->extra_bits ? (a->extra_bits[byte] | (high ? a->extra_bits[byte + a->plane] << 8 : 0u)) : 0u;
-    unsigned m = 0;
-    for (int j = 0; j < 16; j++) {
-        const long at = q * a->row_stride + k + j;
-        float current = convolution[j], w = weighted[j];
-        if (a->extra) current = current + a->extra[at];
-        if (a->extra_bits) current = current + ((on >> j) & 1 ? a->amplitude[k + j] : 0.0f);
-        if (snn_fire1(a->v + at, current, a->theta[k + j], a->fanout[at], &w, a->store_spikes ? a->input + at : 0,
-                      a->probe ? a->probe + at : 0)) { (*fired)++; m |= 1u << j; }
-        weighted[j] = w;
-    }
-    a->bits[byte] = (uint8_t)m;
-    if (high) a->bits[byte + a->plane] = (uint8_t)(m >> 8);
     return weighted;
 }
-#endif
 
 /// One step of a fused neuron layer on its stored currents (`input`), the equations of
 /// `IFLayerState.Lanes.fire16`: v += input (+ the second current, summed first); fire
