@@ -97,6 +97,8 @@ public struct Converter {
         let shapes = [inputName: first.shape]
         let annPlan: ExecutionPlan
         do { annPlan = try ExecutionPlan(graph: prepared, inputShapes: shapes) } catch let error as GraphError {
+            // A fault of the model itself is reported as such, not as the batch's.
+            if case .nonFiniteConstant = error { throw error }
             throw ConversionError.badCalibrationBatch(index: 0, message: "shape \(first.shape) does not fit the model: \(error)")
         }
         let shapePlan = try ExecutionPlan(graph: prepared, inputShapes: shapes, options: PlanOptions(fuseActivations: false))
@@ -133,8 +135,9 @@ public struct Converter {
             guard Array(b.shape.dropFirst()) == Array(first.shape.dropFirst()) else {
                 throw ConversionError.badCalibrationBatch(index: index, message: "shape \(b.shape) differs from the first batch's \(first.shape)")
             }
-            guard b.storage.allSatisfy({ $0.isFinite }) else {
-                throw ConversionError.badCalibrationBatch(index: index, message: "contains NaN or infinite values")
+            if let bad = b.firstNonFinite() {
+                throw ConversionError.badCalibrationBatch(index: index, message: "sample \(bad.position[0]) of the batch holds \(bad.value) at " +
+                                                          "\(Array(bad.position.dropFirst())); calibration data must be finite")
             }
             return b
         }

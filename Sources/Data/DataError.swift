@@ -51,7 +51,10 @@ public enum DataError: Error, Equatable, CustomStringConvertible {
         case .truncated(let file, let field, let needed, let actual):
             return "\(file): truncated: \(field) needs \(needed) bytes, the file has \(actual). Re-download or re-export it."
         case .unsupportedDType(let file, let dtype, let supported):
-            return "\(file): unsupported element type \(dtype) (supported here: \(supported)). Convert the array first, e.g. arr.astype('<f4')."
+            // The example names a type this reader takes: float for images, integer for labels.
+            let example = ["<f4", "<i8"].first { supported.contains($0) }
+            return "\(file): unsupported element type \(dtype) (supported here: \(supported))." +
+                (example.map { " Convert the array first, e.g. arr.astype('\($0)')." } ?? "")
         case .fortranOrder(let file):
             return "\(file): the array is stored in Fortran order (fortran_order: True); save it in C order first (np.ascontiguousarray)."
         case .wrongRank(let file, let shape, let expected):

@@ -18,6 +18,13 @@ public struct EvaluationOptions: Sendable {
 public struct EvaluationError: Error, CustomStringConvertible, Equatable {
     public var description: String
     init(data: String, _ error: TaskError) { description = "\(data): \(error)" }
+
+    /// A NaN or infinity in the input: every output it reaches would be NaN, scored as a
+    /// wrong answer with no word said.
+    init(data: String, nonFiniteSample sample: Int, position: [Int], value: Float) {
+        description = "\(data): image \(sample) holds \(value) at \(position) of its \(position.count == 3 ? "[channel, row, column]" : "axes"); " +
+            "inputs must be finite numbers. Fix the file, or the preprocessing that produced it."
+    }
 }
 
 /// Runs the ANN, the clip-ANN and the SNN on the same data and scores them with the task's
@@ -61,6 +68,10 @@ public struct Evaluator {
         for b in 0..<data.batchCount {
             let (x, targets) = try data.batch(b)
             let shape = x.shape
+            if let bad = x.firstNonFinite() {
+                throw EvaluationError(data: data.name, nonFiniteSample: images + bad.position[0], position: Array(bad.position.dropFirst()),
+                                      value: bad.value)
+            }
             guard targets.count == shape[0] else {
                 throw EvaluationError(data: data.name, .countMismatch(what: "ground truth of the batch starting at sample \(images)",
                                                                       expected: shape[0], actual: targets.count))

@@ -59,4 +59,41 @@ import Testing
         #expect("\(error!)".contains("expected shape [2, 3, 7, 7]"))
         #expect(throws: GraphError.self) { try ExecutionPlan(graph: graph, inputShapes: [name: [2, 4, 7, 7]]) }
     }
+
+    /// A NaN weight would make every output it reaches NaN; planning must name the node,
+    /// the tensor and where in it the value sits.
+    @Test func nonFiniteWeightsAreNamed() throws {
+        var conv = TaskEvaluationTests.signSegmenter()
+        conv.constants["w1"] = .float(Tensor(shape: [2, 1, 1, 1], storage: [1, .nan]))
+        let e1 = #expect(throws: GraphError.self) { try ExecutionPlan(graph: conv, inputShapes: ["x": [2, 1, 2, 2]]) }
+        #expect("\(e1!)".contains("node 'c1'") && "\(e1!)".contains("'w1'") && "\(e1!)".contains("nan at [1, 0, 0, 0]"), "\(e1!)")
+        // Conversion reports it as the model's fault, not the calibration batch's.
+        #expect(throws: GraphError.self) { try TaskEvaluationTests.convert(conv, Tensor(zeros: [2, 1, 2, 2])) }
+        var gemm = TaskEvaluationTests.oneAnchorDetector()
+        gemm.constants["eye"] = .float(Tensor(shape: [2, 2], storage: [1, 0, 0, -.infinity]))
+        let e2 = #expect(throws: GraphError.self) { try ExecutionPlan(graph: gemm, inputShapes: ["x": [4, 2]]) }
+        #expect("\(e2!)".contains("node 'fc1'") && "\(e2!)".contains("'eye'") && "\(e2!)".contains("-inf at [1, 1]"), "\(e2!)")
+    }
+
+    /// NaN or infinite inputs are refused before they are scored as wrong answers: in the
+    /// evaluation data (naming the file, the image and the position) and in calibration.
+    @Test func nonFiniteInputsAreNamed() throws {
+        let graph = TaskEvaluationTests.signSegmenter()
+        let x = Tensor(shape: [2, 1, 2, 2], storage: [1, -1, 0.5, -0.5, -1, -2, 2, 1])
+        var options = EvaluationOptions(timeSteps: 4)
+        options.task = .segmentation(ignoreLabel: 255)
+        let evaluator = Evaluator(ann: graph, converted: try TaskEvaluationTests.convert(graph, x), options: options)
+        let masks = TaskTargets.masks([Int](repeating: 0, count: 8), shape: [2, 2, 2])
+        // Two batches of one image: the second image is the one at fault.
+        var bad = x
+        bad.storage[6] = .infinity
+        let data = TaskEvaluationTests.Data(images: bad, targets: [.masks([0, 0, 0, 0], shape: [1, 2, 2]), .masks([0, 0, 0, 0], shape: [1, 2, 2])])
+        let e1 = #expect(throws: EvaluationError.self) { try evaluator.evaluate(data) }
+        #expect("\(e1!)".contains("test-data.npz: image 1 holds inf at [0, 1, 0]"), "\(e1!)")
+        _ = try evaluator.evaluate(TaskEvaluationTests.Data(images: x, targets: [masks]))
+        bad = x
+        bad.storage[5] = .nan
+        let e2 = #expect(throws: ConversionError.self) { try TaskEvaluationTests.convert(graph, bad) }
+        #expect("\(e2!)".contains("calibration batch 0: sample 1 of the batch holds nan at [0, 0, 1]"), "\(e2!)")
+    }
 }

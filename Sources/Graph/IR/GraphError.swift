@@ -9,6 +9,7 @@ public enum GraphError: Error, Equatable, CustomStringConvertible {
     case tooLarge(node: String, value: String, shape: [Int])
     case badInput(name: String, message: String)
     case cycle(node: String)
+    case nonFiniteConstant(node: String, value: String, role: String, position: [Int], found: Float)
 
     public var description: String {
         switch self {
@@ -35,6 +36,9 @@ public enum GraphError: Error, Equatable, CustomStringConvertible {
                 "Check the input size you gave (--input-shape) and the model's declared dimensions."
         case .badInput(let name, let message):
             return "input '\(name)': \(message)"
+        case .nonFiniteConstant(let node, let value, let role, let position, let found):
+            return "node '\(node)': \(role) '\(value)' holds \(found) at \(position); weights must be finite numbers. " +
+                "The model is damaged or was exported from a diverged training run: re-export it (or re-run the conversion)."
         case .cycle(let node):
             return "node '\(node)': the graph has a cycle or reads a value produced later; SNNKit needs an acyclic graph."
         }

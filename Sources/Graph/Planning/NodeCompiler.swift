@@ -80,13 +80,23 @@ struct NodeCompiler {
 
     func optional(_ index: Int) -> InputFact? { index < inputs.count ? inputs[index] : nil }
 
-    /// A float constant input (a weight), with a clear error when it is data-dependent or integer.
+    /// A float constant input (a weight), with a clear error when it is data-dependent,
+    /// integer, or holds a NaN or infinity.
     func floatConstant(_ index: Int, _ role: String) throws -> Tensor {
         let fact = try required(index, role)
         switch fact.constant {
-        case .float(let t)?: return t
+        case .float(let t)?:
+            try requireFinite(t, fact.name, role)
+            return t
         case .int?: throw GraphError.nonFloatTensor(node: node.name, value: fact.name, type: "integer")
         case nil: throw GraphError.notConstant(node: node.name, value: fact.name, role: role)
+        }
+    }
+
+    /// A weight must be finite: one NaN would spread through every output it reaches.
+    func requireFinite(_ t: Tensor, _ name: String, _ role: String) throws {
+        if let bad = t.firstNonFinite() {
+            throw GraphError.nonFiniteConstant(node: node.name, value: name, role: role, position: bad.position, found: bad.value)
         }
     }
 

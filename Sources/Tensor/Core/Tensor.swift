@@ -72,6 +72,14 @@ public struct Tensor: Sendable, Equatable {
         self.init(shape: [parts.reduce(0) { $0 + $1.shape[0] }] + parts[0].shape.dropFirst(), storage: storage)
     }
 
+    /// The first value that is NaN or infinite, as its index along every axis, or nil when
+    /// all are finite. Such a value in an input or a weight turns every output it reaches
+    /// into NaN, which the metrics would then count silently as wrong answers.
+    public func firstNonFinite() -> (position: [Int], value: Float)? {
+        guard let flat = storage.firstIndex(where: { !$0.isFinite }) else { return nil }
+        return (zip(strides, shape).map { flat / $0 % max($1, 1) }, storage[flat])
+    }
+
     public var strides: [Int] { Tensor.strides(of: shape) }
 
     public static func strides(of shape: [Int]) -> [Int] {
