@@ -101,7 +101,7 @@ struct SVGChart {
                 s += "<line x1=\"\(f(cx))\" y1=\"\(f(top + plotH - r.0 / maxV * plotH))\" x2=\"\(f(cx))\" y2=\"\(f(top + plotH - r.1 / maxV * plotH))\" stroke=\"#222\" stroke-width=\"1.5\"/>\n"
             }
             let lx = x + slot * 0.35, ly = top + plotH + 10
-            s += "<text x=\"\(f(lx))\" y=\"\(f(ly))\" font-size=\"10\" text-anchor=\"end\" transform=\"rotate(-45 \(f(lx)) \(f(ly)))\">\(escape(String(labels[i].suffix(24))))</text>\n"
+            s += "<text x=\"\(f(lx))\" y=\"\(f(ly))\" font-size=\"10\" text-anchor=\"end\" transform=\"rotate(-45 \(f(lx)) \(f(ly)))\">\(escape(Self.shortened(labels[i])))</text>\n"
         }
         s += "<text x=\"\(f(width / 2))\" y=\"24\" font-size=\"16\" text-anchor=\"middle\" font-weight=\"bold\">\(escape(title))</text>\n"
         s += "<text x=\"18\" y=\"\(f(top + plotH / 2))\" font-size=\"13\" text-anchor=\"middle\" transform=\"rotate(-90 18 \(f(top + plotH / 2)))\">\(escape(yLabel))</text>\n"
@@ -121,13 +121,28 @@ struct SVGChart {
 
     private func empty() -> String { header() + "<text x=\"20\" y=\"40\">no data</text></svg>\n" }
 
-    /// Tick positions in transformed space with human labels.
-    private func ticks(_ lo: Double, _ hi: Double, log: Bool, base10: Bool = false) -> [(position: Double, label: String)] {
+    /// A category label that fits under its bar: the end of a layer's name is what tells
+    /// layers apart, so a long one keeps its last characters after an ellipsis.
+    static func shortened(_ label: String, to length: Int = 24) -> String {
+        label.count <= length ? label : "\u{2026}" + label.suffix(length - 1)
+    }
+
+    /// Tick positions in transformed space with human labels. A base-10 log axis spanning
+    /// under three decades also gets 2 and 5 times each power, or it may show one label.
+    func ticks(_ lo: Double, _ hi: Double, log: Bool, base10: Bool = false) -> [(position: Double, label: String)] {
         if log {
             let step = Swift.max(1, ((hi - lo) / 8).rounded(.up))
-            return stride(from: lo.rounded(.up), through: hi, by: step).map { p in
-                (p, base10 ? "1e\(Int(p))" : "\(Int(pow(2, p)))")
+            let decades = stride(from: lo.rounded(.up), through: hi, by: step).map { p in
+                (position: p, label: base10 ? "1e\(Int(p))" : "\(Int(pow(2, p)))")
             }
+            guard base10, hi - lo < 3 else { return decades }
+            var all = [(position: Double, label: String)]()
+            for k in Int(lo.rounded(.down))...Int(hi.rounded(.up)) {
+                for m in [1.0, 2, 5] where (lo...hi).contains(Double(k) + log10(m)) {
+                    all.append((Double(k) + log10(m), "\(Int(m))e\(k)"))
+                }
+            }
+            return all
         }
         let raw = (hi - lo) / 6
         guard raw > 0 else { return [] }
