@@ -111,6 +111,34 @@ import Testing
         #expect(fused.storage == fast.storage.map { max($0, 0) })
     }
 
+    /// Stride-1 convolutions with enough output channels pack their panels, whose 32
+    /// columns run over the batch's valid pixels: a 2x2 or 3x5 map puts several images,
+    /// and a wide one two rows, in one panel. Both paths (packed, and in place for few
+    /// channels) must give the reference's values, and the same bits as each other.
+    @Test(arguments: [
+        // (cin, cout, groups, kernel, dilation, pad, H, W, images)
+        [16, 64, 1, 3, 1, 1, 2, 2, 7],
+        [12, 80, 2, 3, 1, 1, 3, 5, 5],
+        [8, 33, 1, 3, 2, 2, 6, 37, 2],
+        [6, 16, 1, 3, 1, 1, 4, 4, 9],
+    ])
+    func packedPanelsSpanImagesAndRows(_ p: [Int]) {
+        let (cin, cout, groups, k, d, pad) = (p[0], p[1], p[2], p[3], p[4], p[5])
+        let window = WindowGeometry(kernel: (k, k), stride: (1, 1), dilation: (d, d), pads: (pad, pad, pad, pad))
+        var g = Generator(state: UInt64(p.reduce(0, +) * 31))
+        let x = Tensor(shape: [p[8], cin, p[6], p[7]], storage: g.array(p[8] * cin * p[6] * p[7]))
+        let w = g.array(cout * (cin / groups) * k * k), b = g.array(cout)
+        let conv = Convolution(weights: w, bias: b, inputChannels: cin, outputChannels: cout, groups: groups, window: window)
+        let fast = conv.forward(x)
+        let reference = Convolution.reference(input: x, weights: w, bias: b, outputChannels: cout, groups: groups, window: window)
+        #expect(fast.shape == reference.shape)
+        #expect(relativeError(fast, reference) <= 1e-5)
+        // One image at a time fills its panels differently; every value must be the same.
+        let single = Tensor(concatenatingSamples: (0..<p[8]).map { conv.forward(x.samples($0..<($0 + 1))) })
+        let identical = single.storage == fast.storage
+        #expect(identical, "image by image differs from the batch")
+    }
+
     @Test func resultsAreIdenticalForAnyThreadCount() throws {
         let dir = Fixtures.onnx.appendingPathComponent("net_c_vgg")
         let graph = try ONNXImporter.load(contentsOf: dir.appendingPathComponent("model.onnx"))

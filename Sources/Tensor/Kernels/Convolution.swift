@@ -186,10 +186,11 @@ public final class Convolution: Sendable {
     }
 
     /// Stride-1 convolution without im2col. The input is copied once into zero-padded planes
-    /// of width Wp; output pixel (oh, ow) is then computed at flat position q = oh * Wp + ow,
-    /// and tap (ki, kj) reads the padded plane at q + ki*dh*Wp + kj*dw: for 32 consecutive q
-    /// that is 32 consecutive floats, which the micro-kernel loads directly. Positions with
-    /// ow >= outW are computed on the padding and discarded (a (Wp - outW) / Wp overhead).
+    /// of width Wp, where tap (ki, kj) of output pixel (oh, ow) reads position
+    /// (oh + ki*dh) * Wp + ow + kj*dw: a run of pixels along an output row reads a run of
+    /// consecutive floats, which the micro-kernel reads in place or from a packed copy.
+    /// Either way each output is the same left-to-right sum over k = (tap, channel), so the
+    /// two paths agree bit for bit and are chosen for speed alone.
     private func viaShiftedRows(_ x: UnsafePointer<Float>, inputShape: [Int], _ y: UnsafeMutablePointer<Float>,
                                 outShape: [Int], relu: Bool) {
         let (batch, inH, inW) = (inputShape[0], inputShape[2], inputShape[3])
@@ -200,10 +201,9 @@ public final class Convolution: Sendable {
         let nr = GEMM.tileColumns
         let (kh, kw) = window.kernel
         let cinG = inputChannels / groups, coutG = outputChannels / groups
-        let positions = outH * wp
-        let panels = (positions + nr - 1) / nr
         let planes = batch * inputChannels
-        // Slack after the last plane: the last panel of the last channel reads past its end.
+        // Slack after the last plane: the in-place path's last panel of the last channel
+        // reads past its end.
         let padded = UnsafeMutablePointer<Float>.allocate(capacity: planes * plane + nr + plane)
         defer { padded.deallocate() }
         (padded + planes * plane).initialize(repeating: 0, count: nr + plane)
@@ -221,6 +221,28 @@ public final class Convolution: Sendable {
         }
         var taps = [Int]()
         for ki in 0..<kh { for kj in 0..<kw { taps.append(ki * window.dilation.h * wp + kj * window.dilation.w) } }
+        if (coutG + GEMM.tileRows - 1) / GEMM.tileRows >= Self.packingRowPanels {
+            packedShiftedRows(padded, taps: taps, batch: batch, plane: plane, wp: wp, outH: outH, outW: outW, y: y, relu: relu)
+        } else {
+            inPlaceShiftedRows(padded, taps: taps, batch: batch, plane: plane, wp: wp, outH: outH, outW: outW, y: y, relu: relu)
+        }
+    }
+
+    /// Row panels of A (8 output channels each) from which packing a panel pays: with one or
+    /// two, copying 32 floats per k costs about what the one or two tiles that read them
+    /// save (CIFAR ResNet-20's 16-channel layers measured no faster packed, within this
+    /// host's noise); VGG-11's 256-channel 2x2 and 4x4 layers run 2-2.4x faster packed.
+    static let packingRowPanels = 4
+
+    /// Few output channels: the panel's B rows are read in place, a plane apart, over the
+    /// padded positions (those with ow >= outW computed and dropped), per image; packing
+    /// them would cost more than the one or two row panels that read them.
+    private func inPlaceShiftedRows(_ padded: UnsafePointer<Float>, taps: [Int], batch: Int, plane: Int, wp: Int, outH: Int, outW: Int,
+                                    y: UnsafeMutablePointer<Float>, relu: Bool) {
+        let nr = GEMM.tileColumns
+        let cinG = inputChannels / groups, coutG = outputChannels / groups
+        let positions = outH * wp
+        let panels = (positions + nr - 1) / nr
         let tapCount = taps.count
         bias.withUnsafeBufferPointer { biasBuffer in
             taps.withUnsafeBufferPointer { tapOffsets in
@@ -270,6 +292,114 @@ public final class Convolution: Sendable {
                 }
             }
         }
+    }
+
+    /// Many output channels: each depth block of the panel's shifted rows is packed once
+    /// and read in sequence by every row panel; the columns are the batch's valid pixels.
+    private func packedShiftedRows(_ padded: UnsafePointer<Float>, taps: [Int], batch: Int, plane: Int, wp: Int, outH: Int, outW: Int,
+                                   y: UnsafeMutablePointer<Float>, relu: Bool) {
+        let nr = GEMM.tileColumns
+        let cinG = inputChannels / groups, coutG = outputChannels / groups
+        let pixels = outH * outW, columns = batch * pixels
+        let panels = (columns + nr - 1) / nr
+        let depth = taps.count * cinG, rowPanels = (coutG + GEMM.tileRows - 1) / GEMM.tileRows
+        bias.withUnsafeBufferPointer { biasBuffer in
+            taps.withUnsafeBufferPointer { tapBuffer in
+                Parallel.forEachRange(groups * panels) { range in
+                    let tiles = UnsafeMutablePointer<Float>.allocate(capacity: rowPanels * GEMM.tileRows * nr)
+                    let packed = UnsafeMutablePointer<Float>.allocate(capacity: min(depth, GEMM.depthBlock) * nr)
+                    // A panel's runs: its columns [column, column + length) come from input
+                    // offset `source` (group's channel 0, tap 0) and go to output offset `target`.
+                    var runs = [(column: Int, length: Int, source: Int, target: Int)]()
+                    runs.reserveCapacity(nr)
+                    defer { tiles.deallocate(); packed.deallocate() }
+                    let tapOffsets = tapBuffer.baseAddress!
+                    for item in range {
+                        let panel = item % panels, g = item / panels
+                        let first = panel * nr, count = min(nr, columns - first)
+                        runs.removeAll(keepingCapacity: true)
+                        var j = 0
+                        while j < count {
+                            let q = first + j, n = q / pixels, oh = q % pixels / outW, ow = q % outW
+                            let length = min(count - j, outW - ow)
+                            runs.append((j, length, (n * inputChannels + g * cinG) * plane + oh * wp + ow,
+                                         (n * outputChannels + g * coutG) * pixels + oh * outW + ow))
+                            j += length
+                        }
+                        let lhs = tapPackedWeights[g]
+                        lhs.storage.withUnsafeBufferPointer { packedA in
+                            var k0 = 0
+                            while k0 < depth {
+                                let block = min(GEMM.depthBlock, depth - k0)
+                                Self.packShiftedRows(padded, runs: runs, count: count, taps: tapOffsets, channels: cinG, plane: plane,
+                                                     depth: k0..<(k0 + block), into: packed)
+                                for rowPanel in 0..<rowPanels {
+                                    GEMM.kernel(depth: block, a: packedA.baseAddress! + (rowPanel * lhs.depth + k0) * GEMM.tileRows,
+                                                b: packed, tile: tiles + rowPanel * GEMM.tileRows * nr, accumulate: k0 > 0)
+                                }
+                                k0 += block
+                            }
+                        }
+                        for rowPanel in 0..<rowPanels {
+                            for r in 0..<min(GEMM.tileRows, coutG - rowPanel * GEMM.tileRows) {
+                                let co = rowPanel * GEMM.tileRows + r
+                                let bias = biasBuffer[g * coutG + co], source = tiles + (rowPanel * GEMM.tileRows + r) * nr
+                                for run in runs {
+                                    let dst = y + run.target + co * pixels, src = source + run.column
+                                    if relu {
+                                        for t in 0..<run.length { dst[t] = max(src[t] + bias, 0) }
+                                    } else {
+                                        for t in 0..<run.length { dst[t] = src[t] + bias }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Rows k of `depth` (k = tap * channels + channel) of one panel in the packed layout:
+    /// packed[(k - depth.lowerBound) * 32 + column], each run copied from the padded planes
+    /// at its tap's shift; columns past `count` are zero.
+    @inline(__always)
+    private static func packShiftedRows(_ padded: UnsafePointer<Float>, runs: [(column: Int, length: Int, source: Int, target: Int)],
+                                        count: Int, taps: UnsafePointer<Int>, channels: Int, plane: Int, depth: Range<Int>,
+                                        into packed: UnsafeMutablePointer<Float>) {
+        let nr = GEMM.tileColumns
+        var t = depth.lowerBound / channels, c = depth.lowerBound % channels
+        let whole = runs.count == 1 && count == nr
+        for k in 0..<depth.count {
+            let base = padded + taps[t] + c * plane, row = packed + k * nr
+            if whole {
+                let source = base + runs[0].source
+                GEMM.store16(GEMM.load16(source), row)
+                GEMM.store16(GEMM.load16(source + 16), row + 16)
+            } else {
+                for run in runs { copy(base + run.source, to: row + run.column, count: run.length) }
+                for j in count..<nr { row[j] = 0 }
+            }
+            c += 1
+            if c == channels { c = 0; t += 1 }
+        }
+    }
+
+    /// A short copy inline: runs here are 1-32 floats, where a call to memmove per run
+    /// would cost more than the copy (a 2x2 map's panel is 16 runs of 2).
+    @inline(__always)
+    private static func copy(_ source: UnsafePointer<Float>, to target: UnsafeMutablePointer<Float>, count: Int) {
+        var i = 0
+        while i + 16 <= count { GEMM.store16(GEMM.load16(source + i), target + i); i += 16 }
+        while i + 4 <= count {
+            UnsafeMutableRawPointer(target + i).storeBytes(of: UnsafeRawPointer(source + i).loadUnaligned(as: SIMD4<Float>.self), as: SIMD4<Float>.self)
+            i += 4
+        }
+        if i + 2 <= count {
+            UnsafeMutableRawPointer(target + i).storeBytes(of: UnsafeRawPointer(source + i).loadUnaligned(as: SIMD2<Float>.self), as: SIMD2<Float>.self)
+            i += 2
+        }
+        if i < count { target[i] = source[i] }
     }
 
     /// im2col for one panel of up to 32 output pixels, written depth-major:
