@@ -200,7 +200,7 @@ public final class Convolution: Sendable {
         let plane = hp * wp
         let nr = GEMM.tileColumns
         let (kh, kw) = window.kernel
-        let cinG = inputChannels / groups, coutG = outputChannels / groups
+        let coutG = outputChannels / groups
         let planes = batch * inputChannels
         // Slack after the last plane: the in-place path's last panel of the last channel
         // reads past its end.
