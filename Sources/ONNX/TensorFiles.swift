@@ -38,6 +38,10 @@ public enum TensorFile {
 
     /// Reads `input_N.pb` / `output_N.pb` from an ONNX test-data folder, in index order.
     public static func readTestData(directory: URL) throws -> (inputs: [Named], outputs: [Named]) {
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory.path, isDirectory: &isFolder), isFolder.boolValue else {
+            throw ONNXError.unreadable(file: directory.path, reason: "no such folder; give the ONNX test-data folder that holds input_0.pb and output_0.pb")
+        }
         func series(_ prefix: String) throws -> [Named] {
             var result = [Named]()
             var i = 0

@@ -50,6 +50,14 @@ import Testing
         #expect("\(error!)".contains("/nonexistent/model.onnx"))
     }
 
+    /// `verify` on a folder that is not there says so, rather than "0 input_N.pb files".
+    @Test func missingTestDataFolderIsNamed() {
+        let error = #expect(throws: ONNXError.self) {
+            try TensorFile.readTestData(directory: URL(fileURLWithPath: "/nonexistent/test_data_set_0"))
+        }
+        #expect("\(error!)".contains("/nonexistent/test_data_set_0") && "\(error!)".contains("no such folder"), "\(error!)")
+    }
+
     @Test func wrongRuntimeInputShapeIsRefused() throws {
         let dir = Fixtures.onnx.appendingPathComponent("conv_3x3_pad1")
         let graph = try ONNXImporter.load(contentsOf: dir.appendingPathComponent("model.onnx"))
