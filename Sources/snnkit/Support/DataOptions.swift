@@ -74,7 +74,9 @@ struct LabeledAdapter: EvaluationData {
     let task: EvaluationTask
     let batchSize: Int
     let limit: Int
-    var name: String { source.name }
+    /// The labels or targets file when not the data file itself.
+    var groundTruthFile: String? = nil
+    var name: String { groundTruthFile.map { "\(source.name) with ground truth from \($0)" } ?? source.name }
     var sampleCount: Int { min(limit, source.count) }
     var batchCount: Int { (sampleCount + batchSize - 1) / batchSize }
 

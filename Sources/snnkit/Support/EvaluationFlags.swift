@@ -54,8 +54,10 @@ struct EvaluationFlags: ParsableArguments {
         if let targets, annotations.isNone {
             throw InputError("\(targets): no 'masks' or 'boxes'/'classes' arrays; --targets takes an .npz with segmentation masks or detection boxes")
         }
+        // Errors about the ground truth then name the file it came from too.
+        let groundTruth = labels ?? targets
         return LabeledAdapter(source: source, annotations: annotations, task: try resolveTask(annotations), batchSize: dataOptions.batchSize,
-                              limit: limit ?? source.count)
+                              limit: limit ?? source.count, groundTruthFile: groundTruth)
     }
 
     private func resolveTask(_ annotations: Annotations?) throws -> EvaluationTask {
