@@ -31,8 +31,7 @@ extension NodeCompiler {
                 PackedRHS(depth: k, columns: n, source: $0.baseAddress!, depthStride: transB ? 1 : n, columnStride: transB ? k : 1)
             }
         }
-        if case .float(let t)? = b.constant { try requireFinite(t, b.name, "weights") }
-        let constantB: PackedRHS? = if case .float(let t)? = b.constant { pack(t) } else { nil }
+        let constantB = try constantWeights(b).map(pack)
         let transA = g.transA
         let bias = columnBias
         let extra = addend
@@ -73,9 +72,8 @@ extension NodeCompiler {
         if a.shape.count == 1 { outShape.remove(at: outShape.count - 2) }
         if b.shape.count == 1 { outShape.removeLast() }
         let finalShape = outShape
-        if case .float(let weights)? = b.constant { try requireFinite(weights, b.name, "weights") }
         // Fast path: a 2-D constant right operand is a fully connected layer over all rows.
-        if case .float(let weights)? = b.constant, bShape.count == 2 {
+        if let weights = try constantWeights(b), bShape.count == 2 {
             let rhs = weights.storage.withUnsafeBufferPointer {
                 PackedRHS(depth: k, columns: n, source: $0.baseAddress!, depthStride: n, columnStride: 1)
             }

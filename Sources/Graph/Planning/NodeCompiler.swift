@@ -93,6 +93,14 @@ struct NodeCompiler {
         }
     }
 
+    /// The value of an input that may be a constant weight or data (Gemm's and MatMul's B):
+    /// the tensor, checked finite, when constant; nil when it is data.
+    func constantWeights(_ fact: InputFact) throws -> Tensor? {
+        guard case .float(let t)? = fact.constant else { return nil }
+        try requireFinite(t, fact.name, "weights")
+        return t
+    }
+
     /// A weight must be finite: one NaN would spread through every output it reaches.
     func requireFinite(_ t: Tensor, _ name: String, _ role: String) throws {
         if let bad = t.firstNonFinite() {

@@ -200,7 +200,6 @@ public final class Convolution: Sendable {
         let plane = hp * wp
         let nr = GEMM.tileColumns
         let (kh, kw) = window.kernel
-        let coutG = outputChannels / groups
         let planes = batch * inputChannels
         // Slack after the last plane: the in-place path's last panel of the last channel
         // reads past its end.
@@ -221,7 +220,7 @@ public final class Convolution: Sendable {
         }
         var taps = [Int]()
         for ki in 0..<kh { for kj in 0..<kw { taps.append(ki * window.dilation.h * wp + kj * window.dilation.w) } }
-        if (coutG + GEMM.tileRows - 1) / GEMM.tileRows >= Self.packingRowPanels {
+        if tapPackedWeights[0].panels >= Self.packingRowPanels {
             packedShiftedRows(padded, taps: taps, batch: batch, plane: plane, wp: wp, outH: outH, outW: outW, y: y, relu: relu)
         } else {
             inPlaceShiftedRows(padded, taps: taps, batch: batch, plane: plane, wp: wp, outH: outH, outW: outW, y: y, relu: relu)
@@ -275,12 +274,7 @@ public final class Convolution: Sendable {
                                             let run = min(count - j, wp - ow)
                                             if ow < outW {
                                                 let valid = min(run, outW - ow)
-                                                let dst = outPlane + oh * outW + ow
-                                                if relu {
-                                                    for t in 0..<valid { dst[t] = max(source[j + t] + bias, 0) }
-                                                } else {
-                                                    for t in 0..<valid { dst[t] = source[j + t] + bias }
-                                                }
+                                                Self.storeBiased(source + j, to: outPlane + oh * outW + ow, count: valid, bias: bias, relu: relu)
                                             }
                                             j += run
                                         }
@@ -302,7 +296,7 @@ public final class Convolution: Sendable {
         let cinG = inputChannels / groups, coutG = outputChannels / groups
         let pixels = outH * outW, columns = batch * pixels
         let panels = (columns + nr - 1) / nr
-        let depth = taps.count * cinG, rowPanels = (coutG + GEMM.tileRows - 1) / GEMM.tileRows
+        let depth = taps.count * cinG, rowPanels = tapPackedWeights[0].panels
         bias.withUnsafeBufferPointer { biasBuffer in
             taps.withUnsafeBufferPointer { tapBuffer in
                 Parallel.forEachRange(groups * panels) { range in
@@ -345,18 +339,24 @@ public final class Convolution: Sendable {
                                 let co = rowPanel * GEMM.tileRows + r
                                 let bias = biasBuffer[g * coutG + co], source = tiles + (rowPanel * GEMM.tileRows + r) * nr
                                 for run in runs {
-                                    let dst = y + run.target + co * pixels, src = source + run.column
-                                    if relu {
-                                        for t in 0..<run.length { dst[t] = max(src[t] + bias, 0) }
-                                    } else {
-                                        for t in 0..<run.length { dst[t] = src[t] + bias }
-                                    }
+                                    Self.storeBiased(source + run.column, to: y + run.target + co * pixels, count: run.length, bias: bias, relu: relu)
                                 }
                             }
                         }
                     }
                 }
             }
+        }
+    }
+
+    /// A run of a tile row to the output, plus the channel's bias and the fused ReLU.
+    @inline(__always)
+    private static func storeBiased(_ source: UnsafePointer<Float>, to target: UnsafeMutablePointer<Float>, count: Int, bias: Float,
+                                    relu: Bool) {
+        if relu {
+            for t in 0..<count { target[t] = max(source[t] + bias, 0) }
+        } else {
+            for t in 0..<count { target[t] = source[t] + bias }
         }
     }
 
