@@ -1,4 +1,4 @@
-// swift-tools-version:6.0
+// swift-tools-version:6.2
 import PackageDescription
 
 import Foundation
@@ -40,27 +40,40 @@ let package = Package(
         .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
     ],
     targets: [
+        // The pipeline, bottom to top; each target lists exactly the modules it imports.
         // AMX int8 tile products (Sapphire Rapids and later), used when the CPU and kernel allow,
         // and the AVX-512 mask helpers of the neuron loops (header functions inlined into Swift).
         // It also stops a binary at start-up, with a message, on a CPU that lacks what the
         // build targets (instead of an illegal instruction somewhere inside).
         .target(name: "SNNAMX", path: "Sources/AMX", cSettings: targetCPU.map { [.define("SNN_TARGET_CPU", to: "\"\($0)\"")] } ?? []),
+        // Version and atomic file output, for every module that writes files.
+        .target(name: "SNNSupport", path: "Sources/Support"),
+        // Tensors, dense kernels (GEMM, convolution, pooling, resize) and the thread pool.
         .target(name: "SNNTensor", dependencies: ["SNNAMX"], path: "Sources/Tensor", swiftSettings: fastMath),
+        // The IR, shape planning and ANN execution, and meaning-preserving passes.
         .target(name: "SNNGraph", dependencies: ["SNNTensor"], path: "Sources/Graph", swiftSettings: fastMath),
+        // Siblings over the graph: file format, conversion, spike kernels and the simulator.
         .target(
             name: "SNNONNX",
-            dependencies: ["SNNGraph", "SNNTensor", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            dependencies: ["SNNGraph", "SNNTensor", "SNNSupport", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
             path: "Sources/ONNX",
             exclude: ["onnx-subset.proto"],
             swiftSettings: fastMath),
+        .target(name: "SNNConversion", dependencies: ["SNNGraph", "SNNTensor", "SNNSupport"], path: "Sources/Conversion", swiftSettings: fastMath),
+        .target(name: "SNNSpikeKernels", dependencies: ["SNNAMX", "SNNTensor"], path: "Sources/SpikeKernels", swiftSettings: fastMath),
+        .target(
+            name: "SNNSimulation",
+            dependencies: ["SNNAMX", "SNNTensor", "SNNGraph", "SNNSpikeKernels"],
+            path: "Sources/Simulation",
+            swiftSettings: fastMath),
+        // Data files and task metrics, independent of the network.
         .target(
             name: "SNNData",
             dependencies: ["SNNTensor", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
             path: "Sources/Data",
             swiftSettings: fastMath),
         .target(name: "SNNTasks", dependencies: ["SNNTensor"], path: "Sources/Tasks", swiftSettings: fastMath),
-        .target(name: "SNNConversion", dependencies: ["SNNTensor", "SNNGraph", "SNNONNX"], path: "Sources/Conversion", swiftSettings: fastMath),
-        .target(name: "SNNSimulation", dependencies: ["SNNAMX", "SNNTensor", "SNNGraph", "SNNConversion"], path: "Sources/Simulation", swiftSettings: fastMath),
+        // Scoring a converted network against its ANN, then reporting it.
         .target(
             name: "SNNEvaluation",
             dependencies: ["SNNTensor", "SNNGraph", "SNNConversion", "SNNSimulation", "SNNTasks"],
@@ -68,12 +81,14 @@ let package = Package(
             swiftSettings: fastMath),
         .target(
             name: "SNNReport",
-            dependencies: ["SNNConversion", "SNNSimulation", "SNNEvaluation", "SNNONNX"],
+            dependencies: ["SNNConversion", "SNNEvaluation", "SNNTasks", "SNNSupport"],
             path: "Sources/Report"),
+        // Throughput probes behind `snnkit bench`: the core's arithmetic peak, AMX tile timing.
+        .target(name: "SNNBenchmarking", dependencies: ["SNNAMX", "SNNSpikeKernels"], path: "Sources/Benchmarking", swiftSettings: fastMath),
         .target(
             name: "SNNKit",
-            dependencies: ["SNNTensor", "SNNGraph", "SNNONNX", "SNNData", "SNNTasks", "SNNConversion", "SNNSimulation",
-                           "SNNEvaluation", "SNNReport"],
+            dependencies: ["SNNSupport", "SNNTensor", "SNNGraph", "SNNONNX", "SNNData", "SNNTasks", "SNNConversion",
+                           "SNNSpikeKernels", "SNNSimulation", "SNNEvaluation", "SNNReport"],
             path: "Sources/SNNKit"),
         .target(
             name: "SNNDemo",
@@ -82,12 +97,12 @@ let package = Package(
             resources: [.copy("Resources")]),
         .executableTarget(
             name: "snnkit",
-            dependencies: ["SNNKit", "SNNDemo", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["SNNKit", "SNNDemo", "SNNBenchmarking", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/snnkit",
             swiftSettings: fastMath),
         .testTarget(
             name: "SNNKitTests",
-            dependencies: ["SNNKit", "SNNDemo"],
+            dependencies: ["SNNKit", "SNNDemo", "SNNBenchmarking"],
             path: "Tests/SNNKitTests",
             swiftSettings: fastMath),
     ]

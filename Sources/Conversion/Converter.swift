@@ -1,7 +1,7 @@
 import Foundation
 import SNNGraph
 import SNNTensor
-import SNNONNX
+import SNNSupport
 
 /// How many calibration batches to use.
 public enum CalibrationBudget: Sendable, Equatable {

@@ -4,7 +4,6 @@ import SNNGraph
 /// node or tensor, with what to do about it.
 public enum ONNXError: Error, Equatable, CustomStringConvertible {
     case unreadable(file: String, reason: String)
-    case unwritable(file: String, reason: String)
     case corrupt(file: String, detail: String)
     case noGraph(file: String)
     case badTensor(file: String, tensor: String, detail: String)
@@ -17,8 +16,6 @@ public enum ONNXError: Error, Equatable, CustomStringConvertible {
         switch self {
         case .unreadable(let file, let reason):
             return "\(file): cannot read the file (\(reason))."
-        case .unwritable(let file, let reason):
-            return "\(file): cannot write the file (\(reason)). Choose a writable location."
         case .corrupt(let file, let detail):
             return "\(file): not a valid ONNX model (\(detail)). The file may be truncated or not ONNX at all; re-export or re-download it."
         case .noGraph(let file):

@@ -1,5 +1,6 @@
 import Foundation
 import SNNGraph
+import SNNSupport
 import SNNTensor
 import SwiftProtobuf
 
@@ -170,27 +171,5 @@ public enum ONNXExporter {
         }
         p.attribute = attributes
         return p
-    }
-}
-
-/// The SNNKit version written into files it produces.
-public enum SNNKitVersion {
-    public static let current = "0.1.0"
-}
-
-/// Atomic file replacement: write beside the target, then rename over it.
-public enum AtomicFile {
-    public static func write(_ data: Data, to url: URL) throws {
-        let directory = url.deletingLastPathComponent()
-        let temporary = directory.appendingPathComponent(".\(url.lastPathComponent).tmp-\(ProcessInfo.processInfo.processIdentifier)")
-        do {
-            try data.write(to: temporary)
-        } catch {
-            throw ONNXError.unwritable(file: url.path, reason: (error as NSError).localizedDescription)
-        }
-        if rename(temporary.path, url.path) != 0 {
-            try? FileManager.default.removeItem(at: temporary)
-            throw ONNXError.unwritable(file: url.path, reason: "cannot replace the file (errno \(errno))")
-        }
     }
 }

@@ -1,7 +1,7 @@
 import Foundation
 import SNNConversion
 import SNNEvaluation
-import SNNONNX
+import SNNSupport
 import SNNTasks
 
 /// Everything a run measured, as written to report.json.
@@ -69,11 +69,7 @@ public struct ConversionSummary: Codable, Sendable {
 /// either the previous file or the new one, never half of one.
 public enum ReportWriter {
     public static func write(_ report: RunReport, to directory: URL) throws -> [URL] {
-        do {
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        } catch {
-            throw ONNXError.unwritable(file: directory.path, reason: (error as NSError).localizedDescription)
-        }
+        try AtomicFile.makeDirectory(directory)
         var written = [URL]()
         let json = directory.appendingPathComponent("report.json")
         try AtomicFile.write(try encode(report), to: json)

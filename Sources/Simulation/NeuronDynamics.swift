@@ -1,3 +1,4 @@
+import SNNSpikeKernels
 import SNNAMX
 import SNNTensor
 

@@ -1,5 +1,6 @@
 import Foundation
 import SNNGraph
+import SNNSpikeKernels
 import SNNTensor
 
 /// What simulating one shard of a batch produced; `Simulator.run` merges the shards.

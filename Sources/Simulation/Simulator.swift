@@ -1,6 +1,6 @@
 import Foundation
-import SNNConversion
 import SNNGraph
+import SNNSpikeKernels
 import SNNTensor
 
 /// Spike and synaptic-operation counts of one neuron layer.

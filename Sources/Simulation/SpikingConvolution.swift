@@ -1,5 +1,6 @@
 import Foundation
 import SNNGraph
+import SNNSpikeKernels
 import SNNTensor
 
 /// The faster kernels one convolution of the spiking part can use instead of the dense

@@ -1,18 +1,6 @@
 import SNNGraph
 import SNNTensor
 
-/// One spiking layer of a converted network: the IF neuron node and its threshold tensor.
-public struct NeuronLayer: Sendable, Equatable {
-    /// Name of the ai.snnkit.IFNeuron node.
-    public var node: String
-    /// Name of the threshold constant (one value per channel along axis 1).
-    public var threshold: String
-    /// Channels along axis 1 (per neuron for a fully connected layer).
-    public var channels: Int
-    /// Upper bound from ReLU6 / Clip(0, a): the threshold never exceeds it.
-    public var cap: Float?
-}
-
 /// Replaces every ReLU and Clip(0, a) by an IF neuron node whose threshold (zero until
 /// calibrated) is a graph constant, so calibration writes thresholds and the converted
 /// graph serialises as ordinary ONNX with a custom-domain node.
@@ -49,15 +37,5 @@ public struct InsertNeurons: GraphPass {
             layers.append(NeuronLayer(node: node.name, threshold: thresholdName, channels: shape[1], cap: cap))
         }
         return (g, layers)
-    }
-}
-
-extension Graph {
-    /// The neuron layers of a converted graph, in execution order.
-    public func neuronLayers() -> [NeuronLayer] {
-        nodes.compactMap { node in
-            guard case .ifNeuron = node.op, node.inputs.count > 1, let theta = floatConstant(node.inputs[1]) else { return nil }
-            return NeuronLayer(node: node.name, threshold: node.inputs[1], channels: theta.count, cap: nil)
-        }
     }
 }

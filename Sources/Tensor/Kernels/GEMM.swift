@@ -70,12 +70,12 @@ public enum GEMM {
     }
 
     @inline(__always)
-    static func load16(_ p: UnsafePointer<Float>) -> SIMD16<Float> {
+    @inlinable package static func load16(_ p: UnsafePointer<Float>) -> SIMD16<Float> {
         UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self)
     }
 
     @inline(__always)
-    static func store16(_ v: SIMD16<Float>, _ p: UnsafeMutablePointer<Float>) {
+    @inlinable package static func store16(_ v: SIMD16<Float>, _ p: UnsafeMutablePointer<Float>) {
         UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD16<Float>.self)
     }
 

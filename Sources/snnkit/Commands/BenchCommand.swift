@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SNNBenchmarking
 import SNNKit
 
 struct BenchCommand: ParsableCommand {

@@ -2,8 +2,9 @@ import ArgumentParser
 import Foundation
 import SNNKit
 
-/// Maps library errors to exit codes: bad input (65) versus everything else (70), so
-/// scripts can tell "fix your model or data" from "SNNKit failed".
+/// Maps library errors to exit codes: bad input (65), an output that cannot be written
+/// (73), everything else (70), so scripts can tell "fix your model or data" from
+/// "choose another place" from "SNNKit failed".
 enum Failure {
     static func run(_ body: () throws -> Void) throws {
         do {
@@ -24,6 +25,8 @@ enum Failure {
             report(error, code: 65)
         } catch let error as TaskError {
             report(error, code: 65)
+        } catch let error as OutputError {
+            report(error, code: 73)
         } catch let error as ValidationError {
             throw error
         } catch let error as ExitCode {

@@ -62,7 +62,7 @@ import Testing
 
     @Test func writeIsAtomicAndRefusesUnwritablePlaces() throws {
         let graph = try ONNXImporter.load(contentsOf: Fixtures.onnx.appendingPathComponent("relu/model.onnx"))
-        #expect(throws: ONNXError.self) { try ONNXExporter.write(graph, to: URL(fileURLWithPath: "/nonexistent-dir/x.onnx")) }
+        #expect(throws: OutputError.self) { try ONNXExporter.write(graph, to: URL(fileURLWithPath: "/nonexistent-dir/x.onnx")) }
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("snnkit-export-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }

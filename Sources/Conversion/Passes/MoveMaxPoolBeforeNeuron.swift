@@ -1,3 +1,6 @@
+import SNNGraph
+import SNNTensor
+
 /// Swaps ReLU -> MaxPool into MaxPool -> ReLU ("pre-neuron max pooling").
 ///
 /// max(ReLU(z)) = ReLU(max(z)) because ReLU is monotone, so the ANN is unchanged. In the

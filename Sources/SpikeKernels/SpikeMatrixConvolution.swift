@@ -1,3 +1,4 @@
+import SNNTensor
 import Foundation
 import SNNAMX
 

@@ -1,3 +1,4 @@
+import SNNTensor
 /// A 2-D convolution that visits only the non-zero inputs: the event-driven form for
 /// spike maps.
 ///

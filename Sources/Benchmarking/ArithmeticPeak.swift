@@ -1,3 +1,4 @@
+import SNNSpikeKernels
 import SNNAMX
 
 /// Measures the core's fused multiply-add throughput: the ceiling any float32 kernel is

@@ -1,3 +1,4 @@
+import SNNTensor
 import SNNAMX
 
 /// A spike convolution on a map of a few pixels as one dense product per image: A's row

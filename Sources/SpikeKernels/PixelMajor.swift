@@ -1,3 +1,4 @@
+import SNNTensor
 /// The scratch layout of the spike convolutions: accumulators as [pixel][channel] rows
 /// (one output pixel's channels are whole vectors), turned into NCHW planes once per image,
 /// and the reverse for currents that join such rows.

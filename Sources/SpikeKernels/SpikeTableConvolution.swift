@@ -1,3 +1,4 @@
+import SNNTensor
 import SNNAMX
 
 /// A 2-D convolution of spike maps by table lookup: the dense form for binary inputs.

@@ -1,4 +1,6 @@
-/// What each operator becomes in a spiking network (see shared/method.md, section 3).
+import SNNGraph
+
+/// What each operator becomes in a spiking network (docs/method.md, "What each operator becomes").
 public enum ConversionRole: String, Sendable, Codable {
     /// ReLU, or Clip(0, a): becomes an integrate-and-fire neuron layer.
     case neuron
@@ -32,25 +34,10 @@ extension Operator {
 }
 
 extension Graph {
-    /// Nodes with no neuron downstream: the analog readout tail that runs on time-averaged
-    /// outputs, where non-linear operators such as Softmax are allowed.
-    public func readoutTail() -> Set<Int> {
-        let consumers = consumers()
-        var feedsNeuron = [Bool](repeating: false, count: nodes.count)
-        for i in nodes.indices.reversed() {
-            for out in nodes[i].outputs {
-                for c in consumers[out] ?? [] where nodes[c].op.conversionRole == .neuron || feedsNeuron[c] {
-                    feedsNeuron[i] = true
-                }
-            }
-        }
-        return Set(nodes.indices.filter { !feedsNeuron[$0] && nodes[$0].op.conversionRole != .neuron })
-    }
-
     /// Nodes that stop the network from becoming an SNN: unsupported operators anywhere, and
     /// non-ReLU non-linearities before the last neuron.
     public func conversionBlockers() -> [(node: String, op: String, reason: String)] {
-        let tail = readoutTail()
+        let tail = readoutTail { $0.conversionRole == .neuron }
         var result = [(node: String, op: String, reason: String)]()
         for (i, node) in nodes.enumerated() {
             switch node.op.conversionRole {

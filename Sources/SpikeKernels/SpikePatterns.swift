@@ -1,3 +1,4 @@
+import SNNTensor
 /// Binary spike maps packed eight channels to a byte: the compact form in which a neuron
 /// layer hands its output to the convolutions that read it.
 ///

@@ -1,0 +1,38 @@
+import Foundation
+
+/// Whole-file replacement that never leaves a half-written file behind.
+///
+/// The data goes to a hidden temporary file in the target's folder (same file system, so
+/// the rename is atomic), then `rename(2)` puts it in place: a reader sees the old file or
+/// the new one, and a process killed mid-write leaves at most the temporary file.
+public enum AtomicFile {
+    /// Writes `data` to `url` atomically, replacing any existing file.
+    public static func write(_ data: Data, to url: URL) throws {
+        let directory = url.deletingLastPathComponent()
+        let temporary = directory.appendingPathComponent(".\(url.lastPathComponent).tmp-\(ProcessInfo.processInfo.processIdentifier)")
+        do {
+            try data.write(to: temporary)
+        } catch {
+            throw OutputError.unwritable(file: url.path, reason: (error as NSError).localizedDescription)
+        }
+        try moveIntoPlace(temporary, url)
+    }
+
+    /// Renames a finished temporary file over `url`; removes the temporary file on failure.
+    public static func moveIntoPlace(_ temporary: URL, _ url: URL) throws {
+        if rename(temporary.path, url.path) != 0 {
+            let reason = String(cString: strerror(errno))
+            try? FileManager.default.removeItem(at: temporary)
+            throw OutputError.unwritable(file: url.path, reason: "cannot replace the file: \(reason)")
+        }
+    }
+
+    /// Creates `directory` and its parents if missing.
+    public static func makeDirectory(_ directory: URL) throws {
+        do {
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        } catch {
+            throw OutputError.unwritable(file: directory.path, reason: (error as NSError).localizedDescription)
+        }
+    }
+}

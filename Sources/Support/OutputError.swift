@@ -1,0 +1,12 @@
+/// A file SNNKit was asked to write could not be written.
+public enum OutputError: Error, Equatable, CustomStringConvertible {
+    /// The file or folder at `file` cannot be created or replaced, for `reason`.
+    case unwritable(file: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case .unwritable(let file, let reason):
+            return "\(file): cannot write the file (\(reason)). Choose a writable location."
+        }
+    }
+}
