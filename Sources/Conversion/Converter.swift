@@ -67,7 +67,8 @@ public struct ConversionResult: Sendable {
     public var imagesPerSecond: Double
 }
 
-/// Converts a ReLU network into a spiking one (shared/method.md, sections 2-4):
+/// Converts a ReLU network into a spiking one (docs/method.md: "What each operator
+/// becomes", "Threshold balancing", "Readout and delay"):
 /// BatchNorm folded, identities removed, max pools moved before the neurons, every ReLU
 /// made an IF neuron, thresholds set by the chosen rule on calibration batches (one
 /// forward pass per batch), and the readout delay estimated.

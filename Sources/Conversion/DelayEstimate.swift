@@ -1,7 +1,7 @@
 import SNNTensor
 
 /// The time a converted network needs before its output is worth averaging
-/// (shared/method.md, section 4).
+/// (docs/method.md, "Readout and delay").
 ///
 /// A neuron starting at v(0) = theta/2 first fires after about (theta - v(0)) / rate steps,
 /// where rate is its mean input; delays add up layer after layer. Per layer SNNKit takes

@@ -1,6 +1,6 @@
 import SNNConversion
 
-/// Where the readout average starts (shared/method.md, section 4).
+/// Where the readout average starts (docs/method.md, "Readout and delay").
 public enum DelayMode: Sendable, Equatable, Codable {
     /// Average from the first step.
     case none

@@ -5,7 +5,8 @@ import SNNTensor
 ///
 /// max(ReLU(z)) = ReLU(max(z)) because ReLU is monotone, so the ANN is unchanged. In the
 /// spiking network the pool then acts on analog currents and the integrate-and-fire
-/// neuron comes after it, with the pooled shape (shared/method.md, section 3).
+/// neuron comes after it, with the pooled shape (docs/method.md,
+/// "What each operator becomes").
 public struct MoveMaxPoolBeforeNeuron: GraphPass {
     public let name = "maxpool-before-neuron"
     public init() {}

@@ -1,6 +1,6 @@
 import SNNTensor
 
-/// Local threshold balancing (shared/method.md, section 2).
+/// Local threshold balancing (docs/method.md, "Threshold balancing").
 ///
 /// Each ReLU is replaced by the clip function C(z; theta) = min(max(z, 0), theta), and theta
 /// takes one gradient step per calibration batch on the local loss ||C(z; theta) - ReLU(z)||^2:
