@@ -4,8 +4,8 @@ PyTorch (a plain torch loop) and with SpikingJelly's own multi-step IF neuron,
 at the same batch, number of steps and thread count.
 
 For each model (snn_models.py: cifar_vgg11(width=0.5), cifar_resnet20; the
-trained /work/models/<model>.pt when present, else seeded random weights with
-randomized BatchNorm) this
+trained $SNNKIT_MODELS/<model>.pt when present (default folder ../models next
+to the repository), else seeded random weights with randomized BatchNorm) this
 
   1. exports ONNX and runs ``snnkit convert --method ltb`` on the first
      --calib-batches x 100 normalized CIFAR-10 training images,
@@ -16,9 +16,10 @@ randomized BatchNorm) this
      neuron: v(0) = theta * initial_potential (theta/2), v += I, spike where
      v > theta (strict), v -= theta * spike, output theta * spike, per-channel
      theta. A max pool on a spiking path pools the running sum of its input
-     currents and emits the increment (method.md section 3). Like SNNKit's
-     simulator, the part of the graph that does not depend on any neuron
-     (the first convolution on the analog image) runs once, the spiking part
+     currents and emits the increment (docs/method.md, "What each operator
+     becomes"). Like SNNKit's simulator, the part of the graph that does not
+     depend on any neuron (the first convolution on the analog image) runs
+     once, the spiking part
      runs layer by layer over chunks of --chunk steps (tensors
      [chunk * batch, C, H, W], so each convolution sees one large batch), and
      the readout tail after the last neuron runs once on the time average
@@ -74,7 +75,7 @@ fires on ``>=`` instead of ``>`` (only exact ties differ). Its CPU kernel
 (``_ops/activation_aware_if/cpu.py``) is a torch loop over the steps.
 
 Usage:
-    /work/venv/py/bin/python Benchmarks/snn_peers.py --snnkit .build/release/snnkit \\
+    python Benchmarks/snn_peers.py --snnkit .build/release/snnkit \\
         [--threads 2] [--models vgg11,resnet20] [-T 32,256] [--batch 32] [--json out.json]
 
 Run it on an otherwise idle machine (``uptime`` load average below about
@@ -120,7 +121,7 @@ def _attrs(node) -> dict:
 
 
 class TorchIF:
-    """Multi-step IF neuron of method.md section 1 in plain torch."""
+    """Multi-step IF neuron of docs/method.md ("The neuron") in plain torch."""
 
     def __init__(self, theta: torch.Tensor, ratio: float):
         self.theta, self.ratio = theta, ratio
@@ -442,7 +443,7 @@ def main() -> int:
     p.add_argument("--batch", type=int, default=32)
     p.add_argument("--chunk", type=int, default=16, help="steps per layer chunk (torch peers; snnkit uses its default 16)")
     p.add_argument("--peers", default="torch,sj", help="torch and/or sj (SpikingJelly ActivationAwareIFNode)")
-    p.add_argument("--weights", default="auto", help="auto (trained /work/models/<model>.pt if present), random, or a path")
+    p.add_argument("--weights", default="auto", help="auto (trained $SNNKIT_MODELS/<model>.pt if present), random, or a path")
     p.add_argument("--calib-batches", type=int, default=100, help="LTB batches of 100 images for the conversion")
     p.add_argument("--agree-images", type=int, default=100, help="test images for the agreement check (0: skip)")
     p.add_argument("--agree-T", type=int, default=64)

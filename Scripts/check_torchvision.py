@@ -22,10 +22,10 @@ for each model and expects one JSON object with at least `max_rel_error`
 and `passed`.
 
 Usage:
-    python Scripts/check_torchvision.py --out /tmp/tv
-    python Scripts/check_torchvision.py --out /tmp/tv --models resnet18,cifar_resnet20
-    python Scripts/check_torchvision.py --out /tmp/tv --snnkit .build/release/snnkit
-    python Scripts/check_torchvision.py --out /tmp/tv --skip-export --snnkit ...
+    python Scripts/check_torchvision.py --out DIR
+    python Scripts/check_torchvision.py --out DIR --models resnet18,cifar_resnet20
+    python Scripts/check_torchvision.py --out DIR --snnkit .build/release/snnkit
+    python Scripts/check_torchvision.py --out DIR --skip-export --snnkit ...
 """
 
 from __future__ import annotations

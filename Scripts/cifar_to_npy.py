@@ -2,11 +2,11 @@
 """Write normalised CIFAR-10 tensors for SNNKit calibration and evaluation.
 
 Usage:
-    python Scripts/cifar_to_npy.py [--out /work/models/cifar10-npy] [--data DIR] [--calib N]
+    python Scripts/cifar_to_npy.py --out DIR [--data DIR] [--calib N]
 
 Reads the uint8 NHWC arrays in `--data` (default `../shared/datasets/cifar10`
-next to the repository) and writes, to `--out` (default
-`/work/models/cifar10-npy`; must be outside the repository):
+next to the repository) and writes, to `--out` (required; must be outside
+the repository):
 
     test_images_nchw.npy    float32 [10000, 3, 32, 32]  the test set
     test_labels.npy         int64   [10000]
@@ -31,7 +31,6 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA = ROOT.parent / "shared" / "datasets" / "cifar10"
-DEFAULT_OUT = Path("/work/models/cifar10-npy")
 
 MEAN = np.array([0.4914, 0.4822, 0.4465], dtype=np.float32)
 STD = np.array([0.2470, 0.2435, 0.2616], dtype=np.float32)
@@ -46,7 +45,7 @@ def normalize_nchw(x_uint8_nhwc: np.ndarray) -> np.ndarray:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output folder (default %(default)s)")
+    ap.add_argument("--out", type=Path, required=True, help="output folder, outside the repository")
     ap.add_argument("--data", type=Path, default=DEFAULT_DATA, help="CIFAR-10 .npy folder (default %(default)s)")
     ap.add_argument("--calib", type=int, default=5000, help="number of training images for calibration (default %(default)s)")
     args = ap.parse_args(argv)

@@ -21,7 +21,8 @@ graph and of the ``ltb_spiking_k.scaler1`` modules in SpikingJelly's
 converted FX graph); the channel counts are checked.
 
 A third, independent column is a float64 re-implementation of
-shared/method.md section 2 and 4 written here (``ltb_reference_f64``: the
+docs/method.md ("Threshold balancing", "Readout and delay") written here
+(``ltb_reference_f64``: the
 torch model in double precision, BatchNorm evaluated exactly, one LTB step
 per batch at every ReLU output or at the max pool that follows it, then the
 clip), so each float32 implementation can be measured against the exact
@@ -29,7 +30,7 @@ value of the same recipe.
 
 How the two implementations relate (read from SpikingJelly's source):
 
-  step                   SpikingJelly 2.0.0                     SNNKit (method.md)
+  step                   SpikingJelly 2.0.0                     SNNKit (docs/method.md)
   ---------------------  -------------------------------------  ---------------------------------
   BatchNorm              ``_fuse_conv_bn`` (rate_coding.py)     folded into Conv/Gemm
                          folds Conv-BN when fuse_flag=True
@@ -51,7 +52,7 @@ How the two implementations relate (read from SpikingJelly's source):
                          the first batch), SNNKit uses the first calibration batch; both sum
                          the layers and round up
   delay clamp (short T)  T < raw+4: T-5 (5 readout steps,    T < t0+4: t0 = T-4 (4 readout
-                         although the message says 4);        steps, as method.md section 4)
+                         although the message says 4);        steps, "Readout and delay")
                          else min(raw, T-1)
 
 With fuse_flag=True, the same batches in the same order and the default
@@ -63,7 +64,7 @@ Scripts/README.md). Two extra runs pin this down:
 - SpikingJelly's recipe run in float64 (model and batches in double; its
   hook keeps the dtype) equals the independent float64 reference to about
   1e-15 in every layer, and so does its delay: SpikingJelly implements
-  method.md's LTB and delay exactly, and so does the reference.
+  docs/method.md's LTB and delay exactly, and so does the reference.
 - SNNKit (float32) is within about 2e-6 of that exact value, and closer to
   it than SpikingJelly in float32 in most layers: the residual comes from
   (a) the currents themselves (torch's and SNNKit's convolutions sum in
@@ -80,11 +81,13 @@ Differences that do not show in the thresholds but matter elsewhere (all
 read from SpikingJelly's source):
 
 - Spike condition: SpikingJelly's neurons fire on ``h >= v_threshold``
-  (``surrogate.heaviside`` / ``_ops/if_/cpu.py``), method.md section 1 and
+  (``surrogate.heaviside`` / ``_ops/if_/cpu.py``), docs/method.md ("The
+  neuron") and
   SNNKit on ``v > theta`` (strict). Only exact ties differ.
 - SpikingJelly's LTB SNN keeps the max pool before ``scaler0`` inside each
   time step, i.e. it pools each step's current (the paper's choice).
-  method.md section 3 and SNNKit pool the running sum of the currents
+  docs/method.md ("What each operator becomes") and SNNKit pool the running
+  sum of the currents
   (``--maxpool per-step`` in ``snnkit simulate`` is SpikingJelly's
   behaviour). Thresholds are unaffected: calibration is on the ANN.
 - SpikingJelly's per-channel threshold is a pair of ``ChannelVoltageScaler``
@@ -96,24 +99,27 @@ read from SpikingJelly's source):
 - SpikingJelly fuses only Conv-BN pairs whose conv output has a single user;
   a BatchNorm1d after a Linear stays a BN module (no numerical effect on
   LTB). SNNKit folds BN into Conv and Gemm.
-- The delay clamp for short runs (table above); SNNKit follows method.md.
+- The delay clamp for short runs (table above); SNNKit follows docs/method.md.
 
 Setup of this script: the calibration data are the first N*B images of
-/work/shared/datasets/cifar10/train20k_images.npy (uint8 NHWC), normalized
+$SNNKIT_CIFAR10/train20k_images.npy (uint8 NHWC; default folder
+../shared/datasets/cifar10 next to the repository), normalized
 with mean (0.4914, 0.4822, 0.4465), std (0.2470, 0.2435, 0.2616), written
 as float32 NCHW to --workdir (never into the repository) and fed to both
 sides in the same order in batches of B. Models come from snn_models.py:
 cifar_resnet20 and cifar_vgg11(width=0.5) with seeded random weights and
 randomized BatchNorm (``randomize_batchnorm_``), or the trained state dicts
-/work/models/{resnet20,vgg11}.pt when they exist (``--weights auto``).
+$SNNKIT_MODELS/{resnet20,vgg11}.pt when they exist (``--weights auto``;
+default folder ../models next to the repository, where
+``train_cifar.py --out ../models`` writes them).
 ``cnn_fc`` (defined here) adds a ReLU after a Linear+BatchNorm1d layer to
 cover the per-neuron case and an unfused BN in SpikingJelly.
 
 Usage:
-    /work/venv/py/bin/python Scripts/compare_spikingjelly.py \\
+    python Scripts/compare_spikingjelly.py \\
         --snnkit .build/release/snnkit [--models resnet20,vgg11,cnn_fc] \\
         [--calib-batches 20] [--batch-size 100] [--weights auto|random] \\
-        [--workdir /tmp/snnkit-sj] [--json out.json] [--quick]
+        [--workdir DIR] [--json out.json] [--quick]
 
 Exit status 0 when every layer agrees to --tolerance (default 1e-4 max
 relative difference) and the delays are equal, 1 otherwise.
@@ -128,6 +134,7 @@ import math
 import os
 import subprocess
 import sys
+import tempfile
 import time
 
 os.environ.setdefault("TQDM_DISABLE", "1")  # SpikingJelly's calibration loops use tqdm
@@ -137,14 +144,16 @@ import torch
 import torch.nn as nn
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 
 import snn_models  # noqa: E402
 
-CIFAR_DIR = "/work/shared/datasets/cifar10"
+# Data and trained weights live next to the repository, never in it.
+CIFAR_DIR = os.environ.get("SNNKIT_CIFAR10", os.path.join(REPO, "..", "shared", "datasets", "cifar10"))
 CIFAR_MEAN = np.array([0.4914, 0.4822, 0.4465], np.float32)
 CIFAR_STD = np.array([0.2470, 0.2435, 0.2616], np.float32)
-TRAINED_DIR = "/work/models"
+TRAINED_DIR = os.environ.get("SNNKIT_MODELS", os.path.join(REPO, "..", "models"))
 
 
 # --------------------------------------------------------------------------
@@ -294,7 +303,8 @@ def spikingjelly_ltb(model: nn.Module, batches: list, fuse: bool = True,
 
 
 # --------------------------------------------------------------------------
-# Independent float64 reference (method.md sections 2 and 4)
+# Independent float64 reference (docs/method.md, "Threshold balancing" and
+# "Readout and delay")
 # --------------------------------------------------------------------------
 
 
@@ -321,7 +331,7 @@ class _LTBObserver(nn.Module):
 
 
 def ltb_reference_f64(model: nn.Module, batches: list, eta: float = 1.0, eps: float = 1e-6) -> dict:
-    """method.md in float64: the model in double precision with BatchNorm
+    """docs/method.md in float64: the model in double precision with BatchNorm
     evaluated exactly; an LTB observer after every nn.ReLU call (after the
     max pool when that is the ReLU's only user, i.e. the pre-neuron pool);
     theta from 0, one step per batch before clipping it, theta >= eps; then
@@ -452,18 +462,16 @@ def compare_model(name: str, args, calib_path: str) -> dict:
 
 
 def main() -> int:
-    default_snnkit = os.path.join(HERE, "..", ".build", "release", "snnkit")
-    if not os.path.exists(default_snnkit):
-        default_snnkit = "/work/main/.build/release/snnkit"
+    default_snnkit = os.path.join(REPO, ".build", "release", "snnkit")
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--snnkit", default=default_snnkit, help="snnkit binary (default: %(default)s)")
     p.add_argument("--models", default="resnet20,vgg11,cnn_fc", help="comma list of resnet20, vgg11, cnn_fc")
     p.add_argument("--calib-batches", type=int, default=20)
     p.add_argument("--batch-size", type=int, default=100)
-    p.add_argument("--weights", default="auto", help="auto (trained /work/models/<model>.pt if present, else random), random, or a state-dict path")
+    p.add_argument("--weights", default="auto", help="auto (trained $SNNKIT_MODELS/<model>.pt if present, else random), random, or a state-dict path")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=1, help="torch and snnkit threads (default 1)")
-    p.add_argument("--workdir", default="/tmp/snnkit-sj", help="exported models and calibration .npy (outside the repository)")
+    p.add_argument("--workdir", default=None, help="exported models and calibration .npy, outside the repository (default: a temporary folder)")
     p.add_argument("--quick", action="store_true",
                    help="skip the two extra SpikingJelly runs (fuse_flag=False, i.e. BN kept; and the recipe in float64)")
     p.add_argument("--tolerance", type=float, default=1e-4, help="max relative threshold difference counted as agreement")
@@ -471,6 +479,7 @@ def main() -> int:
     args = p.parse_args()
 
     torch.set_num_threads(args.threads)
+    args.workdir = args.workdir or tempfile.mkdtemp(prefix="snnkit_sj_")
     os.makedirs(args.workdir, exist_ok=True)
     import spikingjelly
     from importlib.metadata import version

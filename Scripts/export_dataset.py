@@ -51,39 +51,39 @@ folders. --limit N keeps the first N
 samples (after --shuffle SEED, a seeded permutation, if given: a random calibration
 subset of a training set). NAME defaults to the source (e.g. cifar100-test).
 
-Tested offline (network is not available, so no torchvision download) with these
-commands, each a few seconds; the outputs were compared with numpy against torchvision's
-own Resize/CenterCrop/ToTensor/Normalize pipeline on the same datasets (identical):
+Tested offline (no torchvision download) with these commands, each a few seconds; the
+outputs were compared with numpy against torchvision's own
+Resize/CenterCrop/ToTensor/Normalize pipeline on the same datasets (identical). $OUT is
+any scratch folder outside the repository, $SNNKIT the snnkit binary, and $MODELS holds
+a CIFAR-10 `resnet20.onnx` (Scripts/train_cifar.py) and the shapes `seg.onnx`
+(Scripts/make_shapes_tasks.py):
 
-    PY=/work/venv/py/bin/python
-    $PY Scripts/export_dataset.py --self-test /tmp/exp      # ImageFolder + VOC trees
+    python Scripts/export_dataset.py --self-test $OUT      # ImageFolder + VOC trees
     # FakeData, uint8 NHWC, 3 shards (64 + 64 + 22), then snnkit reads the shards
-    $PY Scripts/export_dataset.py --source fake:150 --resize 36 --crop 32 --uint8 \\
-        --normalize cifar10 --shard-size 64 --out /tmp/exp/fake-u8
-    /work/bin/snnkit convert /work/models/resnet20.onnx --calib /tmp/exp/fake-u8/fake-00000.npz \\
-        --preset cifar10 --layout nhwc --calib-batches 2 --batch-size 32 --threads 1 -o /tmp/exp/r20.snn.onnx
-    /work/bin/snnkit simulate /tmp/exp/r20.snn.onnx --data /tmp/exp/fake-u8/fake-00001.npz \\
+    python Scripts/export_dataset.py --source fake:150 --resize 36 --crop 32 --uint8 \\
+        --normalize cifar10 --shard-size 64 --out $OUT/fake-u8
+    $SNNKIT convert $MODELS/resnet20.onnx --calib $OUT/fake-u8/fake-00000.npz \\
+        --preset cifar10 --layout nhwc --calib-batches 2 --batch-size 32 --threads 1 -o $OUT/r20.snn.onnx
+    $SNNKIT simulate $OUT/r20.snn.onnx --data $OUT/fake-u8/fake-00001.npz \\
         --preset cifar10 --layout nhwc -T 8 --batch-size 32 --threads 1   # labels read; top-1 ~ chance
     # FakeData, float32 NCHW normalised with the CIFAR-10 constants (no snnkit preset)
-    $PY Scripts/export_dataset.py --source fake:100 --crop 32 --normalize cifar10 --out /tmp/exp/fake-f32
-    /work/bin/snnkit convert /work/models/resnet20.onnx --calib /tmp/exp/fake-f32/fake-00000.npz \\
-        --layout nchw --calib-batches 2 --batch-size 50 --threads 1 -o /tmp/exp/r20b.snn.onnx
+    python Scripts/export_dataset.py --source fake:100 --crop 32 --normalize cifar10 --out $OUT/fake-f32
+    $SNNKIT convert $MODELS/resnet20.onnx --calib $OUT/fake-f32/fake-00000.npz \\
+        --layout nchw --calib-batches 2 --batch-size 50 --threads 1 -o $OUT/r20b.snn.onnx
     # ImageFolder of generated PNGs of mixed sizes (3 classes x 4)
-    $PY Scripts/export_dataset.py --source imagefolder:/tmp/exp/folder --resize 72 --crop 64 \\
-        --uint8 --out /tmp/exp/folder-u8
-    /work/bin/snnkit convert /work/models/shapes/seg.onnx --calib /tmp/exp/folder-u8/folder-00000.npz \\
-        --preset imagenet --layout nhwc --calib-batches 2 --batch-size 6 --threads 1 -o /tmp/exp/seg2.snn.onnx
+    python Scripts/export_dataset.py --source imagefolder:$OUT/folder --resize 72 --crop 64 \\
+        --uint8 --out $OUT/folder-u8
+    $SNNKIT convert $MODELS/seg.onnx --calib $OUT/folder-u8/folder-00000.npz \\
+        --preset imagenet --layout nhwc --calib-batches 2 --batch-size 6 --threads 1 -o $OUT/seg2.snn.onnx
     # VOCSegmentation on the hand-made VOCdevkit/VOC2012 tree (palette PNG masks, 255 borders)
-    $PY Scripts/export_dataset.py --source voc-seg:/tmp/exp/voc --split val --resize 72 --crop 64 \\
-        --uint8 --normalize cifar10 --out /tmp/exp/voc-u8
-    $PY Scripts/export_dataset.py --source voc-seg:/tmp/exp/voc --split train --resize 200 --crop 224 \\
-        --shuffle 1 --limit 5 --out /tmp/exp/voc-f32   # crop > image: mask padding is 255
-    /work/bin/snnkit convert /work/models/shapes/seg.onnx --calib /tmp/exp/voc-u8/voc2012-val-00000.npz \\
-        --preset cifar10 --layout nhwc --calib-batches 1 --batch-size 4 --threads 1 -o /tmp/exp/seg.snn.onnx
+    python Scripts/export_dataset.py --source voc-seg:$OUT/voc --split val --resize 72 --crop 64 \\
+        --uint8 --normalize cifar10 --out $OUT/voc-u8
+    python Scripts/export_dataset.py --source voc-seg:$OUT/voc --split train --resize 200 --crop 224 \\
+        --shuffle 1 --limit 5 --out $OUT/voc-f32   # crop > image: mask padding is 255
+    $SNNKIT convert $MODELS/seg.onnx --calib $OUT/voc-u8/voc2012-val-00000.npz \\
+        --preset cifar10 --layout nhwc --calib-batches 1 --batch-size 4 --threads 1 -o $OUT/seg.snn.onnx
 
-(`--self-test DIR` builds the ImageFolder and VOC trees used above in DIR.
-The prebuilt snnkit used masks files only as calibration images: its simulate/eval
-scored classification only when this was written.)
+(`--self-test DIR` builds the ImageFolder and VOC trees used above in DIR.)
 """
 
 from __future__ import annotations

@@ -16,8 +16,8 @@ Everything is deterministic: the arrays come from a seeded generator, gzip membe
 written with mtime 0, and np.savez stamps entries 1980-01-01, so a re-run gives
 byte-identical files (the current ones were made with numpy 2.4.6).
 
-When the shared datasets are present (../shared/datasets next to the repository, or
-/work/shared/datasets), the script also records in expected.json the count, first ten
+When the shared datasets are present (../shared/datasets next to the repository, or the
+folder in $SNNKIT_DATASETS), the script also records in expected.json the count, first ten
 labels and first-image pixel sum that numpy reads from the real MNIST and CIFAR-10 test
 sets, for the test that opens those files.
 """
@@ -25,6 +25,7 @@ sets, for the test that opens those files.
 import gzip
 import io
 import json
+import os
 import shutil
 import struct
 import zipfile
@@ -36,7 +37,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "Tests" / "Fixtures" / "data"
 BAD = OUT / "bad"
-SHARED_CANDIDATES = [ROOT.parent / "shared" / "datasets", Path("/work/shared/datasets")]
+SHARED_CANDIDATES = [Path(p) for p in [os.environ.get("SNNKIT_DATASETS")] if p] + [ROOT.parent / "shared" / "datasets"]
 
 PRESETS = {
     "none": (1.0, [0.0], [1.0]),

@@ -2,10 +2,10 @@
 """Synthetic "shapes" segmentation and detection tasks for SNNKit: data + two small ReLU nets.
 
 Usage:
-    python Scripts/make_shapes_tasks.py                 # all: data, seg, det (~25 min)
-    python Scripts/make_shapes_tasks.py data|seg|det    # one stage (data is reused)
-    python Scripts/make_shapes_tasks.py check           # snnkit inspect/verify/convert
-    options: --out DIR (default /work/models/shapes), --seed S, --train-images N,
+    python Scripts/make_shapes_tasks.py --out DIR                # all: data, seg, det (~25 min)
+    python Scripts/make_shapes_tasks.py data|seg|det --out DIR   # one stage (data is reused)
+    python Scripts/make_shapes_tasks.py check --out DIR          # snnkit inspect/verify/convert
+    options: --out DIR (required, outside the repository), --seed S, --train-images N,
              --seg-epochs N, --det-epochs N, --max-steps N (timing), --snnkit PATH
 
 Why: snnkit evaluates segmentation (mIoU) and detection (COCO mAP) on converted
@@ -106,7 +106,6 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_OUT = Path("/work/models/shapes")
 
 SIZE = 64  # image side in pixels
 SS = 4  # supersampling factor per axis for rendering (anti-aliasing, exact coverage)
@@ -990,7 +989,7 @@ def main(argv=None) -> int:
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("command", nargs="?", default="all", choices=["all", "data", "seg", "det", "check"],
                     help="all = data + seg + det (default); check runs snnkit inspect/verify/convert")
-    ap.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output directory, outside the repo (default %(default)s)")
+    ap.add_argument("--out", type=Path, required=True, help="output directory, outside the repository")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--train-images", type=int, default=16000)
     ap.add_argument("--calib-images", type=int, default=1000)
@@ -1005,7 +1004,7 @@ def main(argv=None) -> int:
     ap.add_argument("--no-channels-last", dest="channels_last", action="store_false",
                     help="train in NCHW memory format (channels_last is ~30%% faster on one CPU thread)")
     ap.add_argument("--max-steps", type=int, default=None, help="stop training after N steps (timing runs)")
-    ap.add_argument("--snnkit", default="/work/bin/snnkit", help="snnkit binary for `check` (default %(default)s)")
+    ap.add_argument("--snnkit", default=str(ROOT / ".build" / "release" / "snnkit"), help="snnkit binary for `check` (default %(default)s)")
     args = ap.parse_args(argv)
     out = args.out.resolve()
     if out == ROOT or ROOT in out.parents:

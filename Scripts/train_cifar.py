@@ -2,8 +2,8 @@
 """Train a small CIFAR-10 ReLU network and export it to ONNX for SNNKit.
 
 Usage:
-    python Scripts/train_cifar.py --model resnet20 --out /work/models
-    python Scripts/train_cifar.py --model vgg11 --out /work/models --epochs 20 --seed 0
+    python Scripts/train_cifar.py --model resnet20 --out DIR
+    python Scripts/train_cifar.py --model vgg11 --out DIR --epochs 20 --seed 0
 
 Trains `cifar_resnet20()` or `cifar_vgg11(width=0.5)` from `snn_models.py`
 on the 20 000 CIFAR-10 training images in `--data` (default
