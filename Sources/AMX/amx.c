@@ -14,8 +14,8 @@ int snn_current_cpu(void) { return -1; }
 #include <unistd.h>
 // The Swift modules are compiled for SNN_TARGET_CPU (Package.swift: the building machine's
 // CPU unless SNNKIT_TARGET_CPU says otherwise). A binary moved to a CPU without those
-// instructions would die of SIGILL wherever the first one runs (an AVX-512 build did, in
-// the ONNX decoder, on an AVX2-only EPYC); this runs before main, in code built for any
+// instructions would die of SIGILL wherever the first one runs (for an AVX-512 build on an
+// AVX2-only CPU, already in the ONNX decoder); this runs before main, in code built for any
 // x86-64, and says what to do instead. The feature sets are buildMachineCPU's in
 // Package.swift (one list each side: __builtin_cpu_supports takes only literals).
 __attribute__((constructor)) static void snn_check_target_cpu(void) {

@@ -5,8 +5,8 @@ import SNNAMX
 /// compared against, and the floor of an event-driven simulation (one synaptic operation
 /// is one lane of an add). Independent chains hide the FMA latency (2 ports x 4-5 cycles
 /// needs 8-10 in flight), twelve, as wide as the register file allows: 32 lanes (24 zmm
-/// registers) on AVX-512, 8 (12 ymm) on AVX2. The AVX-512 loop on AVX2 spilled (48
-/// vector registers' worth) and measured 38 GFLOP/s on a core that does 97.
+/// registers) on AVX-512, 8 (12 ymm) on AVX2. Twelve 32-lane chains on AVX2 would take 48
+/// registers' worth, and the loop would time its own spills instead of the FMA units.
 public enum ArithmeticPeak {
     /// Floating-point operations per second on one core (an FMA counts as two): the best
     /// of three timed runs, so a descheduled moment does not lower it.
