@@ -6,7 +6,7 @@ import Foundation
 // The hot kernels are written for AVX-512 (the GEMM tile is sixteen 16-lane
 // accumulators). Without a -target-cpu Swift's SIMD types lower to SSE and run an order of
 // magnitude slower, and with one the CPU lacks, the binary dies of an illegal instruction
-// (an AVX2-only AMD EPYC host ran the demo into SIGILL). So the default follows the
+// (an AVX-512 build on an AVX2-only CPU, for instance). So the default follows the
 // building machine's CPU, as -march=native would: skylake-avx512 with AVX-512 (F, BW, VL,
 // DQ), haswell with AVX2 and FMA (correct, about half the speed), else no flag.
 // SNNKIT_TARGET_CPU overrides it, e.g. to build for another machine. The start-up check
