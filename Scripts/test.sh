@@ -3,9 +3,9 @@
 #
 # A build compiles only its target CPU's paths of the hot loops (Package.swift picks
 # skylake-avx512 or haswell from the building machine; the C helpers in Sources/AMX are
-# selected by #if). So on an AVX-512 host the AVX2 paths would go untested, and the
-# project has moved between such hosts without notice: there the suite runs a second
-# time, built for haswell in its own scratch folder. Arguments go to both `swift test`s.
+# selected by #if). So on an AVX-512 host the AVX2 paths would go untested, though
+# SNNKit runs on both kinds of host: there the suite runs a second time, built for
+# haswell in its own scratch folder. Arguments go to both `swift test`s.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 swift test "$@"
