@@ -29,7 +29,7 @@ import Testing
         #expect(json["schema_version"] as? Int == RunReport.schemaVersion)
         for key in ["snnkit_version", "created", "command", "model", "conversion", "evaluation"] { #expect(json[key] != nil, "\(key)") }
         let evaluation = try #require(json["evaluation"] as? [String: Any])
-        for key in ["images", "time_steps", "ann", "clip_ann", "snn", "layers", "ann_ma_cs_per_image", "reach", "windows", "task", "metric_names"] {
+        for key in ["images", "time_steps", "ann", "clip_ann", "snn", "layers", "ann_macs_per_image", "analog_macs_per_step_per_image", "reach", "windows", "task", "metric_names"] {
             #expect(evaluation[key] != nil, "evaluation.\(key)")
         }
         let snn = try #require(evaluation["snn"] as? [[String: Any]])
