@@ -29,7 +29,7 @@ import Testing
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
         let raw = dir.appendingPathComponent("raw.npy"), unit = dir.appendingPathComponent("unit.npy")
-        let pixels = (0..<(4 * 3 * 2 * 2)).map { Float($0 * 5 % 256) }
+        let pixels: [Float] = (0..<48).map { (i: Int) -> Float in Float((i * 5) % 256) }
         try CommandLineRunner.writeNPY(raw, shape: [4, 3, 2, 2], floats: pixels)
         try CommandLineRunner.writeNPY(unit, shape: [4, 3, 2, 2], floats: pixels.map { $0 / 255 })
         let normalise = Preprocessing(mean: [0.5], std: [0.25])
