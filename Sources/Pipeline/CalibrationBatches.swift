@@ -5,7 +5,9 @@ import SNNTensor
 /// A dataset as calibration batches for the converter: `count / batchSize` whole batches
 /// (a partial last batch is left out, so every batch has the shape the model is planned for).
 public struct CalibrationBatches: CalibrationSource, Sendable {
+    /// The images.
     public let source: any DataSource
+    /// Images per batch.
     public let batchSize: Int
 
     /// Serves `source` in batches of `batchSize`; throws when it holds less than one batch.
@@ -18,8 +20,10 @@ public struct CalibrationBatches: CalibrationSource, Sendable {
         self.batchSize = batchSize
     }
 
+    /// Whole batches in the source.
     public var distinctBatches: Int { source.count / batchSize }
 
+    /// Batch `index`, preprocessed `[N, C, H, W]`.
     public func batch(_ index: Int) throws -> Tensor {
         try source.batch((index * batchSize)..<((index + 1) * batchSize)).images
     }

@@ -8,6 +8,7 @@ public struct EvaluationDataSettings: Sendable, Equatable {
     public var labels: String?
     /// An .npz with masks or boxes, when not inside the data file.
     public var targets: String?
+    /// The task to score and its settings.
     public var task = TaskSelection()
     /// Evaluate only the first `limit` images.
     public var limit: Int?

@@ -6,10 +6,13 @@ import SNNTensor
 /// A dataset and its ground truth as evaluation batches (the last batch may be partial):
 /// labels from the data source, masks or boxes from the annotation arrays.
 public struct LabeledBatches: EvaluationData, Sendable {
+    /// The images (and labels, when the data holds them).
     public let source: any DataSource
+    /// Masks or boxes, when the task needs them.
     public let annotations: Annotations?
     /// The task the ground truth is scored for.
     public let task: EvaluationTask
+    /// Images per batch.
     public let batchSize: Int
     /// Only the first `limit` samples are served.
     public let limit: Int
@@ -29,10 +32,14 @@ public struct LabeledBatches: EvaluationData, Sendable {
         self.groundTruthFile = groundTruthFile
     }
 
+    /// The data file, and the ground-truth file when separate, for messages.
     public var name: String { groundTruthFile.map { "\(source.name) with ground truth from \($0)" } ?? source.name }
+    /// Samples served (at most `limit`).
     public var sampleCount: Int { min(limit, source.count) }
+    /// Batches served, the last one possibly partial.
     public var batchCount: Int { (sampleCount + batchSize - 1) / batchSize }
 
+    /// Batch `index` with the ground truth the task scores.
     public func batch(_ index: Int) throws -> (images: Tensor, targets: TaskTargets) {
         let lo = index * batchSize, hi = min(sampleCount, lo + batchSize)
         let b = try source.batch(lo..<hi)

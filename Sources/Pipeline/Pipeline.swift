@@ -26,8 +26,11 @@ public struct PipelineProgress {
 /// What one `evaluate` run measured: the conversion (when it converted), the evaluation and
 /// any baselines. `RunReport(command:model:run:)` turns it into a report.
 public struct PipelineRun: Sendable {
+    /// The conversion, when the model was converted in this run.
     public var conversion: ConversionResult?
+    /// ANN, clip-ANN and SNN scores, activity and energy.
     public var evaluation: EvaluationResult
+    /// The baseline threshold rules, when asked for.
     public var baselines: [BaselineRun]?
 }
 

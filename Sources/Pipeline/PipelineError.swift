@@ -2,6 +2,7 @@
 /// model in the wrong state for the step, data that does not fit. Each message names the
 /// file or setting and what to do.
 public struct PipelineError: Error, Equatable, CustomStringConvertible {
+    /// What is wrong and what to do.
     public var description: String
 
     /// Creates an error with a message that names what is wrong and what to do.

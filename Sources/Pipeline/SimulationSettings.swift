@@ -20,12 +20,15 @@ public struct SimulationSettings: Sendable, Equatable {
     public var timeSteps: Int
     /// Checkpoints to score; nil: powers of two up to T.
     public var checkpoints: [Int]?
+    /// Where the readout average starts.
     public var delay: ReadoutDelay = .auto
+    /// Max pooling inside the SNN.
     public var maxPooling: MaxPoolMode = .runningSum
     /// Steps simulated per layer at a time.
     public var chunk: Int = 16
     /// Samples per shard (part of what fixes the result; see `SimulationOptions.shardSize`).
     public var shardSize: Int = SimulationOptions(timeSteps: 1).shardSize
+    /// The kernel of the spiking convolutions (all agree up to float rounding).
     public var convolutionKernel: ConvolutionKernel = .auto
 
     /// Settings for `timeSteps` steps, scored at `checkpoints` (default: powers of two).

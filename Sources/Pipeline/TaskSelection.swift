@@ -10,8 +10,9 @@ public struct TaskSelection: Sendable, Equatable {
     public var ignoreLabel: Int? = 255
     /// Detection: suppression of overlapping boxes.
     public var suppression = NonMaximumSuppression(iouThreshold: 0.5, scoreThreshold: 0.05, maxDetections: 100)
-    /// Detection: the model outputs holding boxes and class scores (nil: found by name or shape).
+    /// Detection: the model output holding boxes (nil: found by name or shape).
     public var boxesOutput: String?
+    /// Detection: the model output holding class scores (nil: found by name or shape).
     public var scoresOutput: String?
 
     /// Infers the task unless `name` is given.
