@@ -33,6 +33,7 @@ let package = Package(
     products: [
         .library(name: "SNNKit", targets: ["SNNKit"]),
         .executable(name: "snnkit", targets: ["snnkit"]),
+        .executable(name: "snnkit-example", targets: ["ConvertAndSimulate"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -83,12 +84,19 @@ let package = Package(
             name: "SNNReport",
             dependencies: ["SNNConversion", "SNNEvaluation", "SNNTasks", "SNNSupport"],
             path: "Sources/Report"),
+        // The steps of convert / simulate / eval as a library: data adapters, settings,
+        // converted-model files and the orchestration, so the CLI only parses and prints.
+        .target(
+            name: "SNNPipeline",
+            dependencies: ["SNNSupport", "SNNTensor", "SNNGraph", "SNNONNX", "SNNData", "SNNTasks", "SNNConversion", "SNNSimulation",
+                           "SNNEvaluation", "SNNReport"],
+            path: "Sources/Pipeline"),
         // Throughput probes behind `snnkit bench`: the core's arithmetic peak, AMX tile timing.
         .target(name: "SNNBenchmarking", dependencies: ["SNNAMX", "SNNSpikeKernels"], path: "Sources/Benchmarking", swiftSettings: fastMath),
         .target(
             name: "SNNKit",
             dependencies: ["SNNSupport", "SNNTensor", "SNNGraph", "SNNONNX", "SNNData", "SNNTasks", "SNNConversion",
-                           "SNNSpikeKernels", "SNNSimulation", "SNNEvaluation", "SNNReport"],
+                           "SNNSpikeKernels", "SNNSimulation", "SNNEvaluation", "SNNReport", "SNNPipeline"],
             path: "Sources/SNNKit"),
         .target(
             name: "SNNDemo",
@@ -100,6 +108,11 @@ let package = Package(
             dependencies: ["SNNKit", "SNNDemo", "SNNBenchmarking", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/snnkit",
             swiftSettings: fastMath),
+        // The library example of docs/library.md: convert and simulate the embedded demo model.
+        .executableTarget(
+            name: "ConvertAndSimulate",
+            dependencies: ["SNNKit", "SNNDemo"],
+            path: "Examples/ConvertAndSimulate"),
         .testTarget(
             name: "SNNKitTests",
             dependencies: ["SNNKit", "SNNDemo", "SNNBenchmarking"],

@@ -277,6 +277,15 @@ def main():
     np.savez(BAD / "boxes_negative_class.npz", images=det_images, boxes=boxes, classes=negative)
     np.savez(BAD / "boxes_without_classes.npz", images=det_images, boxes=boxes)
     np.savez(BAD / "boxes_short.npz", images=det_images, boxes=boxes[:2], classes=classes[:2])
+    # The same boxes as the flat list COCO-style tools write: one row per object, with the
+    # index of its image (image 2 has none).
+    flat_boxes = np.array([[0, 0, 4, 4], [1, 2, 7, 8], [2, 2, 3, 3]], dtype="<f4")
+    flat_classes = np.array([0, 2, 1], dtype="<i8")
+    np.savez(OUT / "det_boxes_flat.npz", images=det_images, boxes=flat_boxes, classes=flat_classes,
+             image_index=np.array([0, 0, 1], dtype="<i8"))
+    np.savez(BAD / "boxes_flat_bad_image.npz", images=det_images, boxes=flat_boxes, classes=flat_classes,
+             image_index=np.array([0, 3, 1], dtype="<i8"))
+    np.savez(BAD / "boxes_flat_without_index.npz", images=det_images, boxes=flat_boxes, classes=flat_classes)
     np.savez(BAD / "masks_rank2.npz", images=seg_images, masks=masks.reshape(3, 20))
     np.savez(BAD / "masks_short.npz", images=seg_images, masks=masks[:2])
     np.savez(BAD / "masks_float.npz", images=seg_images, masks=masks.astype("<f4"))

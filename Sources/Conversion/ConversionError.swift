@@ -7,6 +7,8 @@ public enum ConversionError: Error, Equatable, CustomStringConvertible {
     case noCalibrationData
     case badCalibrationBatch(index: Int, message: String)
     case nonFinite(layer: String, batch: Int)
+    /// A `snnkit.*` metadata entry of a converted model is missing or malformed.
+    case badMetadata(file: String, key: String, value: String?, expected: String)
 
     public var description: String {
         switch self {
@@ -23,6 +25,10 @@ public enum ConversionError: Error, Equatable, CustomStringConvertible {
         case .nonFinite(let layer, let batch):
             return "layer '\(layer)' produced NaN or infinite activations on calibration batch \(batch). Check the weights and the " +
                 "input preprocessing (e.g. --preset)."
+        case .badMetadata(let file, let key, let value, let expected):
+            let found = value.map { "holds '\($0)'" } ?? "is missing"
+            return "\(file.isEmpty ? "the converted model" : file): metadata entry '\(key)' \(found); expected \(expected). " +
+                "Convert the model again with snnkit convert, or fix the entry."
         }
     }
 }

@@ -219,14 +219,8 @@ public struct Converter {
         })
         let delay = DelayEstimate.estimate(thresholds: thresholds, meanActivation: means, initialPotential: options.initialPotential)
         let seconds = Date().timeIntervalSince(start)
-        converted.metadata["snnkit.version"] = SNNKitVersion.current
-        converted.metadata["snnkit.method"] = options.method.description
-        converted.metadata["snnkit.calibration_batches"] = String(done)
-        converted.metadata["snnkit.batch_size"] = String(first.shape[0])
-        converted.metadata["snnkit.delay"] = String(delay.steps)
-        converted.metadata["snnkit.initial_potential"] = String(options.initialPotential)
-        if case .channelLTB(let eta) = options.method { converted.metadata["snnkit.eta"] = String(eta) }
-        if case .layerLTB(let eta) = options.method { converted.metadata["snnkit.eta"] = String(eta) }
+        ConvertedModelInfo(method: options.method.description, eta: options.method.eta, calibrationBatches: done,
+                           batchSize: first.shape[0], delay: delay.steps, initialPotential: options.initialPotential).write(into: &converted)
         return ConversionResult(graph: converted, layers: reports, delay: delay, curve: curve, method: options.method.description,
                                 batchesUsed: done, distinctBatches: min(done, trainBatches), batchSize: first.shape[0], seconds: seconds,
                                 imagesPerSecond: Double(images) / max(Date().timeIntervalSince(clock), 1e-9))

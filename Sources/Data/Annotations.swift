@@ -7,6 +7,9 @@ import Foundation
 /// `[N, K, 4]` (x1, y1, x2, y2 in input pixels, float) and `classes` `[N, K]` (integer),
 /// K the most objects in one image, rows with class -1 being padding. The padded layout
 /// keeps every image's objects at a fixed offset, so a batch reads only its own rows.
+/// Detection ground truth may also come as the flat list COCO-style tools write: `boxes`
+/// `[M, 4]`, `classes` `[M]` and `image_index` `[M]` (the image each box belongs to; also
+/// read as `image_indices`, `image_ids` or `image_id`), grouped per image when opened.
 public enum Annotations: Sendable {
     case masks(SegmentationMasks)
     case boxes(BoxAnnotations)
@@ -26,7 +29,7 @@ public enum Annotations: Sendable {
         } else {
             files = [url]
         }
-        var masks = [NumPyArray](), boxes = [(boxes: NumPyArray, classes: NumPyArray)]()
+        var masks = [NumPyArray](), boxes = [BoxAnnotations.Part]()
         for file in files {
             let bytes = try FileBytes(mapping: file)
             guard Format.of(url: file, bytes: bytes) == .npz else { return nil }
@@ -37,7 +40,13 @@ public enum Annotations: Sendable {
                 guard let classes = archive.find(["classes"]) else {
                     throw DataError.missingArray(file: archive.name, name: "classes", available: archive.arrayNames)
                 }
-                boxes.append((try archive.array(entry), try archive.array(classes)))
+                let (b, c) = (try archive.array(entry), try archive.array(classes))
+                if b.shape.count == 2 {
+                    boxes.append(try BoxAnnotations.flatPart(boxes: b, classes: c, archive: archive, imageCount: imageCount,
+                                                             shardCount: files.count))
+                } else {
+                    boxes.append(.padded(boxes: b, classes: c))
+                }
             }
         }
         let name = files.count == 1 ? files[0].path : Shards.name(url, files)
@@ -124,7 +133,7 @@ public struct SegmentationMasks: Sendable {
 }
 
 /// Ground-truth boxes `[N, K, 4]` with classes `[N, K]`, padding rows of class -1 (one
-/// pair of arrays per shard; K may differ between shards).
+/// pair of arrays per shard; K may differ between shards), or a flat list grouped per image.
 public struct BoxAnnotations: Sendable {
     /// One object: corners in input pixels and its class.
     public struct Object: Sendable, Equatable {
@@ -136,25 +145,87 @@ public struct BoxAnnotations: Sendable {
         }
     }
 
-    let parts: [(boxes: NumPyArray, classes: NumPyArray)]
+    /// The annotations of one file (shard).
+    enum Part: Sendable {
+        /// `[N, K, 4]` boxes and `[N, K]` classes, read per batch.
+        case padded(boxes: NumPyArray, classes: NumPyArray)
+        /// A flat list already grouped per image.
+        case grouped([[Object]])
+
+        var imageCount: Int {
+            switch self {
+            case .padded(let boxes, _): boxes.shape[0]
+            case .grouped(let images): images.count
+            }
+        }
+    }
+
+    static let imageIndexNames = ["image_index", "image_indices", "image_ids", "image_id"]
+
+    let parts: [Part]
     let starts: [Int]
     public let name: String
     public let count: Int
 
-    init(parts: [(boxes: NumPyArray, classes: NumPyArray)], name: String, imageCount: Int) throws {
-        for (boxes, classes) in parts { try Self.check(boxes: boxes, classes: classes) }
-        let (starts, total) = try partStarts(parts.map { $0.boxes.shape[0] }, name: name, imageCount: imageCount)
+    init(parts: [Part], name: String, imageCount: Int) throws {
+        for case .padded(let boxes, let classes) in parts { try Self.check(boxes: boxes, classes: classes) }
+        let (starts, total) = try partStarts(parts.map(\.imageCount), name: name, imageCount: imageCount)
         self.parts = parts
         self.starts = starts
         self.name = name
         count = total
     }
 
+    /// Groups a flat list (`boxes` `[M, 4]`, `classes` `[M]`, an image index `[M]`) per
+    /// image, checking every row. Only a single file: a shard's image count is not known here.
+    static func flatPart(boxes: NumPyArray, classes: NumPyArray, archive: NPZArchive, imageCount: Int, shardCount: Int) throws -> Part {
+        guard let indexEntry = archive.find(imageIndexNames) else {
+            throw DataError.missingArray(file: archive.name, name: "image_index (the image of each box, for flat boxes (M, 4))",
+                                         available: archive.arrayNames)
+        }
+        guard shardCount == 1 else {
+            throw DataError.invalidArgument("\(archive.name): flat boxes (M, 4) are read from a single .npz; in shards, " +
+                                            "store boxes (N, K, 4) and classes (N, K) padded with class -1")
+        }
+        let index = try archive.array(indexEntry)
+        guard boxes.shape[1] == 4 else {
+            throw DataError.wrongRank(file: boxes.name, shape: boxes.shape, expected: "boxes (M, 4) as x1, y1, x2, y2, or (N, K, 4) padded per image")
+        }
+        let m = boxes.shape[0]
+        for (array, what) in [(classes, "classes"), (index, "image_index")] {
+            guard array.shape == [m] else {
+                throw DataError.wrongRank(file: array.name, shape: array.shape, expected: "\(what) (\(m)), one per row of boxes (\(m), 4)")
+            }
+            guard array.dtype != .float32 && array.dtype != .float64 else {
+                throw DataError.unsupportedDType(file: array.name, dtype: "'\(array.dtype.descr)' for \(what)", supported: "|u1, <i4, <i8")
+            }
+        }
+        let c = classes.integers(0..<m), images = index.integers(0..<m), b = boxes.reals(0..<(4 * m))
+        var grouped = [[Object]](repeating: [], count: imageCount)
+        for row in 0..<m {
+            guard (0..<imageCount).contains(images[row]) else {
+                throw DataError.invalidArgument("\(index.name): row \(row) names image \(images[row]), outside 0..<\(imageCount) " +
+                                                "(the data holds \(imageCount) images); image indices count from 0 in the order of the images")
+            }
+            guard c[row] >= 0 else {
+                throw DataError.badAnnotation(file: classes.name, image: images[row], row: row, detail: "class \(c[row]) (classes are 0 or more)")
+            }
+            let v = b[(4 * row)..<(4 * row + 4)]
+            guard v.allSatisfy(\.isFinite), b[4 * row + 2] >= b[4 * row], b[4 * row + 3] >= b[4 * row + 1] else {
+                throw DataError.badAnnotation(file: boxes.name, image: images[row], row: row,
+                                              detail: "box \(Array(v)) is not x1, y1, x2, y2 with x2 >= x1 and y2 >= y1")
+            }
+            grouped[images[row]].append(Object(x1: b[4 * row], y1: b[4 * row + 1], x2: b[4 * row + 2], y2: b[4 * row + 3], classIndex: c[row]))
+        }
+        return .grouped(grouped)
+    }
+
     /// Shapes, types, and every row: a class of -1 (padding) or more, a finite box with
     /// x2 >= x1 and y2 >= y1.
     private static func check(boxes: NumPyArray, classes: NumPyArray) throws {
         guard boxes.shape.count == 3, boxes.shape[2] == 4 else {
-            throw DataError.wrongRank(file: boxes.name, shape: boxes.shape, expected: "boxes (N, K, 4) as x1, y1, x2, y2, padded per image")
+            throw DataError.wrongRank(file: boxes.name, shape: boxes.shape,
+                                      expected: "boxes (N, K, 4) as x1, y1, x2, y2, padded per image, or flat boxes (M, 4) with image_index (M)")
         }
         guard classes.shape == Array(boxes.shape.prefix(2)) else {
             throw DataError.wrongRank(file: classes.name, shape: classes.shape,
@@ -184,15 +255,20 @@ public struct BoxAnnotations: Sendable {
             throw DataError.outOfRange(source: name, requested: "\(range.lowerBound)..<\(range.upperBound)", count: count)
         }
         return locate(range, starts: starts).flatMap { piece -> [[Object]] in
-            let (boxes, classes) = parts[piece.part]
-            let k = boxes.shape[1], r = piece.range
-            let c = classes.integers((r.lowerBound * k)..<(r.upperBound * k))
-            let b = boxes.reals((r.lowerBound * k * 4)..<(r.upperBound * k * 4))
-            return (0..<r.count).map { i in
-                (0..<k).compactMap { j in
-                    let row = i * k + j
-                    guard c[row] >= 0 else { return nil }
-                    return Object(x1: b[4 * row], y1: b[4 * row + 1], x2: b[4 * row + 2], y2: b[4 * row + 3], classIndex: c[row])
+            let r = piece.range
+            switch parts[piece.part] {
+            case .grouped(let images):
+                return Array(images[r])
+            case .padded(let boxes, let classes):
+                let k = boxes.shape[1]
+                let c = classes.integers((r.lowerBound * k)..<(r.upperBound * k))
+                let b = boxes.reals((r.lowerBound * k * 4)..<(r.upperBound * k * 4))
+                return (0..<r.count).map { i in
+                    (0..<k).compactMap { j in
+                        let row = i * k + j
+                        guard c[row] >= 0 else { return nil }
+                        return Object(x1: b[4 * row], y1: b[4 * row + 1], x2: b[4 * row + 2], y2: b[4 * row + 3], classIndex: c[row])
+                    }
                 }
             }
         }

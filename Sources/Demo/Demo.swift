@@ -3,6 +3,7 @@ import SNNConversion
 import SNNEvaluation
 import SNNGraph
 import SNNONNX
+import SNNPipeline
 import SNNReport
 import SNNTensor
 
@@ -16,6 +17,24 @@ public enum Demo {
         public var trainLabels: [Int]
         public var testImages: Tensor
         public var testLabels: [Int]
+
+        /// The training images in whole batches of `batchSize`, for calibration.
+        public func calibrationBatches(batchSize: Int) -> InMemoryBatches {
+            let per = trainImages.count / trainImages.shape[0]
+            return InMemoryBatches((0..<(trainImages.shape[0] / batchSize)).map { b in
+                Tensor(shape: [batchSize] + trainImages.shape.dropFirst(),
+                       storage: Array(trainImages.storage[(b * batchSize * per)..<((b + 1) * batchSize * per)]))
+            })
+        }
+
+        /// The first `limit` (default: all) test images with their labels.
+        public func testData(batchSize: Int, limit: Int? = nil) -> InMemoryLabeledBatches {
+            let per = testImages.count / testImages.shape[0]
+            let count = min(limit ?? testLabels.count, testLabels.count)
+            return InMemoryLabeledBatches(
+                images: Tensor(shape: [count] + testImages.shape.dropFirst(), storage: Array(testImages.storage[0..<(count * per)])),
+                labels: Array(testLabels[0..<count]), batchSize: batchSize)
+        }
     }
 
     public struct Budget: Sendable {
@@ -62,29 +81,13 @@ public enum Demo {
     public static func run(budget: Budget = Budget(), calibrationProgress: ((CalibrationProgress) -> Void)? = nil,
                            evaluationProgress: ((Int, Int) -> Void)? = nil) throws -> Run {
         let assets = try loadAssets()
-        let per = assets.trainImages.count / assets.trainImages.shape[0]
-        let batchCount = assets.trainImages.shape[0] / budget.batchSize
-        let calibration = InMemoryBatches((0..<batchCount).map { b in
-            Tensor(shape: [budget.batchSize] + assets.trainImages.shape.dropFirst(),
-                   storage: Array(assets.trainImages.storage[(b * budget.batchSize * per)..<((b + 1) * budget.batchSize * per)]))
-        })
         var options = ConversionOptions()
         options.budget = budget.calibration
-        let conversion = try Converter(options: options).convert(assets.model, calibration: calibration, progress: calibrationProgress)
-        var evaluation = EvaluationOptions(timeSteps: budget.timeSteps)
-        evaluation.delay = .estimated(conversion.delay.steps)
-        let count = min(budget.testImages ?? assets.testLabels.count, assets.testLabels.count)
-        let test = InMemoryLabeledBatches(
-            images: Tensor(shape: [count] + assets.testImages.shape.dropFirst(), storage: Array(assets.testImages.storage[0..<(count * per)])),
-            labels: Array(assets.testLabels[0..<count]), batchSize: budget.batchSize)
-        let ann = try Converter.prepare(assets.model)
-        let result = try Evaluator(ann: ann, converted: conversion.graph, options: evaluation).evaluate(test, progress: evaluationProgress)
-        let baselines = budget.baselines
-            ? try Baselines.run(source: assets.model, ann: ann, calibration: calibration, batches: conversion.batchesUsed,
-                                options: evaluation, data: test)
-            : nil
-        let report = RunReport(command: "snnkit demo", model: "digits-cnn.onnx (embedded)", conversion: ConversionSummary(conversion),
-                               evaluation: result, baselines: baselines)
-        return Run(assets: assets, conversion: conversion, evaluation: result, report: report)
+        let run = try Pipeline.evaluate(assets.model, calibration: assets.calibrationBatches(batchSize: budget.batchSize), conversion: options,
+                                        data: assets.testData(batchSize: budget.batchSize, limit: budget.testImages),
+                                        settings: SimulationSettings(timeSteps: budget.timeSteps), baselines: budget.baselines,
+                                        progress: PipelineProgress(calibration: calibrationProgress, simulation: evaluationProgress))
+        let report = RunReport(command: "snnkit demo", model: "digits-cnn.onnx (embedded)", run: run)
+        return Run(assets: assets, conversion: run.conversion!, evaluation: run.evaluation, report: report)
     }
 }

@@ -71,4 +71,14 @@ public struct EvaluationResult: Sendable, Codable {
     public var windows: [WindowScore]
     public var seconds: Double
     public var imagesPerSecond: Double
+
+    // Reports are encoded with snake_case keys, which splits "MACs" into "ma_cs": these
+    // names make the conversion yield ann_macs_per_image and analog_macs_per_step_per_image
+    // (and the reverse conversion find them again when decoding).
+    enum CodingKeys: String, CodingKey {
+        case task, metricNames, primaryMetric, images, timeSteps, ann, clipANN, snn, layers
+        case annMACsPerImage = "annMacsPerImage"
+        case analogMACsPerStepPerImage = "analogMacsPerStepPerImage"
+        case reach, windows, seconds, imagesPerSecond
+    }
 }

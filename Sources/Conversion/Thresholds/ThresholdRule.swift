@@ -48,6 +48,14 @@ public enum ThresholdMethod: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
+    /// The LTB step size, for the LTB rules; nil for the others.
+    public var eta: Float? {
+        switch self {
+        case .channelLTB(let eta), .layerLTB(let eta): eta
+        case .maxNorm, .robustNorm: nil
+        }
+    }
+
     /// Parses "ltb", "ltb-layer", "max-norm", "robust-norm" or "robust-norm:99.9".
     public init?(name: String, eta: Float = 1) {
         let parts = name.split(separator: ":", maxSplits: 1).map(String.init)

@@ -27,27 +27,21 @@ extension ExecutionPlan {
             let out = written.first.flatMap { shapes[$0] } ?? []
             let outCount = out.reduce(1, *)
             var macs = 0
-            var p = 0
+            let p = node.op.parameterInputs.reduce(0) { $0 + params(node.input($1)) }
             switch node.op {
             case .conv:
                 let w = node.input(1).flatMap { shapes[$0] } ?? []
                 if w.count >= 3 { macs = outCount * w[1...].reduce(1, *) }
-                p = params(node.input(1)) + params(node.input(2))
             case .convTranspose:
                 let w = node.input(1).flatMap { shapes[$0] } ?? []
                 let x = node.input(0).flatMap { shapes[$0] } ?? []
                 if w.count == 4, x.count == 4 { macs = x.reduce(1, *) * w[1...].reduce(1, *) }
-                p = params(node.input(1)) + params(node.input(2))
             case .gemm(let g):
                 let a = node.input(0).flatMap { shapes[$0] } ?? []
                 if a.count == 2 { macs = outCount * (g.transA ? a[0] : a[1]) }
-                p = params(node.input(1)) + params(node.input(2))
             case .matMul:
                 let a = node.input(0).flatMap { shapes[$0] } ?? []
                 if let k = a.last { macs = outCount * k }
-                p = params(node.input(1))
-            case .batchNormalization:
-                p = (1...4).reduce(0) { $0 + params(node.input($1)) }
             default:
                 break
             }

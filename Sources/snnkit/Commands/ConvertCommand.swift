@@ -21,17 +21,7 @@ struct ConvertCommand: ParsableCommand {
     @Option(name: .long, help: "Calibration data: .npy/.npz, MNIST IDX (.gz), CIFAR binary batches or a folder of them.")
     var calib: String
 
-    @Option(name: .customLong("calib-batches"), help: "Calibration batches: a number, or auto (stop when more batches no longer bring the clip-ANN closer to the ANN).")
-    var calibBatches: String = "auto"
-
-    @Option(name: .customLong("max-calib-batches"), help: "Upper bound for --calib-batches auto.")
-    var maxCalibBatches: Int = 1600
-
-    @Option(name: .long, help: "Threshold rule: ltb (channel-wise, default), ltb-layer, max-norm, robust-norm[:percentile].")
-    var method: String = "ltb"
-
-    @Option(name: .long, help: "LTB step size.")
-    var eta: Float = 1
+    @OptionGroup var conversion: ConversionFlags
 
     @Option(name: .shortAndLong, help: "Converted model file (default: MODEL.snn.onnx).")
     var output: String?
@@ -47,50 +37,31 @@ struct ConvertCommand: ParsableCommand {
 
     func run() throws {
         try common.apply()
-        guard let rule = ThresholdMethod(name: method, eta: eta) else {
-            throw ValidationError("unknown --method '\(method)' (ltb, ltb-layer, max-norm, robust-norm[:p])")
-        }
-        var options = ConversionOptions()
-        options.method = rule
-        options.budget = try CalibrationBudgetArgument.parse(calibBatches, maximum: maxCalibBatches)
-        let out = output ?? Self.defaultOutput(for: model)
+        let options = try conversion.options()
+        let out = output ?? ConvertedModel.defaultPath(for: model)
         try Failure.run {
-            let graph = try ModelLoader.load(model)
-            let source = try DataOpening.open(calib, labels: nil, options: data)
-            let calibration = CalibrationAdapter(source: source, batchSize: data.batchSize)
-            guard calibration.distinctBatches > 0 else {
-                throw InputError("\(calib) holds \(source.count) images, fewer than one batch of \(data.batchSize); lower --batch-size")
-            }
+            let graph = try Pipeline.loadModel(model)
+            let calibration = try data.settings().calibration(calib, warn: Warning.print)
             let bar = ProgressBar(label: "calibrating", unit: "img", quiet: common.quiet || common.json)
-            let result = try Converter(options: options).convert(graph, calibration: calibration) { p in
+            let result = try Pipeline.convert(graph, calibration: calibration, options: options) { p in
                 bar.update(done: p.batchesDone, total: p.batchesPlanned, extraUnits: p.images)
             }
             bar.finish()
-            var converted = result.graph
-            converted.metadata["snnkit.source_model"] = URL(fileURLWithPath: model).lastPathComponent
-            try ONNXExporter.write(converted, to: URL(fileURLWithPath: out))
+            let converted = try ConvertedModel(result)
+            try converted.write(to: out)
             var written = [out]
             if let clip = exportClipONNX {
-                let plan = try ModelLoader.plan(converted, [converted.runtimeInputs[0].name: try calibration.batch(0).shape],
-                                                options: PlanOptions(fuseActivations: false))
-                try ONNXExporter.write(converted.clipANNForExport(shapes: plan.shapes), to: URL(fileURLWithPath: clip))
+                try converted.writeClipANN(to: clip, inputShape: try calibration.batch(0).shape)
                 written.append(clip)
             }
-            if let report {
-                let r = RunReport(command: "snnkit convert", model: model, conversion: ConversionSummary(result))
-                written += try ReportWriter.write(r, to: URL(fileURLWithPath: report)).map(\.path)
-            }
+            let summary = RunReport(command: "snnkit convert", model: model, conversion: result)
+            if let report { written += try ReportWriter.write(summary, to: URL(fileURLWithPath: report)).map(\.path) }
             if common.json {
-                try JSONOutput.print(RunReport(command: "snnkit convert", model: model, conversion: ConversionSummary(result)))
+                try JSONOutput.print(summary)
                 return
             }
             ResultPrinter.conversion(result)
             print("wrote " + written.joined(separator: ", "))
         }
-    }
-
-    static func defaultOutput(for model: String) -> String {
-        let url = URL(fileURLWithPath: model)
-        return url.deletingPathExtension().path + ".snn.onnx"
     }
 }

@@ -23,9 +23,13 @@ struct DemoCommand: ParsableCommand {
 
     @OptionGroup var common: CommonOptions
 
+    func validate() throws {
+        do { try SimulationSettings(timeSteps: timeSteps).validate() } catch let error as PipelineError { throw ValidationError(error.description) }
+        if let images, images <= 0 { throw ValidationError("--images must be positive") }
+    }
+
     func run() throws {
         try common.apply()
-        guard timeSteps > 0 else { throw ValidationError("-T must be positive") }
         try Failure.run {
             var budget = Demo.Budget()
             budget.timeSteps = timeSteps

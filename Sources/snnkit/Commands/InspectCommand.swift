@@ -53,8 +53,7 @@ struct InspectCommand: ParsableCommand {
                 inputs = plan.inputShapes
                 for o in graph.outputs { outputs[o.name] = plan.shapes[o.name] ?? [] }
             }
-            var parameterCount = 0
-            for c in graph.constants.values { if case .float(let t) = c { parameterCount += t.count } }
+            let parameterCount = graph.parameterCount()
             let report = Report(model: model, opset: graph.metadata["onnx.opset"] ?? "?", producer: graph.metadata["onnx.producer"] ?? "",
                                 inputs: inputs, outputs: outputs, layers: layers, parameters: parameterCount,
                                 macs: layers.reduce(0) { $0 + $1.macs }, operators: operatorCounts, blockers: blockers)

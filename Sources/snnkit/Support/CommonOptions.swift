@@ -36,7 +36,7 @@ struct ShapeArgument: ExpressibleByArgument {
 /// symbolic axes (usually the batch) set to `batch`.
 struct ModelLoader {
     static func load(_ path: String) throws -> Graph {
-        try ONNXImporter.load(contentsOf: URL(fileURLWithPath: path))
+        try Pipeline.loadModel(path)
     }
 
     /// Plans the graph, naming the model file in any error.

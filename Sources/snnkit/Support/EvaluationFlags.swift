@@ -10,7 +10,7 @@ struct EvaluationFlags: ParsableArguments {
     @Option(name: .long, help: "Labels file when not inside the data file.")
     var labels: String?
 
-    @Option(name: .long, help: "An .npz with segmentation masks ('masks') or detection boxes ('boxes', 'classes') when not inside the data file.")
+    @Option(name: .long, help: "An .npz with segmentation masks ('masks') or detection boxes ('boxes', 'classes'; or flat 'boxes' (M, 4), 'classes' (M), 'image_index' (M)) when not inside the data file.")
     var targets: String?
 
     @Option(name: .long, help: "classification, segmentation or detection (default: segmentation when the data has masks, detection when it has boxes, else classification).")
@@ -42,39 +42,24 @@ struct EvaluationFlags: ParsableArguments {
 
     func validate() throws {
         if let limit, limit <= 0 { throw ValidationError("--limit must be positive") }
-        guard (0...1).contains(nmsIoU) else { throw ValidationError("--nms-iou is in [0, 1]") }
-        guard maxDetections > 0 else { throw ValidationError("--max-detections must be positive") }
         if ignoreLabel != "none" && Int(ignoreLabel) == nil { throw ValidationError("--ignore-label is a number or none") }
+        do { try settings().task.validate() } catch let error as PipelineError { throw ValidationError(error.description) }
     }
 
-    /// Opens the data and its ground truth and settles the task.
-    func open(_ dataOptions: DataOptions) throws -> LabeledAdapter {
-        let source = try DataOpening.open(data, labels: labels, options: dataOptions)
-        let annotations = try Annotations.open(path: targets ?? data, imageCount: source.count)
-        if let targets, annotations.isNone {
-            throw InputError("\(targets): no 'masks' or 'boxes'/'classes' arrays; --targets takes an .npz with segmentation masks or detection boxes")
-        }
-        // Errors about the ground truth then name the file it came from too.
-        let groundTruth = labels ?? targets
-        return LabeledAdapter(source: source, annotations: annotations, task: try resolveTask(annotations), batchSize: dataOptions.batchSize,
-                              limit: limit ?? source.count, groundTruthFile: groundTruth)
+    /// The library's description of the evaluation data these flags name.
+    func settings() -> EvaluationDataSettings {
+        var s = EvaluationDataSettings(data: data, labels: labels, targets: targets)
+        s.task.name = task
+        s.task.ignoreLabel = ignoreLabel == "none" ? nil : Int(ignoreLabel)
+        s.task.suppression = NonMaximumSuppression(iouThreshold: nmsIoU, scoreThreshold: scoreThreshold, maxDetections: maxDetections)
+        s.task.boxesOutput = boxesOutput
+        s.task.scoresOutput = scoresOutput
+        s.limit = limit
+        return s
     }
 
-    private func resolveTask(_ annotations: Annotations?) throws -> EvaluationTask {
-        let name = task ?? {
-            switch annotations {
-            case .masks?: return "segmentation"
-            case .boxes?: return "detection"
-            case nil: return "classification"
-            }
-        }()
-        switch name {
-        case "classification": return .defaultClassification
-        case "segmentation": return .segmentation(ignoreLabel: ignoreLabel == "none" ? nil : Int(ignoreLabel))
-        case "detection":
-            let nms = NonMaximumSuppression(iouThreshold: nmsIoU, scoreThreshold: scoreThreshold, maxDetections: maxDetections)
-            return .detection(suppression: nms, boxesOutput: boxesOutput, scoresOutput: scoresOutput)
-        default: throw ValidationError("--task is classification, segmentation or detection, not '\(name)'")
-        }
+    /// Opens the data and its ground truth, warning about implausible preprocessing.
+    func open(_ dataOptions: DataOptions) throws -> LabeledBatches {
+        try settings().open(try dataOptions.settings(), warn: Warning.print)
     }
 }

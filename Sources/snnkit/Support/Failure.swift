@@ -19,7 +19,7 @@ enum Failure {
             report(error, code: 65)
         } catch let error as SimulationError {
             report(error, code: 65)
-        } catch let error as InputError {
+        } catch let error as PipelineError {
             report(error, code: 65)
         } catch let error as EvaluationError {
             report(error, code: 65)
@@ -40,10 +40,4 @@ enum Failure {
         FileHandle.standardError.write(Data("error: \(error)\n".utf8))
         exit(code)
     }
-}
-
-/// A problem with what the user passed on the command line or in a data file.
-struct InputError: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
 }

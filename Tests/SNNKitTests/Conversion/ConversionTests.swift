@@ -84,7 +84,9 @@ struct TestData {
         let result = try Converter(options: options).convert(graph, calibration: InMemoryBatches((0..<3).map { TestData.batch([4] + shape.dropFirst(), seed: UInt64($0)) }))
         let reloaded = try ONNXImporter.load(data: try ONNXExporter.serialize(result.graph), file: "converted.onnx")
         #expect(reloaded.neuronLayers().map(\.node) == result.graph.neuronLayers().map(\.node))
-        #expect(reloaded.metadata["snnkit.method"] == "ltb")
+        let info = try #require(try ConvertedModelInfo(reading: reloaded))
+        #expect(info.method == "ltb" && info.eta == 1 && info.calibrationBatches == 3 && info.batchSize == 4)
+        #expect(info.delay == result.delay.steps && info.initialPotential == options.initialPotential)
         let x = TestData.batch([4] + shape.dropFirst(), seed: 99)
         let name = graph.runtimeInputs[0].name
         let a = try ExecutionPlan(graph: result.graph, inputShapes: [name: x.shape]).run([name: x])

@@ -5,6 +5,29 @@ import Testing
 
 /// The demo path end to end on a tiny budget, and the report it writes.
 @Suite struct DemoTests {
+    /// Every key of report.json for a run with conversion and evaluation, as the schema
+    /// (RunReport's documentation) names them.
+    static let expected: Set<String> = [
+        "schema_version", "snnkit_version", "created", "command", "model", "conversion", "evaluation",
+        // conversion
+        "method", "calibration_batches", "batch_size", "seconds", "images_per_second", "delay", "steps", "per_layer", "layers",
+        "agreement_curve", "batches", "agreement", "node", "channels", "shape", "threshold_min", "threshold_median",
+        "threshold_max", "clipped_fraction", "clipping_error",
+        // evaluation
+        "task", "metric_names", "primary_metric", "images", "time_steps", "ann", "clip_ann", "snn", "ann_macs_per_image",
+        "analog_macs_per_step_per_image", "reach", "windows", "values", "primary", "top1", "top5", "score", "delayed",
+        "window_start", "gap_to_clip_ann", "synaptic_ops_per_image", "energy", "preset", "snn_joules", "ann_joules",
+        "efficiency_gain", "neurons", "firing_rate", "firing_rate_at_checkpoints", "fraction", "start", "end", "value",
+    ]
+
+    static func keys(_ value: Any) -> Set<String> {
+        switch value {
+        case let object as [String: Any]: return Set(object.keys).union(object.values.flatMap { keys($0) })
+        case let array as [Any]: return array.reduce(into: Set<String>()) { $0.formUnion(keys($1)) }
+        default: return []
+        }
+    }
+
     @Test func demoRunsAndItsReportMatchesTheSimulation() throws {
         var budget = Demo.Budget()
         budget.calibration = .fixed(40)
@@ -28,8 +51,17 @@ import Testing
         let json = try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("report.json"))) as! [String: Any]
         #expect(json["schema_version"] as? Int == RunReport.schemaVersion)
         for key in ["snnkit_version", "created", "command", "model", "conversion", "evaluation"] { #expect(json[key] != nil, "\(key)") }
+        // Every key is a documented snake_case name, none mangled by the key conversion
+        // (which once turned "MACs" into "ma_cs").
+        let found = Self.keys(json)
+        #expect(found.subtracting(Self.expected).isEmpty, "unexpected keys: \(found.subtracting(Self.expected).sorted())")
+        // A fixed budget measures no agreement curve, so its entries' keys are absent.
+        let missing = Self.expected.subtracting(found).subtracting(["batches", "agreement"])
+        #expect(missing.isEmpty, "missing keys: \(missing.sorted())")
         let evaluation = try #require(json["evaluation"] as? [String: Any])
-        for key in ["images", "time_steps", "ann", "clip_ann", "snn", "layers", "ann_ma_cs_per_image", "reach", "windows", "task", "metric_names"] {
+        #expect(evaluation["ann_macs_per_image"] as? Double == e.annMACsPerImage)
+        #expect(evaluation["analog_macs_per_step_per_image"] as? Double == e.analogMACsPerStepPerImage)
+        for key in ["images", "time_steps", "ann", "clip_ann", "snn", "layers", "ann_macs_per_image", "analog_macs_per_step_per_image", "reach", "windows", "task", "metric_names"] {
             #expect(evaluation[key] != nil, "evaluation.\(key)")
         }
         let snn = try #require(evaluation["snn"] as? [[String: Any]])

@@ -1,0 +1,107 @@
+import Foundation
+import SNNConversion
+import SNNEvaluation
+import SNNGraph
+import SNNONNX
+import SNNTasks
+
+/// Progress callbacks of a pipeline run (all optional).
+public struct PipelineProgress {
+    /// After every calibration batch.
+    public var calibration: ((CalibrationProgress) -> Void)?
+    /// After every evaluation batch: (images done, images in all).
+    public var simulation: ((Int, Int) -> Void)?
+    /// Before each baseline threshold rule, with its name.
+    public var baseline: ((String) -> Void)?
+
+    /// Callbacks for the steps that report progress.
+    public init(calibration: ((CalibrationProgress) -> Void)? = nil, simulation: ((Int, Int) -> Void)? = nil,
+                baseline: ((String) -> Void)? = nil) {
+        self.calibration = calibration
+        self.simulation = simulation
+        self.baseline = baseline
+    }
+}
+
+/// What one `evaluate` run measured: the conversion (when it converted), the evaluation and
+/// any baselines. `RunReport(command:model:run:)` turns it into a report.
+public struct PipelineRun: Sendable {
+    /// The conversion, when the model was converted in this run.
+    public var conversion: ConversionResult?
+    /// ANN, clip-ANN and SNN scores, activity and energy.
+    public var evaluation: EvaluationResult
+    /// The baseline threshold rules, when asked for.
+    public var baselines: [BaselineRun]?
+}
+
+/// The steps `snnkit convert`, `simulate` and `eval` run, for Swift callers: load, convert
+/// with calibration data, simulate and score against the ANN.
+public enum Pipeline {
+    /// Loads an ONNX model.
+    public static func loadModel(_ path: String) throws -> Graph {
+        try ONNXImporter.load(contentsOf: URL(fileURLWithPath: path))
+    }
+
+    /// Converts `model` (a ReLU network) with thresholds calibrated on `calibration`; the
+    /// converted graph records the settings and `sourceModel` (default: the model's file
+    /// name) in its `ConvertedModelInfo`.
+    public static func convert(_ model: Graph, calibration: any CalibrationSource, options: ConversionOptions = ConversionOptions(),
+                               sourceModel: String? = nil, progress: ((CalibrationProgress) -> Void)? = nil) throws -> ConversionResult {
+        var result = try Converter(options: options).convert(model, calibration: calibration, progress: progress)
+        if var info = try ConvertedModelInfo(reading: result.graph) {
+            let name = sourceModel ?? (model.source.isEmpty ? nil : URL(fileURLWithPath: model.source).lastPathComponent)
+            info.sourceModel = name
+            info.write(into: &result.graph)
+        }
+        return result
+    }
+
+    /// Simulates `model` on `data` and scores ANN, clip-ANN and SNN (at every checkpoint)
+    /// for `task`. The ANN is recovered from the converted model; `.auto` delay uses the
+    /// model's stored estimate.
+    public static func simulate(_ model: ConvertedModel, on data: any EvaluationData, task: EvaluationTask = .defaultClassification,
+                                settings: SimulationSettings, progress: ((Int, Int) -> Void)? = nil) throws -> EvaluationResult {
+        var options = try settings.evaluationOptions(storedDelay: model.info?.delay)
+        options.task = task
+        return try Evaluator(ann: model.ann, converted: model.graph, options: options).evaluate(data, progress: progress)
+    }
+
+    /// `snnkit eval`: converts `model` on `calibration` when it is a ReLU network (a
+    /// converted model is used as it is), then simulates and scores it on `data`; with
+    /// `baselines`, also converts with the standard baseline rules on the same batches.
+    /// Every setting is checked before the conversion starts.
+    public static func evaluate(_ model: Graph, calibration: (any CalibrationSource)?, conversion: ConversionOptions = ConversionOptions(),
+                                data: any EvaluationData, task: EvaluationTask = .defaultClassification, settings: SimulationSettings,
+                                baselines: Bool = false, progress: PipelineProgress = PipelineProgress()) throws -> PipelineRun {
+        try settings.validate()
+        let alreadyConverted = !model.neuronLayers().isEmpty
+        if baselines && (alreadyConverted || calibration == nil) {
+            throw PipelineError("baselines need calibration data and an unconverted model: the baseline rules convert the ReLU network again")
+        }
+        var result: ConversionResult? = nil
+        let converted: ConvertedModel
+        let ann: Graph
+        if alreadyConverted {
+            converted = try ConvertedModel(model)
+            ann = converted.ann
+        } else {
+            guard let calibration else {
+                let name = model.source.isEmpty ? "the model" : model.source
+                throw PipelineError("\(name) is not converted yet: pass calibration data (--calib DATA) to convert it")
+            }
+            let r = try convert(model, calibration: calibration, options: conversion, progress: progress.calibration)
+            result = r
+            converted = try ConvertedModel(r)
+            ann = try Converter.prepare(model)
+        }
+        var options = try settings.evaluationOptions(storedDelay: converted.info?.delay)
+        options.task = task
+        let evaluation = try Evaluator(ann: ann, converted: converted.graph, options: options).evaluate(data, progress: progress.simulation)
+        var baselineRuns: [BaselineRun]? = nil
+        if baselines, let calibration, let result {
+            baselineRuns = try Baselines.run(source: model, ann: ann, calibration: calibration, batches: result.batchesUsed,
+                                             options: options, data: data, progress: progress.baseline)
+        }
+        return PipelineRun(conversion: result, evaluation: evaluation, baselines: baselineRuns)
+    }
+}

@@ -1,0 +1,70 @@
+import SNNEvaluation
+import SNNSimulation
+
+/// Where the readout average starts, as asked for: the converted model's own estimate, or
+/// an explicit rule.
+public enum ReadoutDelay: Sendable, Equatable {
+    /// The delay stored at conversion (`ConvertedModelInfo.delay`); none if not stored.
+    case auto
+    case none
+    /// t0 = T/2.
+    case half
+    /// A fixed t0 in steps.
+    case steps(Int)
+}
+
+/// A simulation run: T, the checkpoints, the readout delay and the simulator's settings.
+/// `validate()` is the one check of these values; the pipeline calls it before any work.
+public struct SimulationSettings: Sendable, Equatable {
+    /// Steps to simulate (T_max).
+    public var timeSteps: Int
+    /// Checkpoints to score; nil: powers of two up to T.
+    public var checkpoints: [Int]?
+    /// Where the readout average starts.
+    public var delay: ReadoutDelay = .auto
+    /// Max pooling inside the SNN.
+    public var maxPooling: MaxPoolMode = .runningSum
+    /// Steps simulated per layer at a time.
+    public var chunk: Int = 16
+    /// Samples per shard (part of what fixes the result; see `SimulationOptions.shardSize`).
+    public var shardSize: Int = SimulationOptions(timeSteps: 1).shardSize
+    /// The kernel of the spiking convolutions (all agree up to float rounding).
+    public var convolutionKernel: ConvolutionKernel = .auto
+
+    /// Settings for `timeSteps` steps, scored at `checkpoints` (default: powers of two).
+    public init(timeSteps: Int = 256, checkpoints: [Int]? = nil) {
+        self.timeSteps = timeSteps
+        self.checkpoints = checkpoints
+    }
+
+    /// Throws `PipelineError` for the first value out of range.
+    public func validate() throws {
+        guard timeSteps > 0 else { throw PipelineError.setting("T (time steps) must be positive, not \(timeSteps)") }
+        if let checkpoints {
+            guard !checkpoints.isEmpty else { throw PipelineError.setting("give at least one checkpoint") }
+            if let bad = checkpoints.first(where: { $0 < 1 || $0 > timeSteps }) {
+                throw PipelineError.setting("checkpoint \(bad) is outside 1...\(timeSteps); raise T or drop it")
+            }
+        }
+        if case .steps(let d) = delay, d < 0 { throw PipelineError.setting("the readout delay must be 0 or more steps, not \(d)") }
+        guard chunk > 0 else { throw PipelineError.setting("the chunk must be at least 1 step, not \(chunk)") }
+        guard shardSize > 0 else { throw PipelineError.setting("a shard must hold at least 1 sample, not \(shardSize)") }
+    }
+
+    /// The evaluator's options, with `storedDelay` (the converted model's estimate) for `.auto`.
+    public func evaluationOptions(storedDelay: Int?) throws -> EvaluationOptions {
+        try validate()
+        var o = EvaluationOptions(timeSteps: timeSteps, checkpoints: checkpoints.map { Array(Set($0)).sorted() })
+        o.simulation.maxPooling = maxPooling
+        o.simulation.chunk = chunk
+        o.simulation.shardSize = shardSize
+        o.simulation.convolutionKernel = convolutionKernel
+        switch delay {
+        case .auto: o.delay = storedDelay.map { .estimated($0) } ?? .none
+        case .none: o.delay = .none
+        case .half: o.delay = .half
+        case .steps(let d): o.delay = .fixed(d)
+        }
+        return o
+    }
+}
