@@ -57,7 +57,7 @@ struct DemoCommand: ParsableCommand {
             ResultPrinter.conversion(run.conversion)
             print("\n2. Simulation (delayed evaluation from the estimated delay, t0 = \(run.conversion.delay.steps))")
             ResultPrinter.evaluation(run.evaluation)
-            if let b = run.report.baselines { ResultPrinter.baselines(b, main: run.evaluation) }
+            if let b = run.report.baselines { ResultPrinter.baselines(b, main: run.evaluation, conversion: run.report.conversion) }
             print("\nreport: " + files.map { $0.path }.joined(separator: "\n        "))
         }
     }

@@ -66,10 +66,13 @@ enum ResultPrinter {
                      num(e.annMACsPerImage), num(e.analogMACsPerStepPerImage), e.images, e.imagesPerSecond, e.timeSteps))
     }
 
-    static func baselines(_ runs: [BaselineRun], main: EvaluationResult) {
+    /// The baselines beside the main run; `conversion` is the main run's own conversion,
+    /// whose batch count and estimated delay head the table.
+    static func baselines(_ runs: [BaselineRun], main: EvaluationResult, conversion: ConversionSummary?) {
         print("\nThreshold rules on the same calibration batches (\(EvaluationTask.label(main.primaryMetric)), delayed when a delay is set):")
         var table = TextTable(["method", "batches", "delay", "clip-ANN"] + main.snn.map { "T=\($0.steps)" })
-        table.add(["ltb (channel)", "", main.snn.first.map { "\($0.windowStart)" } ?? "", pct(main.clipANN.primary)] +
+        table.add([conversion?.method ?? "main", conversion.map { "\($0.calibrationBatches)" } ?? "",
+                   conversion.map { "\($0.delay.steps)" } ?? "", pct(main.clipANN.primary)] +
                   main.snn.map { pct($0.effective.primary) })
         for r in runs { table.add([r.method, "\(r.calibrationBatches)", "\(r.delay)", pct(r.clipANN)] + r.values.map(pct)) }
         print(table.render())

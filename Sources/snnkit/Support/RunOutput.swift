@@ -13,7 +13,7 @@ enum RunOutput {
         }
         if let e = report.evaluation {
             ResultPrinter.evaluation(e)
-            if let b = report.baselines { ResultPrinter.baselines(b, main: e) }
+            if let b = report.baselines { ResultPrinter.baselines(b, main: e, conversion: report.conversion) }
         }
         if !files.isEmpty { print("\nreport: " + files.joined(separator: "\n        ")) }
     }
