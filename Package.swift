@@ -100,9 +100,10 @@ let package = Package(
             dependencies: ["SNNKit", "SNNDemo", "SNNBenchmarking", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/snnkit",
             swiftSettings: fastMath),
+        // The end-to-end tests run the built `snnkit` binary; depending on it makes `swift test` build it.
         .testTarget(
             name: "SNNKitTests",
-            dependencies: ["SNNKit", "SNNDemo", "SNNBenchmarking"],
+            dependencies: ["SNNKit", "SNNDemo", "SNNBenchmarking", "snnkit"],
             path: "Tests/SNNKitTests",
             swiftSettings: fastMath),
     ]
