@@ -7,9 +7,12 @@ import SNNTensor
 /// spiking network the pool then acts on analog currents and the integrate-and-fire
 /// neuron comes after it, with the pooled shape (shared/method.md, section 3).
 public struct MoveMaxPoolBeforeNeuron: GraphPass {
+    /// The pass's name in messages.
     public let name = "maxpool-before-neuron"
+    /// The pass; it has no settings.
     public init() {}
 
+    /// The graph with every ReLU -> MaxPool pair (ReLU read only by the pool) swapped.
     public func apply(to graph: Graph) throws -> Graph {
         var g = graph
         var changed = true

@@ -2,9 +2,13 @@ import SNNTensor
 
 /// Parameters and multiply-accumulates of one node, from the planned shapes.
 public struct LayerCost: Sendable, Codable, Equatable {
+    /// The node's name.
     public var node: String
+    /// The ONNX operator type.
     public var op: String
+    /// Shape of the node's first output.
     public var outputShape: [Int]
+    /// Weight and bias elements the node reads (each constant counted once in the graph).
     public var parameters: Int
     /// Multiply-accumulates for the whole batch of the plan.
     public var macs: Int
