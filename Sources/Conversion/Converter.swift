@@ -76,7 +76,8 @@ public struct ConversionResult: Sendable {
     public var layers: [NeuronLayerReport]
     /// The estimated readout delay.
     public var delay: DelayEstimate
-    /// Agreement of the clip-ANN with the ANN after each stage (auto budget; one point otherwise).
+    /// Agreement of the clip-ANN with the ANN on held-out batches after each calibration stage; empty
+    /// when none are held out (a fixed budget, or too few batches).
     public var curve: [AgreementPoint]
     /// The threshold rule's name.
     public var method: String

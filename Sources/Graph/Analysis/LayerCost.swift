@@ -8,7 +8,8 @@ public struct LayerCost: Sendable, Codable, Equatable {
     public var op: String
     /// Shape of the node's first output.
     public var outputShape: [Int]
-    /// Weight and bias elements the node reads (each constant counted once in the graph).
+    /// Elements of the constants the node reads (weights, biases, BatchNorm statistics); a constant
+    /// shared by several nodes counts once, at the first.
     public var parameters: Int
     /// Multiply-accumulates for the whole batch of the plan.
     public var macs: Int
