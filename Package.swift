@@ -113,9 +113,10 @@ let package = Package(
             name: "ConvertAndSimulate",
             dependencies: ["SNNKit", "SNNDemo"],
             path: "Examples/ConvertAndSimulate"),
+        // The end-to-end tests run the built `snnkit` binary; depending on it makes `swift test` build it.
         .testTarget(
             name: "SNNKitTests",
-            dependencies: ["SNNKit", "SNNDemo", "SNNBenchmarking"],
+            dependencies: ["SNNKit", "SNNDemo", "SNNBenchmarking", "snnkit"],
             path: "Tests/SNNKitTests",
             swiftSettings: fastMath),
     ]

@@ -2,14 +2,20 @@ import SNNGraph
 
 /// Why a network cannot be converted, naming what is wrong and what to do.
 public enum ConversionError: Error, Equatable, CustomStringConvertible {
+    /// Nodes that cannot become part of a spiking network, each described with its reason.
     case notConvertible(blockers: [String])
+    /// The network has no ReLU to turn into a neuron.
     case noNeurons
+    /// The calibration source holds no batch.
     case noCalibrationData
+    /// Calibration batch `index` does not fit the network (shape, or an error running it).
     case badCalibrationBatch(index: Int, message: String)
+    /// A layer's current became NaN or infinite on calibration batch `batch`.
     case nonFinite(layer: String, batch: Int)
     /// A `snnkit.*` metadata entry of a converted model is missing or malformed.
     case badMetadata(file: String, key: String, value: String?, expected: String)
 
+    /// What is wrong and what to do about it.
     public var description: String {
         switch self {
         case .notConvertible(let blockers):

@@ -17,6 +17,7 @@ public enum ConversionRole: String, Sendable, Codable {
 }
 
 extension Operator {
+    /// What the operator becomes when the network is converted.
     public var conversionRole: ConversionRole {
         switch self {
         case .relu, .ifNeuron: return .neuron

@@ -5,32 +5,43 @@ import SNNSupport
 
 /// How many calibration batches to use.
 public enum CalibrationBudget: Sendable, Equatable {
+    /// Exactly this many batches (cycling through the source when it holds fewer).
     case fixed(Int)
     /// Calibrate in doubling stages (25, 50, 100, ...) up to `maximum`, and stop when the
     /// clip-ANN's agreement with the ANN on held-out batches stops improving by `minimumGain`.
     case auto(maximum: Int, minimumGain: Double)
 }
 
+/// Settings of a conversion.
 public struct ConversionOptions: Sendable {
+    /// The threshold rule; channel-wise LTB with step size 1 by default.
     public var method: ThresholdMethod = .channelLTB(eta: 1)
+    /// How many calibration batches to run.
     public var budget: CalibrationBudget = .auto(maximum: 1600, minimumGain: 0.001)
     /// Batches kept out of calibration to measure agreement (auto budget only).
     public var heldOutBatches: Int = 4
+    /// Membrane potential at t = 0 as a fraction of the threshold: 0.5 (v(0) = theta / 2) centres the
+    /// rounding error of the spike count.
     public var initialPotential: Float = 0.5
+    /// The defaults: channel-wise LTB, automatic budget up to 1600 batches.
     public init() {}
 }
 
 /// Progress of calibration, for progress bars.
 public struct CalibrationProgress: Sendable {
+    /// Calibration batches finished.
     public var batchesDone: Int
     /// Planned batches (the current stage's end in auto mode).
     public var batchesPlanned: Int
+    /// Images calibrated on so far.
     public var images: Int
+    /// Seconds since the conversion started.
     public var seconds: Double
 }
 
 /// One point of the batches-versus-agreement curve.
 public struct AgreementPoint: Sendable, Codable, Equatable {
+    /// Calibration batches run when the agreement was measured.
     public var batches: Int
     /// Top-1 agreement of clip-ANN and ANN on held-out batches (classification outputs), or
     /// 1 - relative L2 error of the outputs otherwise.
@@ -39,11 +50,17 @@ public struct AgreementPoint: Sendable, Codable, Equatable {
 
 /// Summary of one neuron layer after calibration.
 public struct NeuronLayerReport: Sendable, Codable, Equatable {
+    /// Name of the IF neuron node.
     public var node: String
+    /// Number of thresholds (channels along axis 1, or neurons of a fully connected layer).
     public var channels: Int
+    /// Shape of the layer's activation on a calibration batch.
     public var shape: [Int]
+    /// Smallest channel threshold.
     public var thresholdMin: Float
+    /// Median channel threshold.
     public var thresholdMedian: Float
+    /// Largest channel threshold.
     public var thresholdMax: Float
     /// Fraction of positive activations above the threshold (clipped), on the check batch.
     public var clippedFraction: Double
@@ -53,17 +70,27 @@ public struct NeuronLayerReport: Sendable, Codable, Equatable {
 
 /// A converted network and everything measured while converting it.
 public struct ConversionResult: Sendable {
+    /// The converted graph: IF neurons with their threshold constants, ready to simulate or export.
     public var graph: Graph
+    /// One summary per neuron layer, in execution order.
     public var layers: [NeuronLayerReport]
+    /// The estimated readout delay.
     public var delay: DelayEstimate
+    /// Agreement of the clip-ANN with the ANN on held-out batches after each calibration stage; empty
+    /// when none are held out (a fixed budget, or too few batches).
     public var curve: [AgreementPoint]
+    /// The threshold rule's name.
     public var method: String
+    /// Calibration batches run (a source with fewer batches is cycled through).
     public var batchesUsed: Int
     /// Distinct batches the thresholds were calibrated on (held-out ones excluded); fewer
     /// than `batchesUsed` means batches were reused.
     public var distinctBatches: Int = 0
+    /// Images per calibration batch.
     public var batchSize: Int
+    /// Wall-clock time of the conversion.
     public var seconds: Double
+    /// Calibration images processed per second.
     public var imagesPerSecond: Double
 }
 
@@ -73,7 +100,9 @@ public struct ConversionResult: Sendable {
 /// made an IF neuron, thresholds set by the chosen rule on calibration batches (one
 /// forward pass per batch), and the readout delay estimated.
 public struct Converter {
+    /// The rule, budget and neuron settings this converter applies.
     public var options: ConversionOptions
+    /// A converter with `options` (the defaults: channel-wise LTB, automatic budget).
     public init(options: ConversionOptions = ConversionOptions()) { self.options = options }
 
     /// The structural passes, without calibration.
@@ -86,6 +115,9 @@ public struct Converter {
         return prepared
     }
 
+    /// Converts `source` with thresholds from `calibration`; `progress` is called after every batch.
+    /// Throws `ConversionError` when the network has a blocker, no ReLU, or calibration data that does not
+    /// fit it.
     public func convert(_ source: Graph, calibration: any CalibrationSource,
                         progress: ((CalibrationProgress) -> Void)? = nil) throws -> ConversionResult {
         let start = Date()

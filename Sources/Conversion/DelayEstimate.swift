@@ -13,6 +13,7 @@ public struct DelayEstimate: Sendable, Codable, Equatable {
     /// The per-layer terms, in layer order.
     public var perLayer: [Double]
 
+    /// An estimate of `steps` from its per-layer terms.
     public init(steps: Int, perLayer: [Double]) {
         self.steps = steps
         self.perLayer = perLayer

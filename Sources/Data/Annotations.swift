@@ -11,7 +11,9 @@ import Foundation
 /// `[M, 4]`, `classes` `[M]` and `image_index` `[M]` (the image each box belongs to; also
 /// read as `image_indices`, `image_ids` or `image_id`), grouped per image when opened.
 public enum Annotations: Sendable {
+    /// Segmentation masks, from an array `masks`.
     case masks(SegmentationMasks)
+    /// Detection boxes, from arrays `boxes` and `classes`.
     case boxes(BoxAnnotations)
 
     /// The annotation arrays of `path` (an .npz, or a folder of .npz shards read in name
@@ -62,6 +64,7 @@ public enum Annotations: Sendable {
 }
 
 extension Optional where Wrapped == Annotations {
+    /// True when there are no annotations.
     public var isNone: Bool { if case .none = self { true } else { false } }
 }
 
@@ -96,7 +99,9 @@ private func locate(_ range: Range<Int>, starts: [Int]) -> [(part: Int, range: R
 public struct SegmentationMasks: Sendable {
     let parts: [NumPyArray]
     let starts: [Int]
+    /// The file or shard folder, for messages.
     public let name: String
+    /// Number of masks (one per image).
     public let count: Int
     /// `[H, W]` of one mask.
     public let maskShape: [Int]
@@ -137,9 +142,12 @@ public struct SegmentationMasks: Sendable {
 public struct BoxAnnotations: Sendable {
     /// One object: corners in input pixels and its class.
     public struct Object: Sendable, Equatable {
+        /// Corners in input pixels: left, top, right, bottom.
         public var x1, y1, x2, y2: Double
+        /// The object's class.
         public var classIndex: Int
 
+        /// An object with corners (x1, y1), (x2, y2) of class `classIndex`.
         public init(x1: Double, y1: Double, x2: Double, y2: Double, classIndex: Int) {
             (self.x1, self.y1, self.x2, self.y2, self.classIndex) = (x1, y1, x2, y2, classIndex)
         }
@@ -164,7 +172,9 @@ public struct BoxAnnotations: Sendable {
 
     let parts: [Part]
     let starts: [Int]
+    /// The file or shard folder, for messages.
     public let name: String
+    /// Number of images annotated.
     public let count: Int
 
     init(parts: [Part], name: String, imageCount: Int) throws {

@@ -30,14 +30,19 @@ public struct ArraySource: DataSource {
         var stride: Int
     }
 
+    /// The file (or files) the samples come from.
     public let name: String
+    /// Number of samples.
     public let count: Int
+    /// [C, H, W] of one sample.
     public let sampleShape: [Int]
     /// The axis order of the stored pixels (batches are always NCHW).
     public let storedLayout: ImageLayout
+    /// The normalisation applied to every pixel as it is read.
     public let preprocessing: Preprocessing
     /// One class index per sample, or nil for an unlabelled set.
     public let labels: [Int]?
+    /// Whether the set has labels.
     public var hasLabels: Bool { labels != nil }
 
     let pixelType: PixelType
@@ -101,11 +106,13 @@ public struct ArraySource: DataSource {
         }
     }
 
+    /// Samples `range`, preprocessed, NCHW; throws `DataError.outOfRange` outside 0..<count.
     public func batch(_ range: Range<Int>) throws -> Batch {
         try checkRange(range)
         return gather(Array(range))
     }
 
+    /// The samples at `indices`, in that order; throws `DataError.outOfRange` naming the first bad index.
     public func batch(at indices: [Int]) throws -> Batch {
         for (position, index) in indices.enumerated() where !(0..<count).contains(index) {
             throw DataError.outOfRange(source: name, requested: "index \(index) (position \(position) of the batch)", count: count)

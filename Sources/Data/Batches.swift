@@ -11,7 +11,9 @@
 /// Iterating yields `Item`s and reads nothing; `try item.load()` reads the batch, so the
 /// sequence itself never throws. `batch(_:)` gives random access.
 public struct Batches: Sequence, Sendable {
+    /// The samples being batched.
     public let source: any DataSource
+    /// Samples per batch (an epoch's last batch may hold fewer unless `dropLast`).
     public let batchSize: Int
     /// Whether an epoch's last, smaller batch is skipped (so every batch has `batchSize` samples).
     public let dropLast: Bool
@@ -76,12 +78,14 @@ public struct Batches: Sequence, Sendable {
         try Item(index: k, epoch: k / batchesPerEpoch, samples: samples(ofBatch: k), source: source).load()
     }
 
+    /// Walks the batches in order, computing each epoch's order once.
     public struct Iterator: IteratorProtocol {
         let batches: Batches
         var position = 0
         var epoch = -1
         var order: [Int]? = nil
 
+        /// The next batch, not yet read, or nil after the last.
         public mutating func next() -> Item? {
             guard position < batches.count else { return nil }
             let k = position
@@ -96,8 +100,10 @@ public struct Batches: Sequence, Sendable {
         }
     }
 
+    /// An iterator from batch 0.
     public func makeIterator() -> Iterator { Iterator(batches: self) }
 
+    /// The number of batches.
     public var underestimatedCount: Int { count }
 
     /// Sample order of one epoch: identity, or a Fisher-Yates shuffle seeded by

@@ -3,9 +3,12 @@
 /// CIFAR-100 records carry a coarse (20 superclasses) and a fine (100 classes) label;
 /// the fine one is used, as in the usual CIFAR-100 benchmark.
 public enum CIFARVariant: String, Sendable, CaseIterable {
+    /// CIFAR-10 (one label byte) or CIFAR-100 (coarse and fine label bytes).
     case cifar10, cifar100
 
+    /// Bytes per record: the label bytes and 3072 pixels.
     public var recordSize: Int { labelBytes + 3072 }
+    /// 10 or 100 classes.
     public var classCount: Int { self == .cifar10 ? 10 : 100 }
     var labelBytes: Int { self == .cifar10 ? 1 : 2 }
     /// Offset of the label used within a record (CIFAR-100: the fine label, second).

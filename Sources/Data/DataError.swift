@@ -38,6 +38,7 @@ public enum DataError: Error, Equatable, CustomStringConvertible {
     /// A batch size, count or name the caller got wrong.
     case invalidArgument(String)
 
+    /// The file, what is wrong with it, and how to fix it.
     public var description: String {
         switch self {
         case .unreadable(let file, let reason):

@@ -3,14 +3,18 @@ import SNNTensor
 /// A run of samples ready for the network: `images` is `[N, C, H, W]` float32, already
 /// preprocessed; `labels` holds one class index per image when the dataset has labels.
 public struct Batch: Sendable, Equatable {
+    /// The images, [N, C, H, W] float32, preprocessed.
     public var images: Tensor
+    /// One class index per image, or nil for an unlabelled set.
     public var labels: [Int]?
 
+    /// A batch of `images` with `labels` (nil when unlabelled).
     public init(images: Tensor, labels: [Int]?) {
         self.images = images
         self.labels = labels
     }
 
+    /// Images in the batch.
     public var count: Int { images.shape.first ?? 0 }
 }
 

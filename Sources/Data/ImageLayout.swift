@@ -2,6 +2,7 @@
 /// ONNX layout); NHWC data (what NumPy pipelines and the shared CIFAR-10 copy hold) is
 /// transposed while a batch is read.
 public enum ImageLayout: String, Sendable, CaseIterable {
+    /// Channels first (ONNX, PyTorch) or channels last (NumPy pipelines, TensorFlow).
     case nchw, nhwc
 
     /// The layout a 4-D shape most likely has: NHWC when the last axis looks like a

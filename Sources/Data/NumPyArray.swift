@@ -12,8 +12,10 @@ import Foundation
 public struct NumPyArray: Sendable {
     /// Element types the readers understand (`descr` without its byte-order character).
     public enum DType: String, Sendable, CaseIterable {
+        /// Unsigned bytes, booleans, 32/64-bit little-endian integers and floats.
         case uint8 = "u1", bool = "b1", int32 = "i4", int64 = "i8", float32 = "f4", float64 = "f8"
 
+        /// Bytes per element.
         public var byteSize: Int {
             switch self {
             case .uint8, .bool: 1
@@ -28,7 +30,9 @@ public struct NumPyArray: Sendable {
 
     /// The file (or `archive.npz:entry`) the array came from.
     public let name: String
+    /// The element type.
     public let dtype: DType
+    /// Dimensions, outermost first (C order).
     public let shape: [Int]
     /// The format's major version (1, 2 or 3).
     public let formatVersion: Int
@@ -82,6 +86,7 @@ public struct NumPyArray: Sendable {
         _ = try bytes.slice(dataOffset..<end, field: "shape \(DataError.format(shape)) of \(dtype.descr)", file: file)
     }
 
+    /// Number of elements.
     public var count: Int { shape.reduce(1, *) }
 
     /// Maps a `descr` to a supported dtype; big-endian multi-byte types and structured

@@ -11,11 +11,17 @@ import SNNTensor
 /// (Scripts/train_demo_model.py), converted and simulated end to end with no input from
 /// the user and no network access.
 public enum Demo {
+    /// The embedded model and its data split.
     public struct Assets {
+        /// The trained digit classifier.
         public var model: Graph
+        /// Training images [N, 1, 8, 8], scaled to [0, 1]; calibration draws from them.
         public var trainImages: Tensor
+        /// The training images' digits.
         public var trainLabels: [Int]
+        /// Held-out test images [N, 1, 8, 8], scaled to [0, 1].
         public var testImages: Tensor
+        /// The test images' digits.
         public var testLabels: [Int]
 
         /// The training images in whole batches of `batchSize`, for calibration.
@@ -37,20 +43,31 @@ public enum Demo {
         }
     }
 
+    /// How much work the demo does.
     public struct Budget: Sendable {
+        /// Calibration batches; automatic, up to 400.
         public var calibration: CalibrationBudget = .auto(maximum: 400, minimumGain: 0.002)
+        /// Images per calibration and evaluation batch.
         public var batchSize = 100
+        /// Steps simulated (T_max).
         public var timeSteps = 256
+        /// Test images evaluated (nil: all).
         public var testImages: Int? = nil
         /// Also run layer-wise LTB, max-norm and robust-norm on the same batches.
         public var baselines = false
+        /// The full demo: automatic calibration, T = 256, every test image.
         public init() {}
     }
 
+    /// Everything one demo run produced.
     public struct Run {
+        /// The model and data used.
         public var assets: Assets
+        /// The conversion and its measurements.
         public var conversion: ConversionResult
+        /// The evaluation of the converted network.
         public var evaluation: EvaluationResult
+        /// The report ReportWriter writes for the run.
         public var report: RunReport
     }
 
@@ -71,6 +88,7 @@ public enum Demo {
         try TensorFile.read(contentsOf: try resource(name)).tensor.storage.map { Int($0) }
     }
 
+    /// Loads the embedded model and images from the module's resources.
     public static func loadAssets() throws -> Assets {
         Assets(model: try ONNXImporter.load(contentsOf: try resource("digits-cnn.onnx")),
                trainImages: try images("digits-train-images.pb"), trainLabels: try labels("digits-train-labels.pb"),

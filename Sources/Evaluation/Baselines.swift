@@ -4,16 +4,21 @@ import SNNGraph
 /// One baseline threshold rule, converted on the same calibration batches and evaluated
 /// on the same data as the main method.
 public struct BaselineRun: Sendable, Codable {
+    /// The rule's command-line name.
     public var method: String
+    /// Calibration batches the rule saw (the main run's count).
     public var calibrationBatches: Int
+    /// The rule's own estimated delay in steps.
     public var delay: Int
     /// The clip-ANN's headline metric (top-1, mIoU or mAP@0.5).
     public var clipANN: Double
     /// Per checkpoint: (T, headline metric with the run's delay rule applied).
     public var steps: [Int]
+    /// The headline metric at each of `steps`, a fraction in [0, 1].
     public var values: [Double]
 }
 
+/// Runs other threshold rules beside the main conversion, for comparison.
 public enum Baselines {
     /// The ablation (layer-wise LTB) and the data-normalisation baselines (max-norm,
     /// robust-norm at the 99.9th percentile).

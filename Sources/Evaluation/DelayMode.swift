@@ -11,6 +11,7 @@ public enum DelayMode: Sendable, Equatable, Codable {
     /// t0 = T/2 (the paper's choice for segmentation).
     case half
 
+    /// The readout window's start t0 for a run of `t` steps: the output is averaged over (t0, t].
     public func start(forSteps t: Int) -> Int {
         switch self {
         case .none: return 0

@@ -5,10 +5,15 @@ import SNNSimulation
 import SNNTasks
 import SNNTensor
 
+/// Settings of an evaluation: the simulation, the readout delay and the task.
 public struct EvaluationOptions: Sendable {
+    /// Steps, checkpoints and kernel settings of the simulation.
     public var simulation: SimulationOptions
+    /// The readout delay rule; none by default.
     public var delay: DelayMode = .none
+    /// How the output is scored; top-1 and top-5 classification by default.
     public var task: EvaluationTask = .defaultClassification
+    /// Options for `timeSteps` steps, scored at `checkpoints` (nil: powers of two up to T, and T).
     public init(timeSteps: Int, checkpoints: [Int]? = nil) {
         simulation = SimulationOptions(timeSteps: timeSteps, checkpoints: checkpoints)
     }
@@ -16,6 +21,7 @@ public struct EvaluationOptions: Sendable {
 
 /// Ground truth that does not fit the network or the task, named with its data file.
 public struct EvaluationError: Error, CustomStringConvertible, Equatable {
+    /// The data file, and what is wrong with its ground truth or values.
     public var description: String
     init(data: String, _ error: TaskError) { description = "\(data): \(error)" }
 
@@ -30,16 +36,23 @@ public struct EvaluationError: Error, CustomStringConvertible, Equatable {
 /// Runs the ANN, the clip-ANN and the SNN on the same data and scores them with the task's
 /// metric at every checkpoint of one simulation.
 public struct Evaluator {
+    /// The ANN the SNN is compared with.
     public let ann: Graph
+    /// The converted network, simulated and run as the clip-ANN.
     public let converted: Graph
+    /// Steps, checkpoints, delay and task.
     public var options: EvaluationOptions
 
+    /// An evaluator of `converted` against `ann`.
     public init(ann: Graph, converted: Graph, options: EvaluationOptions) {
         self.ann = ann
         self.converted = converted
         self.options = options
     }
 
+    /// Runs the ANN, the clip-ANN and the SNN on every batch of `data` and scores them; `progress` gets
+    /// (samples done, samples in all).
+    /// Throws `EvaluationError` for non-finite inputs or ground truth that does not fit the outputs.
     public func evaluate(_ data: any EvaluationData, progress: ((Int, Int) -> Void)? = nil) throws -> EvaluationResult {
         let start = Date()
         let sim = options.simulation

@@ -7,6 +7,8 @@ import SwiftProtobuf
 /// Writes a Graph back to ONNX, in the opset it was imported with, so a converted model
 /// (with ai.snnkit.IFNeuron nodes) or its clip-ANN round-trips through standard tools.
 public enum ONNXExporter {
+    /// The ONNX ModelProto bytes of `graph`, in its imported opset (17 if unknown), with `producer` as
+    /// producer name.
     public static func serialize(_ graph: Graph, producer: String = "snnkit") throws -> Data {
         let opset = Int(graph.metadata["onnx.opset"] ?? "") ?? 17
         var model = Onnx_ModelProto()

@@ -3,7 +3,9 @@ import SNNTensor
 
 /// SNNKit's custom operator domain: converted models store neurons as ai.snnkit.IFNeuron.
 public enum SNNKitDomain {
+    /// The domain of SNNKit's own operators.
     public static let name = "ai.snnkit"
+    /// The domain's opset version.
     public static let version: Int64 = 1
 }
 

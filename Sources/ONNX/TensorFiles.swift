@@ -6,11 +6,16 @@ import SwiftProtobuf
 /// Reads and writes single tensors as serialized ONNX TensorProtos (`.pb`), the format
 /// of ONNX's backend test data (test_data_set_N/input_0.pb, output_0.pb).
 public enum TensorFile {
+    /// A tensor with the name stored in its file.
     public struct Named: Sendable {
+        /// The TensorProto's name: the graph input or output it belongs to.
         public var name: String
+        /// The values as float32 (integer tensors converted).
         public var tensor: Tensor
     }
 
+    /// Reads one serialized TensorProto; throws `ONNXError` naming the file when it is unreadable or
+    /// malformed.
     public static func read(contentsOf url: URL) throws -> Named {
         let file = url.path
         let data: Data
@@ -27,6 +32,7 @@ public enum TensorFile {
         }
     }
 
+    /// `tensor` as a serialized float32 TensorProto named `name`.
     public static func serialize(_ tensor: Tensor, name: String) throws -> Data {
         var proto = Onnx_TensorProto()
         proto.name = name

@@ -5,15 +5,20 @@ import SNNTensor
 /// Runs a model on ONNX test data (input_N.pb / output_N.pb, e.g. written by
 /// onnxruntime) and measures how far SNNKit's outputs are from the recorded ones.
 public enum Verification {
+    /// How one output compares with its recorded reference.
     public struct OutputComparison: Sendable, Codable {
+        /// The graph output's name.
         public var name: String
+        /// Shape of SNNKit's output.
         public var shape: [Int]
+        /// max |ours - reference| over all elements (infinite when the shapes differ).
         public var maxAbsoluteError: Double
         /// max |ours - reference| / max |reference|: the error relative to the output's scale,
         /// which stays meaningful where individual reference values are near zero.
         public var maxRelativeError: Double
     }
 
+    /// Feeds the folder's input_N.pb to `graph` and compares each output with output_N.pb, in graph order.
     public static func run(model graph: Graph, testData directory: URL) throws -> [OutputComparison] {
         let data = try TensorFile.readTestData(directory: directory)
         let runtime = graph.runtimeInputs
@@ -34,6 +39,7 @@ public enum Verification {
         }
     }
 
+    /// The absolute and relative error of `ours` against `reference` (infinite when the shapes differ).
     public static func compare(_ ours: Tensor, _ reference: Tensor, name: String) -> OutputComparison {
         guard ours.shape == reference.shape else {
             return OutputComparison(name: name, shape: ours.shape, maxAbsoluteError: .infinity, maxRelativeError: .infinity)

@@ -19,17 +19,26 @@ import SNNTasks
 /// snake_case; every number is a plain JSON number; metrics are fractions in [0, 1].
 /// Version 2 replaced version 1's `accuracy`/`top1` fields by task-neutral scores.
 public struct RunReport: Codable, Sendable {
+    /// The schema version this build writes.
     public static let schemaVersion = 2
+    /// The schema version of this report.
     public var schemaVersion = RunReport.schemaVersion
+    /// The SNNKit release that wrote the report.
     public var snnkitVersion = SNNKitVersion.current
+    /// When the report was made, ISO 8601 in UTC.
     public var created: String
+    /// The command that produced it, e.g. "snnkit eval".
     public var command: String
+    /// The model file as given.
     public var model: String
+    /// The conversion, when the run converted.
     public var conversion: ConversionSummary?
+    /// The evaluation, when the run simulated.
     public var evaluation: EvaluationResult?
     /// Other threshold rules on the same calibration and evaluation data, when run.
     public var baselines: [BaselineRun]?
 
+    /// A report dated now.
     public init(command: String, model: String, conversion: ConversionSummary? = nil, evaluation: EvaluationResult? = nil,
                 baselines: [BaselineRun]? = nil) {
         self.command = command
@@ -43,15 +52,24 @@ public struct RunReport: Codable, Sendable {
 
 /// The conversion part of a report.
 public struct ConversionSummary: Codable, Sendable {
+    /// The threshold rule's name.
     public var method: String
+    /// Calibration batches run.
     public var calibrationBatches: Int
+    /// Images per calibration batch.
     public var batchSize: Int
+    /// Wall-clock time of the conversion.
     public var seconds: Double
+    /// Calibration images processed per second.
     public var imagesPerSecond: Double
+    /// The estimated readout delay and its per-layer terms.
     public var delay: DelayEstimate
+    /// Thresholds and clipping of every neuron layer.
     public var layers: [NeuronLayerReport]
+    /// Clip-ANN agreement with the ANN against calibration batches.
     public var agreementCurve: [AgreementPoint]
 
+    /// The summary of conversion result `r`.
     public init(_ r: ConversionResult) {
         method = r.method
         calibrationBatches = r.batchesUsed
@@ -68,6 +86,9 @@ public struct ConversionSummary: Codable, Sendable {
 /// Every file is written to a temporary name and renamed, so an interrupted run leaves
 /// either the previous file or the new one, never half of one.
 public enum ReportWriter {
+    /// Writes `report` into `directory` (created if missing) and returns the files written: report.json,
+    /// and with an evaluation curves.csv, the SVG plots and report.html.
+    /// Throws `OutputError` when the folder or a file cannot be written.
     public static func write(_ report: RunReport, to directory: URL) throws -> [URL] {
         try AtomicFile.makeDirectory(directory)
         var written = [URL]()
@@ -90,6 +111,8 @@ public enum ReportWriter {
         return written
     }
 
+    /// `value` as report.json encodes it: sorted snake_case keys, pretty-printed, non-finite numbers as
+    /// "inf", "-inf" or "nan".
     public static func encode<T: Encodable>(_ value: T) throws -> Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]

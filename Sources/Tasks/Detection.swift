@@ -5,11 +5,16 @@ import SNNTensor
 
 /// An axis-aligned box `(x1, y1, x2, y2)` in pixels.
 public struct BoundingBox: Sendable, Equatable, Hashable, Codable {
+    /// Left edge.
     public var x1: Double
+    /// Top edge.
     public var y1: Double
+    /// Right edge.
     public var x2: Double
+    /// Bottom edge.
     public var y2: Double
 
+    /// A box from its corners.
     public init(x1: Double, y1: Double, x2: Double, y2: Double) {
         self.x1 = x1
         self.y1 = y1
@@ -17,11 +22,13 @@ public struct BoundingBox: Sendable, Equatable, Hashable, Codable {
         self.y2 = y2
     }
 
+    /// (x1, y1, x2, y2), for messages.
     public var coordinates: [Double] { [x1, y1, x2, y2] }
 
     /// `x2 >= x1` and `y2 >= y1` (false when a coordinate is NaN).
     public var isValid: Bool { x2 >= x1 && y2 >= y1 }
 
+    /// Width times height (negative for an invalid box).
     public var area: Double { (x2 - x1) * (y2 - y1) }
 
     /// Intersection over union; 0 for boxes that do not overlap (touching edges included)
@@ -39,14 +46,18 @@ public struct BoundingBox: Sendable, Equatable, Hashable, Codable {
 
 /// One annotated object.
 public struct GroundTruthBox: Sendable, Equatable, Codable {
+    /// The object's box in pixels.
     public var box: BoundingBox
+    /// The object's class, a score column of the model.
     public var classIndex: Int
 
+    /// An object of `classIndex` in `box`.
     public init(box: BoundingBox, classIndex: Int) {
         self.box = box
         self.classIndex = classIndex
     }
 
+    /// An object of `classIndex` with corners (x1, y1) and (x2, y2).
     public init(x1: Double, y1: Double, x2: Double, y2: Double, classIndex: Int) {
         self.init(box: BoundingBox(x1: x1, y1: y1, x2: x2, y2: y2), classIndex: classIndex)
     }
@@ -75,12 +86,16 @@ public struct GroundTruthBox: Sendable, Equatable, Codable {
 public struct Detection: Sendable, Equatable, Codable {
     /// Index of the image: within the batch, offset by `firstImage` (see `NonMaximumSuppression.apply`).
     public var image: Int
+    /// The detected class.
     public var classIndex: Int
+    /// The class score of the box.
     public var score: Double
+    /// The box in pixels.
     public var box: BoundingBox
     /// The anchor (index along A) the detection came from, or nil for detections made elsewhere.
     public var anchor: Int?
 
+    /// A detection of `classIndex` in `box` with `score`.
     public init(image: Int, classIndex: Int, score: Double, box: BoundingBox, anchor: Int? = nil) {
         self.image = image
         self.classIndex = classIndex
@@ -115,7 +130,9 @@ public struct Detection: Sendable, Equatable, Codable {
 /// descending score (ties: lower class, then lower anchor) and the first
 /// `maxDetections` are kept.
 public struct NonMaximumSuppression: Sendable, Equatable, Codable {
+    /// A box whose IoU with a higher-scoring box of its class exceeds this is suppressed.
     public var iouThreshold: Double
+    /// Candidates must score above this.
     public var scoreThreshold: Double
     /// Detections kept per image (over all classes).
     public var maxDetections: Int
@@ -125,6 +142,7 @@ public struct NonMaximumSuppression: Sendable, Equatable, Codable {
     /// A score column that is "no object" (SSD-style heads), never reported.
     public var backgroundClass: Int?
 
+    /// Suppression with torchvision's defaults (IoU 0.5, score 0.05, 100 detections per image).
     public init(iouThreshold: Double = 0.5, scoreThreshold: Double = 0.05, maxDetections: Int = 100,
                 candidatesPerClass: Int? = nil, backgroundClass: Int? = nil) {
         self.iouThreshold = iouThreshold
@@ -228,16 +246,19 @@ public struct NonMaximumSuppression: Sendable, Equatable, Codable {
 public struct DetectionAccumulator: Sendable {
     /// Number of classes C (score columns, including a background column if any).
     public let classes: Int
+    /// How the model output is turned into detections.
     public var suppression: NonMaximumSuppression
     /// Detections per image and class that count (COCO's `maxDets`).
     public var maxDetectionsPerClass: Int
 
     /// Images added so far; the next batch's images are numbered from here.
     public private(set) var imageCount = 0
+    /// Every detection kept so far, over all images.
     public private(set) var detections: [Detection] = []
     /// Ground truth per image, in the order added.
     public private(set) var groundTruth: [[GroundTruthBox]] = []
 
+    /// An empty accumulator for `classes` score columns.
     public init(classes: Int, suppression: NonMaximumSuppression = NonMaximumSuppression(), maxDetectionsPerClass: Int = 100) {
         precondition(classes > 0, "detection needs at least one class")
         self.classes = classes

@@ -28,6 +28,7 @@ public struct ConfusionMatrix: Sendable, Equatable, Codable {
     /// Pixels left out because their label is the ignore label.
     public private(set) var ignoredPixels: Int = 0
 
+    /// An empty K x K matrix for `classes` classes; mask pixels equal to `ignoreLabel` are left out.
     public init(classes: Int, ignoreLabel: Int? = 255) {
         precondition(classes > 0, "a confusion matrix needs at least one class")
         self.classes = classes

@@ -26,10 +26,13 @@ public enum TaskError: Error, Equatable, Sendable, CustomStringConvertible {
 
     /// Whose box an error is about.
     public enum BoxRole: String, Sendable, Equatable {
+        /// A box the model predicted.
         case prediction = "predicted"
+        /// An annotated box.
         case groundTruth = "ground-truth"
     }
 
+    /// What is wrong, with the sample, box or shape it concerns.
     public var description: String {
         switch self {
         case .badShape(let what, let shape, let expected):

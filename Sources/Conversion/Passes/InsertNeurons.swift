@@ -5,18 +5,24 @@ import SNNTensor
 /// calibrated) is a graph constant, so calibration writes thresholds and the converted
 /// graph serialises as ordinary ONNX with a custom-domain node.
 public struct InsertNeurons: GraphPass {
+    /// The pass's name in messages.
     public let name = "insert-neurons"
     /// Shapes of the values, from a plan of the graph (to size the thresholds).
     let shapes: [String: [Int]]
+    /// Initial membrane potential of the inserted neurons, as a fraction of the threshold.
     public let initialPotential: Float
 
+    /// The pass for a graph planned to `shapes`, with neurons starting at `initialPotential` of their
+    /// threshold.
     public init(shapes: [String: [Int]], initialPotential: Float = 0.5) {
         self.shapes = shapes
         self.initialPotential = initialPotential
     }
 
+    /// The graph with neurons in place of its ReLUs.
     public func apply(to graph: Graph) throws -> Graph { try insert(into: graph).graph }
 
+    /// The graph with neurons in place of its ReLUs, and the neuron layers in execution order.
     public func insert(into graph: Graph) throws -> (graph: Graph, layers: [NeuronLayer]) {
         var g = graph
         var layers = [NeuronLayer]()

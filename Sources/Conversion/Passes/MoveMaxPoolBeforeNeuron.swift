@@ -8,9 +8,12 @@ import SNNTensor
 /// neuron comes after it, with the pooled shape (docs/method.md,
 /// "What each operator becomes").
 public struct MoveMaxPoolBeforeNeuron: GraphPass {
+    /// The pass's name in messages.
     public let name = "maxpool-before-neuron"
+    /// The pass; it has no settings.
     public init() {}
 
+    /// The graph with every ReLU -> MaxPool pair (ReLU read only by the pool) swapped.
     public func apply(to graph: Graph) throws -> Graph {
         var g = graph
         var changed = true

@@ -8,15 +8,19 @@ import SNNTensor
 /// original data-based normalisation methods. Percentiles are computed on a
 /// deterministic strided subsample of at most `budget` positive values per layer.
 public struct ActivationNorm: ThresholdRule {
+    /// The percentile (0-100) for robust-norm, nil for max-norm.
     public let percentile: Double?
+    /// "max-norm" or "robust-norm(p)".
     public var name: String { percentile.map { "robust-norm(\($0))" } ?? "max-norm" }
     let budget = 2_000_000
     let perBatch = 50_000
     private var maximum: [Int: Float] = [:]
     private var samples: [Int: [Float]] = [:]
 
+    /// max-norm for a nil `percentile`, else robust-norm at that percentile.
     public init(percentile: Double?) { self.percentile = percentile }
 
+    /// Records the layer's largest (and sampled) positive activations; passes on ReLU(z).
     public mutating func observe(layer: Int, current z: Tensor, cap: Float?) -> Tensor {
         var relu = z
         var peak = maximum[layer] ?? 0
@@ -43,6 +47,8 @@ public struct ActivationNorm: ThresholdRule {
         return relu
     }
 
+    /// One value for every channel: the maximum or percentile seen, at most `cap`, at least
+    /// `minimumThreshold`.
     public func thresholds(layer: Int, channels: Int, cap: Float?) -> [Float] {
         var value = maximum[layer] ?? minimumThreshold
         if let p = percentile, var s = samples[layer], !s.isEmpty {

@@ -14,16 +14,22 @@ import SNNTensor
 /// one mean over everything. Sums are accumulated in Double so the result does not depend
 /// on the order of a float32 reduction.
 public struct ThresholdBalancing: ThresholdRule {
+    /// Step size of the update.
     public let eta: Float
+    /// One threshold per channel (true) or per layer.
     public let perChannel: Bool
+    /// "ltb-channel" or "ltb-layer".
     public var name: String { perChannel ? "ltb-channel" : "ltb-layer" }
     private var theta: [Int: [Float]] = [:]
 
+    /// Balancing with step size `eta`, channel-wise unless `perChannel` is false.
     public init(eta: Float = 1, perChannel: Bool = true) {
         self.eta = eta
         self.perChannel = perChannel
     }
 
+    /// Takes one update step of the layer's thresholds (from 0 on the first batch, capped at `cap`) and
+    /// passes on the clipped current.
     public mutating func observe(layer: Int, current z: Tensor, cap: Float?) -> Tensor {
         let view = ChannelView(z.shape)
         var t = theta[layer] ?? [Float](repeating: 0, count: perChannel ? view.channels : 1)
@@ -47,6 +53,7 @@ public struct ThresholdBalancing: ThresholdRule {
         return z.clipped(to: t)
     }
 
+    /// The layer's thresholds, one per channel (a layer-wise threshold repeated).
     public func thresholds(layer: Int, channels: Int, cap: Float?) -> [Float] {
         let t = theta[layer] ?? [minimumThreshold]
         return t.count == channels ? t : [Float](repeating: t[0], count: channels)

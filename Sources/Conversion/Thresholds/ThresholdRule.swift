@@ -10,6 +10,8 @@ import SNNTensor
 public protocol ThresholdRule: Sendable {
     /// Short name for reports ("ltb-channel", "max-norm", ...).
     var name: String { get }
+    /// Updates the thresholds of `layer` from its input current `z` on one batch (never above `cap`, a
+    /// ReLU6-style bound) and returns the activation the next layers see.
     mutating func observe(layer: Int, current z: Tensor, cap: Float?) -> Tensor
     /// The thresholds of `layer` after everything observed so far (channel-wise; a layer-wise
     /// rule repeats its value).
@@ -30,6 +32,7 @@ public enum ThresholdMethod: Sendable, Equatable, CustomStringConvertible {
     /// theta = a percentile (e.g. 99.9) of the layer's positive ANN activations.
     case robustNorm(percentile: Double)
 
+    /// A fresh rule with no observations.
     public func makeRule() -> any ThresholdRule {
         switch self {
         case .channelLTB(let eta): ThresholdBalancing(eta: eta, perChannel: true)
@@ -39,6 +42,7 @@ public enum ThresholdMethod: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
+    /// The command-line name ("ltb", "ltb-layer", "max-norm", "robust-norm(p)").
     public var description: String {
         switch self {
         case .channelLTB: "ltb"

@@ -2,9 +2,14 @@ import SNNTensor
 
 /// Parameters and multiply-accumulates of one node, from the planned shapes.
 public struct LayerCost: Sendable, Codable, Equatable {
+    /// The node's name.
     public var node: String
+    /// The ONNX operator type.
     public var op: String
+    /// Shape of the node's first output.
     public var outputShape: [Int]
+    /// Elements of the constants the node reads (weights, biases, BatchNorm statistics); a constant
+    /// shared by several nodes counts once, at the first.
     public var parameters: Int
     /// Multiply-accumulates for the whole batch of the plan.
     public var macs: Int

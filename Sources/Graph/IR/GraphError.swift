@@ -1,16 +1,27 @@
 /// Problems found in a graph, each naming the node or value at fault and what to do.
 public enum GraphError: Error, Equatable, CustomStringConvertible {
+    /// The node's operator has no implementation in SNNKit.
     case unsupportedOperator(node: String, type: String, domain: String)
+    /// An attribute is missing, out of range or inconsistent with the others.
     case invalidAttribute(node: String, message: String)
+    /// The node reads a value that nothing defines.
     case missingValue(node: String, value: String)
+    /// The input shapes do not fit the operator (or each other).
     case shapeMismatch(node: String, message: String)
+    /// An input that must be known at planning time (a shape, axes, a weight) depends on the data.
     case notConstant(node: String, value: String, role: String)
+    /// A tensor SNNKit must compute with is not float32.
     case nonFloatTensor(node: String, value: String, type: String)
+    /// A tensor's shape is too large to allocate (usually a wrong input shape).
     case tooLarge(node: String, value: String, shape: [Int])
+    /// A graph input is missing, undeclared or given an unusable shape.
     case badInput(name: String, message: String)
+    /// The node reads a value produced by itself or a later node.
     case cycle(node: String)
+    /// A weight holds a NaN or an infinity, which would spread to every output it reaches.
     case nonFiniteConstant(node: String, value: String, role: String, position: [Int], found: Float)
 
+    /// The problem, the node or value it concerns, and what to do about it.
     public var description: String {
         switch self {
         case .unsupportedOperator(let node, let type, let domain):

@@ -9,9 +9,12 @@ import SNNTensor
 /// The conversion needs it because an IF neuron integrates the producer's output directly:
 /// there is no separate BN layer in a spiking network.
 public struct FoldBatchNormalization: GraphPass {
+    /// The pass's name in messages.
     public let name = "fold-batchnorm"
+    /// The pass; it has no settings.
     public init() {}
 
+    /// The graph with every foldable BatchNormalization merged into its producer; the others are kept.
     public func apply(to graph: Graph) throws -> Graph {
         var g = graph
         let producers = graph.producers()

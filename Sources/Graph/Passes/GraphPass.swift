@@ -1,7 +1,9 @@
 /// A rewrite of the graph that keeps what it computes (up to float rounding, where noted).
 /// Conversion is a fixed sequence of passes; each is a small, separately tested unit.
 public protocol GraphPass {
+    /// A short name for messages.
     var name: String { get }
+    /// The rewritten graph; throws when the graph cannot be rewritten as the pass requires.
     func apply(to graph: Graph) throws -> Graph
 }
 

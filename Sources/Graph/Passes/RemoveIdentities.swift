@@ -1,8 +1,11 @@
 /// Removes Identity and inference-mode Dropout nodes by wiring their readers to their input.
 public struct RemoveIdentities: GraphPass {
+    /// The pass's name in messages.
     public let name = "remove-identities"
+    /// The pass; it has no settings.
     public init() {}
 
+    /// The graph with Identity and Dropout nodes bypassed; graph outputs keep their names.
     public func apply(to graph: Graph) throws -> Graph {
         var g = graph
         let graphOutputs = Set(graph.outputs.map(\.name))

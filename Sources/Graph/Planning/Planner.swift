@@ -5,6 +5,7 @@ public struct PlanOptions: Sendable {
     /// Fuse a ReLU that is a convolution's only consumer into the convolution's store.
     /// Off when a later stage must see every ReLU (threshold balancing, simulation).
     public var fuseActivations: Bool
+    /// Options with activation fusion on by default.
     public init(fuseActivations: Bool = true) { self.fuseActivations = fuseActivations }
 }
 
@@ -16,7 +17,9 @@ public struct PlanOptions: Sendable {
 /// validates every node. Running then only moves tensors through prepared kernels, and
 /// releases each intermediate after its last reader so memory stays at the live set.
 public final class ExecutionPlan: @unchecked Sendable {
+    /// The graph this plan runs.
     public let graph: Graph
+    /// The concrete shape of every runtime input.
     public let inputShapes: [String: [Int]]
     /// Shape of every value in the graph, constants included.
     public let shapes: [String: [Int]]
@@ -41,6 +44,8 @@ public final class ExecutionPlan: @unchecked Sendable {
     /// Nodes that were fused into their producer and never run on their own.
     public let fusedNodes: Set<Int>
 
+    /// Plans `graph` for `inputShapes` (symbolic dimensions resolved from them); throws `GraphError` naming
+    /// the first node that cannot run.
     public init(graph: Graph, inputShapes: [String: [Int]], options: PlanOptions = PlanOptions()) throws {
         self.graph = graph
         var facts = [String: InputFact]()

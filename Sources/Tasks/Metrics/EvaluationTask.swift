@@ -11,8 +11,10 @@ public enum EvaluationTask: Sendable, Equatable, Codable {
     /// arguments, or found by shape), suppressed per class, against ground-truth boxes.
     case detection(suppression: NonMaximumSuppression, boxesOutput: String?, scoresOutput: String?)
 
+    /// Top-1 and top-5 classification.
     public static let defaultClassification = EvaluationTask.classification(topK: [1, 5])
 
+    /// "classification", "segmentation" or "detection".
     public var name: String {
         switch self {
         case .classification: return "classification"
@@ -30,6 +32,7 @@ public enum EvaluationTask: Sendable, Equatable, Codable {
         }
     }
 
+    /// The headline metric: the first of `metricNames`.
     public var primaryMetric: String { metricNames.first ?? "top1" }
 
     /// How a metric is called in tables and plots.

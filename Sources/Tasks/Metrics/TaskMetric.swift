@@ -20,11 +20,13 @@ public struct TaskScore: Sendable, Codable, Equatable {
     /// The task's headline metric (top-1, mIoU or mAP@0.5).
     public var primary: Double
 
+    /// Scores `values` with `primary` naming the headline metric (0 when absent).
     public init(values: [String: Double], primary: String) {
         self.values = values
         self.primary = values[primary] ?? 0
     }
 
+    /// The value of metric `name`, if scored.
     public subscript(_ name: String) -> Double? { values[name] }
 }
 

@@ -86,7 +86,9 @@ public enum Parallel {
 
 /// Carries a value into a parallel region whose lifetime the caller bounds.
 public struct UncheckedSendable<Value>: @unchecked Sendable {
+    /// The carried value.
     public let value: Value
+    /// Wraps `value`; the caller guarantees no data race on it.
     public init(_ value: Value) { self.value = value }
 }
 

@@ -6,20 +6,25 @@ import Foundation
 /// order (the GEMM's packed panels, the simulator's channels-last spike maps) repack
 /// inside the kernel, so every graph operator keeps its textbook meaning.
 public struct Tensor: Sendable, Equatable {
+    /// Dimensions, outermost first (NCHW for images).
     public private(set) var shape: [Int]
+    /// The values in row-major order: the last axis varies fastest.
     public var storage: [Float]
 
+    /// A tensor of `shape` over `storage`, which must hold exactly the product of the dimensions.
     public init(shape: [Int], storage: [Float]) {
         precondition(shape.reduce(1, *) == storage.count, "shape \(shape) does not hold \(storage.count) values")
         self.shape = shape
         self.storage = storage
     }
 
+    /// A tensor of `shape` filled with zeros.
     public init(zeros shape: [Int]) {
         self.shape = shape
         self.storage = [Float](repeating: 0, count: shape.reduce(1, *))
     }
 
+    /// A tensor of `shape` with every element `value`.
     public init(shape: [Int], repeating value: Float) {
         self.shape = shape
         self.storage = [Float](repeating: value, count: shape.reduce(1, *))
@@ -35,7 +40,9 @@ public struct Tensor: Sendable, Equatable {
         }
     }
 
+    /// Number of elements.
     public var count: Int { storage.count }
+    /// Number of axes.
     public var rank: Int { shape.count }
 
     /// Same values, new shape of the same element count.
@@ -43,11 +50,13 @@ public struct Tensor: Sendable, Equatable {
         Tensor(shape: newShape, storage: storage)
     }
 
+    /// Gives the same values a new shape of the same element count.
     public mutating func reshape(_ newShape: [Int]) {
         precondition(newShape.reduce(1, *) == storage.count)
         shape = newShape
     }
 
+    /// The element at row-major position `index`.
     public subscript(flat index: Int) -> Float {
         get { storage[index] }
         set { storage[index] = newValue }
@@ -80,8 +89,10 @@ public struct Tensor: Sendable, Equatable {
         return (zip(strides, shape).map { flat / $0 % max($1, 1) }, storage[flat])
     }
 
+    /// Row-major strides: the storage step of one unit along each axis.
     public var strides: [Int] { Tensor.strides(of: shape) }
 
+    /// Row-major strides of `shape`: each axis' step is the product of the dimensions after it.
     public static func strides(of shape: [Int]) -> [Int] {
         var strides = [Int](repeating: 1, count: shape.count)
         var running = 1
@@ -94,6 +105,7 @@ public struct Tensor: Sendable, Equatable {
 }
 
 extension Tensor: CustomStringConvertible {
+    /// The shape and the first six values, for messages and debugging.
     public var description: String {
         let preview = storage.prefix(6).map { String(format: "%.4g", $0) }.joined(separator: ", ")
         return "Tensor\(shape)[\(preview)\(storage.count > 6 ? ", ..." : "")]"

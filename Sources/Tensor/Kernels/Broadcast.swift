@@ -1,6 +1,8 @@
 /// Element-wise binary operations with NumPy/ONNX multidirectional broadcasting.
 public enum Broadcast {
+    /// The element-wise operations, each applied as `a op b`.
     public enum Operation: String, Sendable, CaseIterable {
+        /// a + b, a - b, a * b, a / b, min(a, b), max(a, b).
         case add, subtract, multiply, divide, minimum, maximum
     }
 

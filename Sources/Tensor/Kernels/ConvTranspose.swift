@@ -5,10 +5,15 @@
 /// output position it maps to. Output pixels receive contributions from several input
 /// pixels; the scatter runs in a fixed order per output channel, so it is deterministic.
 public final class TransposedConvolution: Sendable {
+    /// Input channels (ONNX weight axis 0).
     public let inputChannels: Int
+    /// Output channels (weight axis 1 times the groups).
     public let outputChannels: Int
+    /// Channel groups, each an independent transposed convolution.
     public let groups: Int
+    /// Kernel, stride, dilation and the padding removed from the full output.
     public let window: WindowGeometry
+    /// Extra rows and columns added at the bottom and right of the output (ONNX output_padding).
     public let outputPadding: (h: Int, w: Int)
     /// Explicit output size (ONNX output_shape), overriding the computed one.
     public let explicitOutputSize: (h: Int, w: Int)?
@@ -36,6 +41,8 @@ public final class TransposedConvolution: Sendable {
         }
     }
 
+    /// [N, outputChannels, H_out, W_out] with H_out = stride * (H - 1) + output_padding + dilation *
+    /// (kernel - 1) + 1 - pads, unless the output size is explicit.
     public func outputShape(inputShape s: [Int]) -> [Int] {
         if let size = explicitOutputSize { return [s[0], outputChannels, size.h, size.w] }
         let h = window.stride.h * (s[2] - 1) + outputPadding.h + (window.kernel.h - 1) * window.dilation.h + 1
@@ -45,6 +52,7 @@ public final class TransposedConvolution: Sendable {
         return [s[0], outputChannels, h, w]
     }
 
+    /// Runs the transposed convolution on an NCHW input.
     public func forward(_ input: Tensor) -> Tensor {
         let outShape = outputShape(inputShape: input.shape)
         let (batch, inH, inW) = (input.shape[0], input.shape[2], input.shape[3])

@@ -1,11 +1,15 @@
 /// Geometry of a 2-D convolution or pooling window, in ONNX terms.
 public struct WindowGeometry: Sendable, Equatable, Hashable {
+    /// Kernel height and width.
     public var kernel: (h: Int, w: Int)
+    /// Step between windows, vertically and horizontally.
     public var stride: (h: Int, w: Int)
+    /// Spacing between kernel taps (1: adjacent).
     public var dilation: (h: Int, w: Int)
     /// Padding before and after each spatial axis.
     public var padTop: Int, padLeft: Int, padBottom: Int, padRight: Int
 
+    /// A window of `kernel` taps with the given stride, dilation and padding.
     public init(kernel: (Int, Int), stride: (Int, Int) = (1, 1), dilation: (Int, Int) = (1, 1),
                 pads: (top: Int, left: Int, bottom: Int, right: Int) = (0, 0, 0, 0)) {
         self.kernel = (kernel.0, kernel.1)
@@ -26,11 +30,13 @@ public struct WindowGeometry: Sendable, Equatable, Hashable {
         return out
     }
 
+    /// Output rows for an input of `input` rows.
     public func outputHeight(_ input: Int, ceil: Bool = false) -> Int {
         Self.outputSize(input: input, kernel: kernel.h, stride: stride.h, dilation: dilation.h,
                         padBegin: padTop, padEnd: padBottom, ceil: ceil)
     }
 
+    /// Output columns for an input of `input` columns.
     public func outputWidth(_ input: Int, ceil: Bool = false) -> Int {
         Self.outputSize(input: input, kernel: kernel.w, stride: stride.w, dilation: dilation.w,
                         padBegin: padLeft, padEnd: padRight, ceil: ceil)
@@ -43,11 +49,13 @@ public struct WindowGeometry: Sendable, Equatable, Hashable {
         return ih >= 0 && ih < inputSize.h && iw >= 0 && iw < inputSize.w ? (ih, iw) : nil
     }
 
+    /// Windows are equal when every size, step and padding is.
     public static func == (a: Self, b: Self) -> Bool {
         a.kernel == b.kernel && a.stride == b.stride && a.dilation == b.dilation &&
             a.padTop == b.padTop && a.padLeft == b.padLeft && a.padBottom == b.padBottom && a.padRight == b.padRight
     }
 
+    /// Hashes every size, step and padding (tuples are not Hashable).
     public func hash(into hasher: inout Hasher) {
         for v in [kernel.h, kernel.w, stride.h, stride.w, dilation.h, dilation.w, padTop, padLeft, padBottom, padRight] {
             hasher.combine(v)
@@ -66,9 +74,13 @@ public struct WindowGeometry: Sendable, Equatable, Hashable {
 /// (see `viaShiftedRows`). Depthwise convolutions, where a GEMM would have a single row,
 /// use a direct loop instead.
 public final class Convolution: Sendable {
+    /// Input channels.
     public let inputChannels: Int
+    /// Output channels.
     public let outputChannels: Int
+    /// Channel groups, each an independent convolution over inputChannels / groups channels.
     public let groups: Int
+    /// Kernel, stride, dilation and padding.
     public let window: WindowGeometry
     let packedWeights: [PackedLHS]
     /// Weights packed with k = (tap, input channel) for the in-place stride-1 path, or empty.
@@ -125,6 +137,7 @@ public final class Convolution: Sendable {
         groups > 1 && groups == inputChannels && outputChannels % groups == 0 && outputChannels / groups <= 4
     }
 
+    /// [N, outputChannels, H_out, W_out] for an NCHW input of shape `s`.
     public func outputShape(inputShape s: [Int]) -> [Int] {
         [s[0], outputChannels, window.outputHeight(s[2]), window.outputWidth(s[3])]
     }

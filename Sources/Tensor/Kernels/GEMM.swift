@@ -13,7 +13,9 @@ import SNNAMX
 /// Each C element is a plain left-to-right sum over the shared dimension, computed by
 /// exactly one kernel call, so results do not depend on how callers split the work.
 public enum GEMM {
+    /// Rows of C per micro-kernel tile (and per packed A panel).
     public static let tileRows = 8
+    /// Columns of C per micro-kernel tile (two 16-lane vectors; one packed B panel).
     public static let tileColumns = 32
 
     /// What to do with a finished tile before it is stored.
@@ -26,6 +28,7 @@ public enum GEMM {
         public var relu: Bool = false
         /// Add the tile to what C already holds instead of overwriting it.
         public var accumulate: Bool = false
+        /// An epilogue; the default stores the plain product.
         public init(rowBias: UnsafePointer<Float>? = nil, columnBias: UnsafePointer<Float>? = nil,
                     relu: Bool = false, accumulate: Bool = false) {
             self.rowBias = rowBias
@@ -250,8 +253,11 @@ public enum GEMM {
 /// The left operand packed in panels of `GEMM.tileRows` rows, each panel depth-major and
 /// zero-padded to a whole panel, so the micro-kernel reads eight row scalars per step.
 public struct PackedLHS: Sendable {
+    /// Rows of A (M).
     public let rows: Int
+    /// Shared dimension (K).
     public let depth: Int
+    /// Panels of `GEMM.tileRows` rows, the last zero-padded.
     public var panels: Int { (rows + GEMM.tileRows - 1) / GEMM.tileRows }
     let storage: [Float]
 
@@ -283,8 +289,11 @@ public struct PackedLHS: Sendable {
 /// The right operand packed in panels of `GEMM.tileColumns` columns, each depth-major and
 /// zero-padded, for operands that are constant (weights) and packed once.
 public struct PackedRHS: Sendable {
+    /// Shared dimension (K).
     public let depth: Int
+    /// Columns of B (N).
     public let columns: Int
+    /// Panels of `GEMM.tileColumns` columns, the last zero-padded.
     public var panels: Int { (columns + GEMM.tileColumns - 1) / GEMM.tileColumns }
     let storage: [Float]
 

@@ -110,6 +110,7 @@ public enum Layout {
         return gather(input, shape: counts, sourceStrides: sourceStrides, offset: offset)
     }
 
+    /// ONNX Pad modes: a constant value, mirror without repeating the edge, repeat the edge, or wrap around.
     public enum PadMode: String, Sendable { case constant, reflect, edge, wrap }
 
     /// Pads every axis by (before[axis], after[axis]); negative amounts crop.

@@ -5,17 +5,21 @@ public enum Pooling {
         w.kernel == (2, 2) && w.stride == (2, 2) && w.dilation == (1, 1) && w.padTop == 0 && w.padLeft == 0
     }
 
+    /// Which reduction the window applies.
     public enum Kind: Sendable, Equatable {
+        /// The largest tap; padding never wins.
         case max
         /// `countIncludePad`: divide by the full window (padding counts as zeros) or only
         /// by the taps inside the image. Taps in the extra ceil-mode region never count.
         case average(countIncludePad: Bool)
     }
 
+    /// [N, C, H_out, W_out] for an NCHW input of shape `s`.
     public static func outputShape(_ s: [Int], window: WindowGeometry, ceilMode: Bool) -> [Int] {
         [s[0], s[1], window.outputHeight(s[2], ceil: ceilMode), window.outputWidth(s[3], ceil: ceilMode)]
     }
 
+    /// Pools every NCHW plane of `input` with `window`.
     public static func forward(_ input: Tensor, kind: Kind, window: WindowGeometry, ceilMode: Bool) -> Tensor {
         let outShape = outputShape(input.shape, window: window, ceilMode: ceilMode)
         let (inH, inW) = (input.shape[2], input.shape[3])

@@ -2,30 +2,46 @@ import Foundation
 
 /// Spatial resizing of NCHW tensors (ONNX Resize / Upsample on the last two axes).
 public enum Resize {
+    /// Nearest-neighbour or (bi)linear interpolation.
     public enum Mode: String, Sendable { case nearest, linear }
 
     /// How an output coordinate maps back to an input coordinate (ONNX
     /// coordinate_transformation_mode).
     public enum CoordinateMapping: String, Sendable {
+        /// x_in = (x_out + 0.5) / scale - 0.5.
         case halfPixel = "half_pixel"
+        /// As half_pixel, except an output axis of length 1 maps to 0.
         case pytorchHalfPixel = "pytorch_half_pixel"
+        /// x_in = x_out * (in - 1) / (out - 1): the corner pixels line up.
         case alignCorners = "align_corners"
+        /// x_in = x_out / scale.
         case asymmetric = "asymmetric"
+        /// x_in = (x_out + 0.5) / scale (TensorFlow's nearest-neighbour convention).
         case tfHalfPixelForNN = "tf_half_pixel_for_nn"
+        /// half_pixel shifted so input and output centres coincide when the output size was rounded (opset
+        /// 18).
         case halfPixelSymmetric = "half_pixel_symmetric"
     }
 
     /// Rounding of the mapped coordinate for nearest mode (ONNX nearest_mode).
     public enum NearestRounding: String, Sendable {
+        /// Rounds to nearest, halves down.
         case roundPreferFloor = "round_prefer_floor"
+        /// Rounds to nearest, halves up.
         case roundPreferCeil = "round_prefer_ceil"
+        /// Always down, or always up.
         case floor, ceil
     }
 
+    /// Everything that decides how a resize samples its input.
     public struct Options: Sendable {
+        /// Nearest or linear.
         public var mode: Mode
+        /// Output-to-input coordinate mapping.
         public var mapping: CoordinateMapping
+        /// Rounding of the mapped coordinate (nearest mode only).
         public var rounding: NearestRounding
+        /// Options as the ONNX attributes give them.
         public init(mode: Mode, mapping: CoordinateMapping, rounding: NearestRounding) {
             self.mode = mode
             self.mapping = mapping

@@ -7,6 +7,10 @@ enum Fixtures {
         .appendingPathComponent("Fixtures")
     static let onnx = root.appendingPathComponent("onnx")
     static let bad = root.appendingPathComponent("bad")
+    /// Converted fixture networks (Scripts/make_conversion_fixtures.sh).
+    static let conversion = root.appendingPathComponent("conversion")
+    /// Data for the end-to-end tests of the binary (Scripts/make_e2e_fixtures.py).
+    static let e2e = root.appendingPathComponent("e2e")
 
     struct Case: Decodable, CustomTestStringConvertible, Sendable {
         var `case`: String
