@@ -41,7 +41,7 @@ import Testing
              status: 73, mentions: [underAFile, "writable"]),
         Case(name: "unwritable demo folder", arguments: ["demo", "--output", underAFile, "-T", "2", "--images", "10"],
              status: 73, mentions: [underAFile, "writable"]),
-        Case(name: "-T 0", arguments: ["simulate", converted, "--data", data, "-T", "0"], status: 64, mentions: ["-T must be positive"]),
+        Case(name: "-T 0", arguments: ["simulate", converted, "--data", data, "-T", "0"], status: 64, mentions: ["t (time steps) must be positive"]),
         Case(name: "--batch-size 0", arguments: ["simulate", converted, "--data", data, "--batch-size", "0"], status: 64, mentions: ["--batch-size"]),
         Case(name: "--threads 0", arguments: ["inspect", model, "--threads", "0"], status: 64, mentions: ["--threads"]),
         Case(name: "--calib-batches many", arguments: ["convert", model, "--calib", data, "--calib-batches", "many"], status: 64,

@@ -16,8 +16,9 @@ import Testing
         #expect(json["inputs"] as? [String: [Int]] == ["input": [1, 3, 16, 16]])
         #expect(json["outputs"] as? [String: [Int]] == ["logits": [1, 10]])
         #expect(json["macs"] as? Int == Self.vggMACsPerImage)
-        // Weights and biases of the five layers (8*27+8, 8*72+8, 16*72+16, 32*256+32, 10*32+10) and Dropout's ratio scalar.
-        #expect(json["parameters"] as? Int == 224 + 584 + 1168 + 8224 + 330 + 1)
+        // Weights and biases of the five layers (8*27+8, 8*72+8, 16*72+16, 32*256+32, 10*32+10);
+        // Dropout's ratio scalar is a constant, not a parameter.
+        #expect(json["parameters"] as? Int == 224 + 584 + 1168 + 8224 + 330)
         #expect(json["operators"] as? [String: Int] == ["Conv": 3, "Relu": 4, "MaxPool": 2, "Flatten": 1, "Gemm": 2, "Dropout": 1])
         #expect((json["blockers"] as? [Any])?.isEmpty == true)
         let layers = try #require(json["layers"] as? [[String: Any]])
