@@ -7,6 +7,13 @@ public protocol CalibrationSource {
     var distinctBatches: Int { get }
     /// Batch `index` in 0..<distinctBatches, already preprocessed ([N, C, H, W] float32).
     func batch(_ index: Int) throws -> Tensor
+    /// Where the batches come from (a file name), for error messages.
+    var origin: String { get }
+}
+
+extension CalibrationSource {
+    /// Sources that do not say where their data comes from are "calibration data".
+    public var origin: String { "calibration data" }
 }
 
 /// Batches held in memory (tests, the demo).

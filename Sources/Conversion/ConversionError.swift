@@ -10,6 +10,9 @@ public enum ConversionError: Error, Equatable, CustomStringConvertible {
     case noCalibrationData
     /// Calibration batch `index` does not fit the network (shape, or an error running it).
     case badCalibrationBatch(index: Int, message: String)
+    /// Image `image` of the calibration data `origin` (in calibration batch `batch`) holds
+    /// a NaN or infinity at `position` (its [channel, row, column] or other axes).
+    case nonFiniteCalibrationImage(origin: String, image: Int, batch: Int, value: Float, position: [Int])
     /// A layer's current became NaN or infinite on calibration batch `batch`.
     case nonFinite(layer: String, batch: Int)
     /// A `snnkit.*` metadata entry of a converted model is missing or malformed.
@@ -28,6 +31,9 @@ public enum ConversionError: Error, Equatable, CustomStringConvertible {
             return "no calibration batches: pass --calib with at least one batch of data (--calib-batches must be positive)."
         case .badCalibrationBatch(let index, let message):
             return "calibration batch \(index): \(message)"
+        case .nonFiniteCalibrationImage(let origin, let image, let batch, let value, let position):
+            return "\(origin): image \(image) (calibration batch \(batch)) holds \(value) at \(position); calibration data must be " +
+                "finite. Remove or repair that image."
         case .nonFinite(let layer, let batch):
             return "layer '\(layer)' produced NaN or infinite activations on calibration batch \(batch). Check the weights and the " +
                 "input preprocessing (e.g. --preset)."

@@ -169,8 +169,8 @@ public struct Converter {
                 throw ConversionError.badCalibrationBatch(index: index, message: "shape \(b.shape) differs from the first batch's \(first.shape)")
             }
             if let bad = b.firstNonFinite() {
-                throw ConversionError.badCalibrationBatch(index: index, message: "sample \(bad.position[0]) of the batch holds \(bad.value) at " +
-                                                          "\(Array(bad.position.dropFirst())); calibration data must be finite")
+                throw ConversionError.nonFiniteCalibrationImage(origin: calibration.origin, image: index * b.shape[0] + bad.position[0], batch: index,
+                                                                value: bad.value, position: Array(bad.position.dropFirst()))
             }
             return b
         }

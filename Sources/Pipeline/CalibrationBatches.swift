@@ -20,6 +20,9 @@ public struct CalibrationBatches: CalibrationSource, Sendable {
         self.batchSize = batchSize
     }
 
+    /// The data source's name (its file).
+    public var origin: String { source.name }
+
     /// Whole batches in the source.
     public var distinctBatches: Int { source.count / batchSize }
 

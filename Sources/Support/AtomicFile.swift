@@ -13,7 +13,7 @@ public enum AtomicFile {
         do {
             try data.write(to: temporary)
         } catch {
-            throw OutputError.unwritable(file: url.path, reason: (error as NSError).localizedDescription)
+            throw OutputError.unwritable(file: url.path, reason: reason(error))
         }
         try moveIntoPlace(temporary, url)
     }
@@ -32,7 +32,17 @@ public enum AtomicFile {
         do {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         } catch {
-            throw OutputError.unwritable(file: directory.path, reason: (error as NSError).localizedDescription)
+            throw OutputError.unwritable(file: directory.path, reason: reason(error))
         }
+    }
+
+    /// The operating system's words for a failed file operation: Foundation on Linux wraps
+    /// the errno in an NSError whose own text ("error 512") says nothing.
+    static func reason(_ error: Error) -> String {
+        let ns = error as NSError
+        if let underlying = ns.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {
+            return String(cString: strerror(Int32(underlying.code)))
+        }
+        return ns.localizedDescription
     }
 }

@@ -26,7 +26,9 @@ struct CommonOptions: ParsableArguments {
 struct ShapeArgument: ExpressibleByArgument {
     var dims: [Int]
     init?(argument: String) {
-        let parts = argument.split(whereSeparator: { $0 == "," || $0 == "x" }).map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        // Empty parts are kept so that "1,x,3" (a stray separator) is refused, not read as [1, 3].
+        let parts = argument.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "," || $0 == "x" })
+            .map { Int($0.trimmingCharacters(in: .whitespaces)) }
         guard !parts.isEmpty, parts.allSatisfy({ ($0 ?? 0) > 0 }) else { return nil }
         dims = parts.map { $0! }
     }

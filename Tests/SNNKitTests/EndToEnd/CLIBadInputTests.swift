@@ -33,7 +33,7 @@ import Testing
              status: 65, mentions: ["vgg_nan.npz", "image 1", "[2, 3, 4]", "finite"]),
         Case(name: "NaN in the calibration data", arguments: ["convert", model, "--calib", E2EFiles.nanData, "--batch-size", "2",
                                                               "--calib-batches", "1", "-o", underAFile + "/model.snn.onnx"],
-             status: 65, mentions: ["sample 1", "[2, 3, 4]", "finite"]),
+             status: 65, mentions: ["vgg_nan.npz", "image 1", "[2, 3, 4]", "finite"]),
         Case(name: "unwritable converted model", arguments: ["convert", model, "--calib", data, "--batch-size", "8", "--calib-batches", "1",
                                                              "-o", underAFile + "/model.snn.onnx"],
              status: 73, mentions: ["model.snn.onnx", "writable"]),
@@ -49,6 +49,7 @@ import Testing
         Case(name: "checkpoint beyond T", arguments: ["simulate", converted, "--data", data, "-T", "4", "--checkpoints", "2,8"], status: 64,
              mentions: ["checkpoint 8"]),
         Case(name: "unparsable --input-shape", arguments: ["inspect", model, "--input-shape", "1,3,abc,16"], status: 64, mentions: ["--input-shape"]),
+        Case(name: "--input-shape with a stray separator", arguments: ["inspect", model, "--input-shape", "1,x,3"], status: 64, mentions: ["--input-shape"]),
         Case(name: "unknown flag", arguments: ["inspect", model, "--no-such-flag"], status: 64, mentions: ["--no-such-flag"]),
     ]
 

@@ -102,6 +102,6 @@ import Testing
         bad = x
         bad.storage[5] = .nan
         let e2 = #expect(throws: ConversionError.self) { try TaskEvaluationTests.convert(graph, bad) }
-        #expect("\(e2!)".contains("calibration batch 0: sample 1 of the batch holds nan at [0, 0, 1]"), "\(e2!)")
+        #expect("\(e2!)".contains("calibration data: image 1 (calibration batch 0) holds nan at [0, 0, 1]"), "\(e2!)")
     }
 }
