@@ -122,74 +122,16 @@ public struct Converter {
                         progress: ((CalibrationProgress) -> Void)? = nil) throws -> ConversionResult {
         let start = Date()
         guard calibration.distinctBatches > 0 else { throw ConversionError.noCalibrationData }
-        let prepared = try Self.prepare(source)
-        guard let inputName = prepared.runtimeInputs.first?.name, prepared.runtimeInputs.count == 1 else {
-            throw ConversionError.badCalibrationBatch(index: 0, message: "SNNKit converts models with exactly one input")
-        }
-        let first = try calibration.batch(0)
-        let shapes = [inputName: first.shape]
-        let annPlan: ExecutionPlan
-        do { annPlan = try ExecutionPlan(graph: prepared, inputShapes: shapes) } catch let error as GraphError {
-            // A fault of the model itself is reported as such, not as the batch's.
-            if case .nonFiniteConstant = error { throw error }
-            throw ConversionError.badCalibrationBatch(index: 0, message: "shape \(first.shape) does not fit the model: \(error)")
-        }
-        let shapePlan = try ExecutionPlan(graph: prepared, inputShapes: shapes, options: PlanOptions(fuseActivations: false))
-        var (converted, layers) = try InsertNeurons(shapes: shapePlan.shapes, initialPotential: options.initialPotential).insert(into: prepared)
-        guard !layers.isEmpty else { throw ConversionError.noNeurons }
-        // Thresholds are zero until calibrated: plan with placeholders, clip in the intercept.
-        for layer in layers { converted.constants[layer.threshold] = .float(Tensor(shape: [layer.channels], repeating: 1)) }
-        let plan = try ExecutionPlan(graph: converted, inputShapes: shapes, options: PlanOptions(fuseActivations: false))
-        var layerOfNode = [Int: Int]()
-        for (i, node) in converted.nodes.enumerated() {
-            if let l = layers.firstIndex(where: { $0.node == node.name }) { layerOfNode[i] = l }
-        }
-
-        let heldOut: Int
-        let plannedStages: [Int]
-        switch options.budget {
-        case .fixed(let n):
-            guard n > 0 else { throw ConversionError.noCalibrationData }
-            heldOut = 0
-            plannedStages = [n]
-        case .auto(let maximum, _):
-            guard maximum > 0 else { throw ConversionError.noCalibrationData }
-            heldOut = calibration.distinctBatches > 2 * options.heldOutBatches ? options.heldOutBatches : 0
-            var stages = [Int]()
-            var n = 25
-            while n < maximum { stages.append(n); n *= 2 }
-            stages.append(maximum)
-            plannedStages = stages
-        }
+        var session = try CalibrationSession(source: source, calibration: calibration, initialPotential: options.initialPotential)
+        let (heldOut, plannedStages) = try stages(distinctBatches: calibration.distinctBatches)
         let trainBatches = calibration.distinctBatches - heldOut
 
-        func checkedBatch(_ index: Int) throws -> Tensor {
-            let b = try calibration.batch(index)
-            guard Array(b.shape.dropFirst()) == Array(first.shape.dropFirst()) else {
-                throw ConversionError.badCalibrationBatch(index: index, message: "shape \(b.shape) differs from the first batch's \(first.shape)")
-            }
-            if let bad = b.firstNonFinite() {
-                throw ConversionError.nonFiniteCalibrationImage(origin: calibration.origin, image: index * b.shape[0] + bad.position[0], batch: index,
-                                                                value: bad.value, position: Array(bad.position.dropFirst()))
-            }
-            return b
-        }
-        func planFor(_ batch: Tensor, _ cache: inout [Int: ExecutionPlan], graph: Graph, fuse: Bool) throws -> ExecutionPlan {
-            if batch.shape[0] == first.shape[0] { return fuse ? annPlan : plan }
-            if let p = cache[batch.shape[0]] { return p }
-            let p = try ExecutionPlan(graph: graph, inputShapes: [inputName: batch.shape], options: PlanOptions(fuseActivations: fuse))
-            cache[batch.shape[0]] = p
-            return p
-        }
-        var annCache = [Int: ExecutionPlan](), snnCache = [Int: ExecutionPlan]()
-
         // Held-out reference outputs of the ANN.
-        let outputName = prepared.outputs[0].name
         var heldOutBatches = [Tensor](), reference = [Tensor]()
         for h in 0..<heldOut {
-            let b = try checkedBatch(trainBatches + h)
+            let b = try session.checkedBatch(trainBatches + h)
             heldOutBatches.append(b)
-            reference.append(try planFor(b, &annCache, graph: prepared, fuse: true).run([inputName: b])[outputName]!)
+            reference.append(try session.annOutput(b))
         }
 
         var rule = options.method.makeRule()
@@ -199,27 +141,17 @@ public struct Converter {
         let clock = Date()
         stages: for stage in plannedStages {
             while done < stage {
-                let index = done % trainBatches
-                let b = try checkedBatch(index)
-                _ = try planFor(b, &snnCache, graph: converted, fuse: false).run([inputName: b], intercept: { node, inputs in
-                    guard let l = layerOfNode[node], let z = inputs[0] else { return nil }
-                    if z.storage.contains(where: { !$0.isFinite }) { throw ConversionError.nonFinite(layer: layers[l].node, batch: done) }
-                    return [rule.observe(layer: l, current: z, cap: layers[l].cap)]
-                })
+                let b = try session.checkedBatch(done % trainBatches)
+                try session.observe(b, batch: done, rule: &rule)
                 done += 1
                 images += b.shape[0]
                 progress?(CalibrationProgress(batchesDone: done, batchesPlanned: stage, images: images, seconds: Date().timeIntervalSince(clock)))
             }
             guard heldOut > 0 else { continue }
-            let current = rule
-            let thresholds = layers.enumerated().map { current.thresholds(layer: $0.offset, channels: $0.element.channels, cap: $0.element.cap) }
+            let thresholds = session.thresholds(of: rule)
             var agreement = 0.0
             for (b, ref) in zip(heldOutBatches, reference) {
-                let out = try planFor(b, &snnCache, graph: converted, fuse: false).run([inputName: b], intercept: { node, inputs in
-                    guard let l = layerOfNode[node], let z = inputs[0] else { return nil }
-                    return [z.clipped(to: thresholds[l])]
-                })[outputName]!
-                agreement += Self.agreement(out, ref) / Double(heldOut)
+                agreement += Self.agreement(try session.clipANNOutput(b, thresholds: thresholds), ref) / Double(heldOut)
             }
             curve.append(AgreementPoint(batches: done, agreement: agreement))
             if case .auto(_, let gain) = options.budget, curve.count >= 2, agreement - curve[curve.count - 2].agreement < gain {
@@ -228,34 +160,35 @@ public struct Converter {
         }
 
         // Final thresholds into the graph; statistics and the delay on the first batch.
-        let final = rule
-        var thresholds = [[Float]]()
-        for (l, layer) in layers.enumerated() {
-            let t = final.thresholds(layer: l, channels: layer.channels, cap: layer.cap)
-            thresholds.append(t)
-            converted.constants[layer.threshold] = .float(Tensor(shape: [layer.channels], storage: t))
-        }
-        var reports = [NeuronLayerReport](repeating: NeuronLayerReport(node: "", channels: 0, shape: [], thresholdMin: 0, thresholdMedian: 0,
-                                                                       thresholdMax: 0, clippedFraction: 0, clippingError: 0), count: layers.count)
-        var means = [[Double]](repeating: [], count: layers.count)
-        _ = try plan.run([inputName: first], intercept: { node, inputs in
-            guard let l = layerOfNode[node], let z = inputs[0] else { return nil }
-            let stats = Self.layerStatistics(z, thresholds: thresholds[l])
-            means[l] = stats.channelMeans
-            let sorted = thresholds[l].sorted()
-            reports[l] = NeuronLayerReport(node: layers[l].node, channels: layers[l].channels, shape: Array(z.shape.dropFirst()),
-                                           thresholdMin: sorted.first ?? 0, thresholdMedian: sorted[sorted.count / 2],
-                                           thresholdMax: sorted.last ?? 0, clippedFraction: stats.clippedFraction,
-                                           clippingError: stats.clippingError)
-            return [z.clipped(to: thresholds[l])]
-        })
+        let thresholds = session.thresholds(of: rule)
+        var converted = session.setting(thresholds)
+        let (reports, means) = try session.layerReports(thresholds)
         let delay = DelayEstimate.estimate(thresholds: thresholds, meanActivation: means, initialPotential: options.initialPotential)
         let seconds = Date().timeIntervalSince(start)
+        let batchSize = session.first.shape[0]
         ConvertedModelInfo(method: options.method.description, eta: options.method.eta, calibrationBatches: done,
-                           batchSize: first.shape[0], delay: delay.steps, initialPotential: options.initialPotential).write(into: &converted)
+                           batchSize: batchSize, delay: delay.steps, initialPotential: options.initialPotential).write(into: &converted)
         return ConversionResult(graph: converted, layers: reports, delay: delay, curve: curve, method: options.method.description,
-                                batchesUsed: done, distinctBatches: min(done, trainBatches), batchSize: first.shape[0], seconds: seconds,
+                                batchesUsed: done, distinctBatches: min(done, trainBatches), batchSize: batchSize, seconds: seconds,
                                 imagesPerSecond: Double(images) / max(Date().timeIntervalSince(clock), 1e-9))
+    }
+
+    /// The held-out batch count and the stage ends of the budget: one stage for a fixed
+    /// budget; doubling stages 25, 50, 100, ... up to the maximum for `auto`, with
+    /// `heldOutBatches` kept aside when the source has more than twice that many.
+    func stages(distinctBatches: Int) throws -> (heldOut: Int, stages: [Int]) {
+        switch options.budget {
+        case .fixed(let n):
+            guard n > 0 else { throw ConversionError.noCalibrationData }
+            return (0, [n])
+        case .auto(let maximum, _):
+            guard maximum > 0 else { throw ConversionError.noCalibrationData }
+            var stages = [Int]()
+            var n = 25
+            while n < maximum { stages.append(n); n *= 2 }
+            stages.append(maximum)
+            return (distinctBatches > 2 * options.heldOutBatches ? options.heldOutBatches : 0, stages)
+        }
     }
 
     /// Top-1 agreement for [N, K] outputs, else 1 - ||a - b|| / ||b||.
