@@ -55,120 +55,16 @@ public struct Evaluator {
     /// Throws `EvaluationError` for non-finite inputs or ground truth that does not fit the outputs.
     public func evaluate(_ data: any EvaluationData, progress: ((Int, Int) -> Void)? = nil) throws -> EvaluationResult {
         let start = Date()
-        let sim = options.simulation
-        let checkpoints = sim.checkpoints
-        var simOptions = sim
-        let starts = Set(checkpoints.map { options.delay.start(forSteps: $0) }).union(checkpoints)
-        simOptions.windowStarts = starts.filter { $0 < sim.timeSteps }
         guard data.batchCount > 0, data.sampleCount > 0 else {
             throw SimulationError.invalidOptions("\(data.name): the evaluation data is empty")
         }
-        let inputName = converted.runtimeInputs[0].name
-        let outputNames = converted.outputs.map(\.name)
-        let annOutputs = ann.outputs.map(\.name)
-        var annPlans = [[Int]: ExecutionPlan](), clipPlans = [[Int]: ExecutionPlan](), simulators = [[Int]: Simulator]()
-        // Windows (start, end] scored for the headline-metric matrix (classification only).
-        let windowStarts = Array(Set([0] + checkpoints)).sorted()
-        let scoresWindows: Bool
-        if case .classification = options.task { scoresWindows = true } else { scoresWindows = false }
-
-        var metrics: ScoreBoard? = nil
-        var activity = ActivityTotals()
-        var annMACs = 0.0
-        var images = 0
-        var gaps = [Double](repeating: 0, count: checkpoints.count)
-
+        var run = EvaluationRun(self, data: data)
         for b in 0..<data.batchCount {
             let (x, targets) = try data.batch(b)
-            let shape = x.shape
-            if let bad = x.firstNonFinite() {
-                throw EvaluationError(data: data.name, nonFiniteSample: images + bad.position[0], position: Array(bad.position.dropFirst()),
-                                      value: bad.value)
-            }
-            guard targets.count == shape[0] else {
-                throw EvaluationError(data: data.name, .countMismatch(what: "ground truth of the batch starting at sample \(images)",
-                                                                      expected: shape[0], actual: targets.count))
-            }
-            if annPlans[shape] == nil {
-                let annPlan = try ExecutionPlan(graph: ann, inputShapes: [ann.runtimeInputs[0].name: shape])
-                annPlans[shape] = annPlan
-                if annMACs == 0 { annMACs = Double(annPlan.layerCosts().reduce(0) { $0 + $1.macs }) / Double(shape[0]) }
-                let clipPlan = try ExecutionPlan(graph: converted, inputShapes: [inputName: shape])
-                clipPlans[shape] = clipPlan
-                simulators[shape] = try Simulator(graph: converted, inputShape: shape, options: simOptions)
-                if metrics == nil {
-                    let outputs = outputNames.map { (name: $0, shape: clipPlan.shapes[$0] ?? []) }
-                    metrics = try wrap(data) {
-                        try ScoreBoard(task: options.task, outputs: outputs, annOutputs: annOutputs, checkpoints: checkpoints,
-                                       windowStarts: scoresWindows ? windowStarts : [])
-                    }
-                }
-            }
-            let annOut = try annPlans[shape]!.run([ann.runtimeInputs[0].name: x])
-            var clipActivations = [String: Tensor]()
-            let clipNodes = converted.nodes
-            let clipOut = try clipPlans[shape]!.run([inputName: x], observe: { index, outputs in
-                if case .ifNeuron = clipNodes[index].op { clipActivations[clipNodes[index].name] = outputs[0] }
-            })
-            let result = try simulators[shape]!.run(x, clipActivations: clipActivations)
-            try wrap(data) {
-                try metrics!.ann.add(ScoreBoard.renamed(annOut, from: annOutputs, to: outputNames), targets: targets)
-                try metrics!.clipANN.add(clipOut, targets: targets)
-                for (i, t) in checkpoints.enumerated() {
-                    let plain = try result.outputs(from: 0, to: t)
-                    try metrics!.plain[i].add(plain, targets: targets)
-                    let t0 = options.delay.start(forSteps: t)
-                    let delayed = t0 > 0 ? try result.outputs(from: t0, to: t) : plain
-                    try metrics!.delayed[i].add(delayed, targets: targets)
-                    gaps[i] += Self.relativeGap(outputNames.compactMap { delayed[$0] }, outputNames.compactMap { clipOut[$0] }) * Double(shape[0])
-                    for s in windowStarts where scoresWindows && s < t {
-                        // The plain and delayed windows are already averaged.
-                        let window = s == 0 ? plain : (s == t0 ? delayed : try result.outputs(from: s, to: t))
-                        try metrics!.windows["\(s)-\(t)"]!.add(window, targets: targets)
-                    }
-                }
-            }
-            activity.add(result, checkpoints: checkpoints.count)
-            images += shape[0]
-            progress?(images, data.sampleCount)
+            try run.add(x, targets: targets)
+            progress?(run.images, data.sampleCount)
         }
-        guard let metrics else { throw SimulationError.invalidOptions("\(data.name): the evaluation data is empty") }
-        let n = Double(max(images, 1))
-        let task = options.task
-        let analogPerImage = activity.analogMACs / n
-        let cumulativeOps = activity.cumulativeOpsPerImage(images: n, steps: sim.timeSteps)
-        func energy(_ t: Int) -> [EnergyComparison] {
-            EnergyPreset.all.map { EnergyComparison(preset: $0, steps: t, synapticOps: cumulativeOps[t], analogMACsPerStep: analogPerImage, annMACs: annMACs) }
-        }
-        let hasDelay = options.delay != .none
-        let score = { (m: any TaskMetric) in TaskScore(values: m.values, primary: task.primaryMetric) }
-        let scores = checkpoints.enumerated().map { i, t in
-            CheckpointScore(steps: t, score: score(metrics.plain[i]), delayed: hasDelay ? score(metrics.delayed[i]) : nil,
-                            windowStart: options.delay.start(forSteps: t), gapToClipANN: gaps[i] / n,
-                            synapticOpsPerImage: cumulativeOps[t], energy: energy(t))
-        }
-        let annScore = score(metrics.ann)
-        let reach = [0.9, 0.95, 0.99].map { f -> TargetReach in
-            let hit = scores.first { $0.effective.primary >= f * annScore.primary }
-            return TargetReach(fraction: f, steps: hit?.steps, synapticOpsPerImage: hit?.synapticOpsPerImage, energy: hit.map { energy($0.steps) } ?? [])
-        }
-        var windows = [WindowScore]()
-        for t in checkpoints {
-            for s in windowStarts where s < t {
-                if let m = metrics.windows["\(s)-\(t)"] { windows.append(WindowScore(start: s, end: t, value: score(m).primary)) }
-            }
-        }
-        let seconds = Date().timeIntervalSince(start)
-        return EvaluationResult(task: task.name, metricNames: task.metricNames, primaryMetric: task.primaryMetric,
-                                images: images, timeSteps: sim.timeSteps, ann: annScore, clipANN: score(metrics.clipANN), snn: scores,
-                                layers: activity.summaries(images: n, checkpoints: checkpoints, steps: sim.timeSteps),
-                                annMACsPerImage: annMACs, analogMACsPerStepPerImage: analogPerImage, reach: reach, windows: windows,
-                                seconds: seconds, imagesPerSecond: n / max(seconds, 1e-9))
-    }
-
-    /// Task errors concern the data's ground truth: name the data file.
-    private func wrap<T>(_ data: any EvaluationData, _ body: () throws -> T) throws -> T {
-        do { return try body() } catch let error as TaskError { throw EvaluationError(data: data.name, error) }
+        return try run.result(seconds: Date().timeIntervalSince(start))
     }
 
     static func relativeGap(_ a: [Tensor], _ b: [Tensor]) -> Double {
