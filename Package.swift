@@ -60,6 +60,8 @@ let package = Package(
             exclude: ["onnx-subset.proto"],
             swiftSettings: fastMath),
         .target(name: "SNNConversion", dependencies: ["SNNGraph", "SNNTensor", "SNNSupport"], path: "Sources/Conversion", swiftSettings: fastMath),
+        // NIR export of a converted network; libhdf5 is loaded at run time, never linked.
+        .target(name: "SNNNIR", dependencies: ["SNNGraph", "SNNTensor", "SNNConversion", "SNNSupport"], path: "Sources/NIR"),
         .target(name: "SNNSpikeKernels", dependencies: ["SNNAMX", "SNNTensor"], path: "Sources/SpikeKernels", swiftSettings: fastMath),
         .target(
             name: "SNNSimulation",
@@ -88,7 +90,7 @@ let package = Package(
         .target(
             name: "SNNKit",
             dependencies: ["SNNSupport", "SNNTensor", "SNNGraph", "SNNONNX", "SNNData", "SNNTasks", "SNNConversion",
-                           "SNNSpikeKernels", "SNNSimulation", "SNNEvaluation", "SNNReport"],
+                           "SNNSpikeKernels", "SNNSimulation", "SNNEvaluation", "SNNReport", "SNNNIR"],
             path: "Sources/SNNKit"),
         .target(
             name: "SNNDemo",

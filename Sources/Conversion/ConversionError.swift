@@ -7,6 +7,8 @@ public enum ConversionError: Error, Equatable, CustomStringConvertible {
     case noCalibrationData
     case badCalibrationBatch(index: Int, message: String)
     case nonFinite(layer: String, batch: Int)
+    /// A threshold cannot move into the weights around node `node`, for `reason`.
+    case cannotFoldThresholds(node: String, reason: String)
 
     public var description: String {
         switch self {
@@ -23,6 +25,9 @@ public enum ConversionError: Error, Equatable, CustomStringConvertible {
         case .nonFinite(let layer, let batch):
             return "layer '\(layer)' produced NaN or infinite activations on calibration batch \(batch). Check the weights and the " +
                 "input preprocessing (e.g. --preset)."
+        case .cannotFoldThresholds(let node, let reason):
+            return "node '\(node)': the neuron thresholds cannot be folded into the weights: \(reason). Export the model as " +
+                "converted ONNX instead, or re-export the network without this construct."
         }
     }
 }

@@ -11,3 +11,4 @@
 @_exported import SNNSimulation
 @_exported import SNNEvaluation
 @_exported import SNNReport
+@_exported import SNNNIR

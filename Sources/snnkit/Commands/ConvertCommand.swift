@@ -39,6 +39,9 @@ struct ConvertCommand: ParsableCommand {
     @Option(name: .customLong("export-clip-onnx"), help: "Also write the clip-ANN (ReLU then Min with the thresholds) as standard ONNX.")
     var exportClipONNX: String?
 
+    @Option(name: .long, help: "Also write the spiking network as NIR (HDF5; thresholds folded to 1, see snnkit export --help).")
+    var nir: String?
+
     @Option(name: .long, help: "Also write report.json for the conversion into this folder.")
     var report: String?
 
@@ -68,8 +71,14 @@ struct ConvertCommand: ParsableCommand {
             bar.finish()
             var converted = result.graph
             converted.metadata["snnkit.source_model"] = URL(fileURLWithPath: model).lastPathComponent
+            // Refused before any file is written, so a model NIR cannot hold leaves nothing behind.
+            let exported = try nir.map { _ in try NIRExporter.export(converted, model: model) }
             try ONNXExporter.write(converted, to: URL(fileURLWithPath: out))
             var written = [out]
+            if let nir, let exported {
+                try NIRFile.write(exported, to: URL(fileURLWithPath: nir))
+                written.append(nir)
+            }
             if let clip = exportClipONNX {
                 let plan = try ModelLoader.plan(converted, [converted.runtimeInputs[0].name: try calibration.batch(0).shape],
                                                 options: PlanOptions(fuseActivations: false))

@@ -59,7 +59,7 @@ struct EvalCommand: ParsableCommand {
             }
             let ann = summary == nil ? converted.restoringReLUs() : try Converter.prepare(graph)
             let options = try simulation.options(stored: converted.metadata["snnkit.delay"].flatMap(Int.init))
-            let result = try Evaluate.run(ann: ann, converted: converted, options: options, flags: evaluation,
+            let result = try Evaluate.run(ann: ann, converted: try simulation.prepare(converted), options: options, flags: evaluation,
                                           dataOptions: dataOptions, quiet: common.quiet || common.json)
             var baselineRuns: [BaselineRun]? = nil
             if baselines {

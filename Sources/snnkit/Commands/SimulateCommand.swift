@@ -25,6 +25,29 @@ struct SimulationFlags: ParsableArguments {
     @Option(name: .long, help: "Convolution kernel in the spiking part: auto (by spike density), dense, events, tables or matrix (AMX int8 tiles, on CPUs that have them; tables elsewhere). All give the same result up to float rounding.")
     var kernel: ConvolutionKernel = .auto
 
+    @Option(name: .customLong("initial-potential"), help: "v(0) as a fraction of the threshold, for every neuron (default: the converted model's, 0.5). 0 is what an NIR consumer runs.")
+    var initialPotential: Float?
+
+    @Option(name: .long, help: "Neuron reset: subtract (v -= threshold, default) or zero (v = 0, NIR's IF and most hardware).")
+    var reset: ResetMode = .subtract
+
+    @Flag(name: .customLong("fold-thresholds"), help: "Simulate the network with its thresholds folded into the weights (unit thresholds and spikes, as exported to NIR).")
+    var foldThresholds = false
+
+    /// The converted graph as these flags want it simulated: initial potential set,
+    /// thresholds folded.
+    func prepare(_ converted: Graph) throws -> Graph {
+        var g = converted
+        if let initialPotential {
+            guard initialPotential.isFinite, initialPotential >= 0, initialPotential < 1 else {
+                throw ValidationError("--initial-potential is a fraction of the threshold in 0..<1")
+            }
+            g = g.settingInitialPotential(initialPotential)
+        }
+        if foldThresholds { g = try g.foldingThresholds(shapes: NIRExporter.plannedShapes(g)) }
+        return g
+    }
+
     func options(stored: Int?) throws -> EvaluationOptions {
         guard timeSteps > 0 else { throw ValidationError("-T must be positive") }
         var points: [Int]? = nil
@@ -45,6 +68,7 @@ struct SimulationFlags: ParsableArguments {
         guard shard > 0 else { throw ValidationError("--shard must be positive") }
         o.simulation.shardSize = shard
         o.simulation.convolutionKernel = kernel
+        o.simulation.reset = reset
         switch delay {
         case "auto": o.delay = stored.map { .estimated($0) } ?? .none
         case "none": o.delay = .none
@@ -83,7 +107,8 @@ struct SimulateCommand: ParsableCommand {
                 throw InputError("\(model) has no IF neurons: convert it first (snnkit convert \(model) --calib DATA)")
             }
             let options = try simulation.options(stored: converted.metadata["snnkit.delay"].flatMap(Int.init))
-            let result = try Evaluate.run(ann: converted.restoringReLUs(), converted: converted, options: options, flags: evaluation,
+            let simulated = try simulation.prepare(converted)
+            let result = try Evaluate.run(ann: converted.restoringReLUs(), converted: simulated, options: options, flags: evaluation,
                                           dataOptions: dataOptions, quiet: common.quiet || common.json)
             try Evaluate.finish(RunReport(command: "snnkit simulate", model: model, evaluation: result), report: evaluation.report, json: common.json)
         }
@@ -122,3 +147,4 @@ enum Evaluate {
 }
 
 extension ConvolutionKernel: ExpressibleByArgument {}
+extension ResetMode: ExpressibleByArgument {}
