@@ -54,6 +54,11 @@ final class HDF5Library: @unchecked Sendable {
         "libhdf5.dylib", "/opt/homebrew/lib/libhdf5.dylib", "/usr/local/lib/libhdf5.dylib",
     ]
 
+    /// SNNKIT_HDF5 first when set, then `candidates`.
+    static func searchNames() -> [String] {
+        (ProcessInfo.processInfo.environment["SNNKIT_HDF5"].map { [$0] } ?? []) + candidates
+    }
+
     /// The library, loaded once; nil when no candidate loads.
     nonisolated(unsafe) private static var loaded: Result<HDF5Library, NIRExportError>?
     private static let lock = NSLock()
@@ -68,9 +73,8 @@ final class HDF5Library: @unchecked Sendable {
         }
     }
 
-    private static func load() throws -> HDF5Library {
-        var names = candidates
-        if let custom = getenv("SNNKIT_HDF5") { names.insert(String(cString: custom), at: 0) }
+    /// The first of `names` that loads and has every function.
+    static func load(names: [String] = searchNames()) throws -> HDF5Library {
         for name in names {
             guard let handle = dlopen(name, RTLD_NOW | RTLD_LOCAL) else { continue }
             if let library = HDF5Library(handle: handle) { return library }
@@ -119,7 +123,5 @@ final class HDF5Library: @unchecked Sendable {
             (propertiesCreate, propertiesSetChunk, propertiesSetDeflate, propertiesClose)
         self.errorSetAuto = errorSetAuto
         globals = (float, int64, double, string, datasetCreation)
-        // SNNKit reports failures itself; HDF5's own stack dump on stderr would only add noise.
-        _ = errorSetAuto(0, nil, nil)
     }
 }

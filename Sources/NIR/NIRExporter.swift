@@ -10,8 +10,8 @@ import SNNTensor
 /// Gemm -> Affine (Linear without bias), MatMul -> Linear, Flatten -> Flatten, AveragePool
 /// and GlobalAveragePool -> AvgPool2d, IF neuron -> IF, a residual Add -> edges from both
 /// branches into the reader (NIR sums a node's incoming edges), and the per-channel Mul
-/// the fold puts where two scales meet -> a 1 x 1 depthwise Conv2d (every consumer reads
-/// Conv2d; few read Scale). The analog stem (the layers before the first neuron, which see
+/// the fold puts where two scales meet -> a 1 x 1 Conv2d with a diagonal weight matrix
+/// (every consumer reads Conv2d; few read Scale). The analog stem (the layers before the first neuron, which see
 /// the image) and the readout tail are inside the graph: the consumer feeds the image as a
 /// constant input current at every step and averages the output over the steps.
 ///
@@ -189,12 +189,15 @@ private struct Mapping {
                 try emit(node, NIRNode(type: "Scale", parameters: ["scale": .array(broadcast(s, to: shape), shape)]))
                 return
             }
-            // A per-channel rescale as a 1 x 1 depthwise convolution.
+            // A per-channel rescale as a 1 x 1 convolution with a diagonal weight matrix (not
+            // depthwise: nir's type inference reads a grouped Conv2d's input channels as
+            // weight.shape[1]).
             let c = shape[0]
-            let weights = (0..<c).map { s.storage[s.count == 1 ? 0 : $0] }
+            var weights = [Float](repeating: 0, count: c * c)
+            for i in 0..<c { weights[i * c + i] = s.storage[s.count == 1 ? 0 : i] }
             try emit(node, NIRNode(type: "Conv2d", parameters: [
-                "weight": .array(weights, [c, 1, 1, 1]), "bias": .array([Float](repeating: 0, count: c), [c]),
-                "stride": .vector([1, 1]), "padding": .vector([0, 0]), "dilation": .vector([1, 1]), "groups": .int(Int64(c)),
+                "weight": .array(weights, [c, c, 1, 1]), "bias": .array([Float](repeating: 0, count: c), [c]),
+                "stride": .vector([1, 1]), "padding": .vector([0, 0]), "dilation": .vector([1, 1]), "groups": .int(1),
                 "input_shape": .vector(Array(shape.suffix(2))),
             ], metadata: ["snnkit.role": .string("threshold rescale where two neuron layers' scales meet")]))
         case .binary(.add) where node.inputs.allSatisfy({ graph.constants[$0] == nil }):

@@ -14,6 +14,9 @@ public enum NIRFile {
     /// failure leaves no partial file. Throws `NIRExportError.hdf5Missing` without libhdf5.
     public static func write(_ graph: NIRGraph, to url: URL) throws {
         let h5 = try HDF5Library.shared()
+        // SNNKit reports failures itself; HDF5's automatic stack dump (per thread in
+        // thread-safe builds) would only add noise on stderr.
+        _ = h5.errorSetAuto(0, nil, nil)
         let directory = url.deletingLastPathComponent()
         let temporary = directory.appendingPathComponent(".\(url.lastPathComponent).tmp-\(ProcessInfo.processInfo.processIdentifier)")
         let file = h5.fileCreate(temporary.path, HDF5Library.truncate, HDF5Library.defaultProperties, HDF5Library.defaultProperties)

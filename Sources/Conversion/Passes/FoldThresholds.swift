@@ -117,7 +117,7 @@ private struct Folding {
         let from = scale(of: value)
         let n = max(from.count, target.count)
         let ratio = (0..<n).map { Self.value(from, $0) / Self.value(target, $0) }
-        let rank = shapes[value]?.count ?? 2
+        let rank = (shapes[value] ?? shapes[output])?.count ?? 2
         let shape = n == 1 ? [1] : [n] + [Int](repeating: 1, count: max(0, rank - 2))
         let constant = output + ".scale"
         graph.constants[constant] = .float(Tensor(shape: shape, storage: ratio))
