@@ -18,6 +18,7 @@ Exit status 0 when every check passes; 1 with the failures listed otherwise.
 Needs: pip install nir h5py numpy (and onnx for --onnx).
 """
 import argparse
+import re
 import sys
 
 import numpy as np
@@ -67,7 +68,7 @@ def compare_with_onnx(graph, onnx_path):
     model = onnx.load(onnx_path)
     inits = {t.name: numpy_helper.to_array(t) for t in model.graph.initializer}
     failures = []
-    key = lambda s: s.replace("/", "_")
+    key = lambda s: re.sub(r"[^A-Za-z0-9]", "_", s.lstrip("/"))
     theta = {}
     for node in model.graph.node:
         if node.op_type == "IFNeuron":

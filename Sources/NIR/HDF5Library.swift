@@ -28,16 +28,18 @@ final class HDF5Library: @unchecked Sendable {
     let propertiesSetChunk: @convention(c) (HID, Int32, UnsafePointer<UInt64>) -> Status
     let propertiesSetDeflate: @convention(c) (HID, UInt32) -> Status
     let propertiesClose: @convention(c) (HID) -> Status
+    let propertiesSetLinkCreationOrder: @convention(c) (HID, UInt32) -> Status
     let errorSetAuto: @convention(c) (HID, UnsafeRawPointer?, UnsafeRawPointer?) -> Status
     private let handle: UnsafeMutableRawPointer
     private let globals: (float: UnsafePointer<HID>, int64: UnsafePointer<HID>, double: UnsafePointer<HID>,
-                          string: UnsafePointer<HID>, datasetCreation: UnsafePointer<HID>)
+                          string: UnsafePointer<HID>, datasetCreation: UnsafePointer<HID>, groupCreation: UnsafePointer<HID>)
 
     var nativeFloat: HID { globals.float.pointee }
     var nativeInt64: HID { globals.int64.pointee }
     var nativeDouble: HID { globals.double.pointee }
     var cString: HID { globals.string.pointee }
     var datasetCreationClass: HID { globals.datasetCreation.pointee }
+    var groupCreationClass: HID { globals.groupCreation.pointee }
 
     static let defaultProperties: HID = 0
     static let allSpace: HID = 0
@@ -45,6 +47,8 @@ final class HDF5Library: @unchecked Sendable {
     static let truncate: UInt32 = 2
     static let variableSize = -1
     static let utf8: Int32 = 1
+    /// H5P_CRT_ORDER_TRACKED | H5P_CRT_ORDER_INDEXED.
+    static let trackedAndIndexed: UInt32 = 3
 
     /// The Debian / Ubuntu names first (serial build), then the generic ones; SNNKIT_HDF5
     /// names a library elsewhere.
@@ -109,10 +113,11 @@ final class HDF5Library: @unchecked Sendable {
               let propertiesSetChunk = symbol("H5Pset_chunk", (@convention(c) (HID, Int32, UnsafePointer<UInt64>) -> Status).self),
               let propertiesSetDeflate = symbol("H5Pset_deflate", (@convention(c) (HID, UInt32) -> Status).self),
               let propertiesClose = symbol("H5Pclose", (@convention(c) (HID) -> Status).self),
+              let propertiesSetLinkCreationOrder = symbol("H5Pset_link_creation_order", (@convention(c) (HID, UInt32) -> Status).self),
               let errorSetAuto = symbol("H5Eset_auto2", (@convention(c) (HID, UnsafeRawPointer?, UnsafeRawPointer?) -> Status).self),
               let float = global("H5T_NATIVE_FLOAT_g"), let int64 = global("H5T_NATIVE_INT64_g"),
               let double = global("H5T_NATIVE_DOUBLE_g"), let string = global("H5T_C_S1_g"),
-              let datasetCreation = global("H5P_CLS_DATASET_CREATE_ID_g"),
+              let datasetCreation = global("H5P_CLS_DATASET_CREATE_ID_g"), let groupCreation = global("H5P_CLS_GROUP_CREATE_ID_g"),
               open() >= 0 else { return nil }
         self.handle = handle
         (self.open, self.fileCreate, self.fileClose, self.groupCreate, self.groupClose) = (open, fileCreate, fileClose, groupCreate, groupClose)
@@ -122,6 +127,7 @@ final class HDF5Library: @unchecked Sendable {
         (self.propertiesCreate, self.propertiesSetChunk, self.propertiesSetDeflate, self.propertiesClose) =
             (propertiesCreate, propertiesSetChunk, propertiesSetDeflate, propertiesClose)
         self.errorSetAuto = errorSetAuto
-        globals = (float, int64, double, string, datasetCreation)
+        self.propertiesSetLinkCreationOrder = propertiesSetLinkCreationOrder
+        globals = (float, int64, double, string, datasetCreation, groupCreation)
     }
 }

@@ -98,7 +98,11 @@ private struct Mapping {
     func sampleShape(_ value: String) -> [Int] { Array((shapes[value] ?? [1]).dropFirst()) }
 
     mutating func unique(_ raw: String) -> String {
-        var name = raw.replacingOccurrences(of: "/", with: "_")
+        // Identifiers every consumer accepts (HDF5 forbids "/", torch module names "."): ONNX
+        // paths such as "/layer1/layer1.0/relu" become "layer1_layer1_0_relu".
+        var name = String(String(raw.drop { $0 == "/" }).unicodeScalars.map {
+            ($0.properties.isAlphabetic && $0.isASCII) || ("0"..."9").contains($0) ? Character($0) : "_"
+        })
         if name.isEmpty || name == "." { name = "node" }
         var candidate = name, k = 1
         while used.contains(candidate) { k += 1; candidate = "\(name)_\(k)" }

@@ -5,7 +5,8 @@ import SNNSupport
 /// a root `version` string, and a group `node` holding `type` = "NIRGraph", `edges` (an
 /// N x 2 array of node names), `metadata` (when not empty) and `nodes/<name>/` with each
 /// node's `type`, parameter datasets and `metadata` group. Strings are variable-length UTF-8,
-/// arrays float32 / int64, gzip-compressed like h5py's.
+/// arrays float32 / int64, gzip-compressed like h5py's. The `nodes` group keeps its members
+/// in execution order (HDF5 link creation order), which h5py reads back in that order.
 public enum NIRFile {
     /// The NIR format version written into every file.
     public static let formatVersion = "1.0.8"
@@ -31,7 +32,9 @@ public enum NIRFile {
                 try writer.dataset(node, "type", .string("NIRGraph"))
                 try writer.strings(node, "edges", graph.edges.flatMap { [$0.from, $0.to] }, shape: [graph.edges.count, 2])
                 try writer.metadata(node, graph.metadata)
-                try writer.group(node, "nodes") { nodes in
+                // In creation order, which readers (h5py) then iterate: consumers that build
+                // their network in file order (nirtorch) meet each node after its inputs.
+                try writer.group(node, "nodes", ordered: true) { nodes in
                     for (name, n) in graph.nodes {
                         try writer.group(nodes, name) { group in
                             try writer.dataset(group, "type", .string(n.type))
@@ -62,8 +65,16 @@ public enum NIRFile {
             if status < 0 { throw OutputError.unwritable(file: file, reason: "HDF5 could not write '\(item)'") }
         }
 
-        func group(_ parent: HDF5Library.HID, _ name: String, _ body: (HDF5Library.HID) throws -> Void) throws {
-            let g = h5.groupCreate(parent, name, 0, 0, 0)
+        /// `ordered`: the group tracks and indexes the creation order of its members.
+        func group(_ parent: HDF5Library.HID, _ name: String, ordered: Bool = false, _ body: (HDF5Library.HID) throws -> Void) throws {
+            var properties = HDF5Library.defaultProperties
+            if ordered {
+                properties = h5.propertiesCreate(h5.groupCreationClass)
+                try check(properties, name)
+                _ = h5.propertiesSetLinkCreationOrder(properties, HDF5Library.trackedAndIndexed)
+            }
+            defer { if properties != HDF5Library.defaultProperties { _ = h5.propertiesClose(properties) } }
+            let g = h5.groupCreate(parent, name, 0, properties, 0)
             try check(g, name)
             defer { _ = h5.groupClose(g) }
             try body(g)
