@@ -51,16 +51,16 @@ final class HDF5Library: @unchecked Sendable {
     static let trackedAndIndexed: UInt32 = 3
 
     /// The Debian / Ubuntu names first (serial build), then the generic ones; SNNKIT_HDF5
-    /// names a library elsewhere.
+    /// names the library to use instead.
     static let candidates = [
         "libhdf5_serial.so.103", "libhdf5.so.103", "libhdf5_serial.so.200", "libhdf5.so.200", "libhdf5_serial.so", "libhdf5.so",
         "/usr/lib/x86_64-linux-gnu/hdf5/serial/libhdf5.so", "/usr/lib/aarch64-linux-gnu/hdf5/serial/libhdf5.so",
         "libhdf5.dylib", "/opt/homebrew/lib/libhdf5.dylib", "/usr/local/lib/libhdf5.dylib",
     ]
 
-    /// SNNKIT_HDF5 first when set, then `candidates`.
+    /// SNNKIT_HDF5 alone when set (the library to use), else `candidates`.
     static func searchNames() -> [String] {
-        (ProcessInfo.processInfo.environment["SNNKIT_HDF5"].map { [$0] } ?? []) + candidates
+        ProcessInfo.processInfo.environment["SNNKIT_HDF5"].map { [$0] } ?? candidates
     }
 
     /// The library, loaded once; nil when no candidate loads.

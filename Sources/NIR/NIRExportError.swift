@@ -15,7 +15,7 @@ public enum NIRExportError: Error, Equatable, CustomStringConvertible {
         case .unsupported(let node, let op, let advice):
             return "node '\(node)' (\(op)) cannot be expressed in NIR: \(advice)"
         case .hdf5Missing(let tried):
-            return "NIR files are HDF5, and no HDF5 library could be loaded (tried \(tried.prefix(4).joined(separator: ", ")), ...). " +
+            return "NIR files are HDF5, and no HDF5 library could be loaded (tried \(tried.prefix(4).joined(separator: ", "))\(tried.count > 4 ? ", ..." : "")). " +
                 "Install it (Debian/Ubuntu: apt-get install libhdf5-103-1 or libhdf5-dev; macOS: brew install hdf5), " +
                 "or set SNNKIT_HDF5 to the library's path."
         }
