@@ -102,12 +102,14 @@ func residualNetwork() throws -> Graph {
         #expect(nir.metadata["snnkit.initial_potential"] == .float(0.5))
     }
 
-    @Test func maxPoolingIsRefusedNamingTheNode() throws {
-        let (graph, _) = try SimulationTests().converted("net_c_vgg")
-        let error = #expect(throws: NIRExportError.self) { try NIRExporter.export(graph, model: "vgg") }
+    @Test(arguments: [("net_c_vgg", "MaxPool"), ("net_a_classifier", "MaxPool"), ("net_d_segmentation", "ConvTranspose"),
+                      ("net_e_dense_block", "Concat")])
+    func whatNIRCannotExpressIsRefusedNamingTheNode(_ name: String, _ expected: String) throws {
+        let (graph, _) = try SimulationTests().converted(name)
+        let error = #expect(throws: NIRExportError.self) { try NIRExporter.export(graph, model: name) }
         guard case .unsupported(let node, let op, _)? = error else { Issue.record("wrong error \(String(describing: error))"); return }
-        #expect(op == "MaxPool" && graph.nodes.contains { $0.name == node })
-        #expect("\(error!)".contains("average pooling"))
+        #expect(op == expected && graph.nodes.contains { $0.name == node && $0.op.onnxType == expected }, "\(error!)")
+        if expected == "MaxPool" { #expect("\(error!)".contains("average pooling")) }
     }
 
     @Test func anUnconvertedModelIsRefused() throws {
