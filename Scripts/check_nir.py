@@ -4,8 +4,9 @@
 Usage: check_nir.py MODEL.nir [--onnx MODEL.snn.onnx]
 
 Without --onnx: the file loads (with nir's type check), every IF node has r = 1,
-v_threshold = 1 and v_reset = 0, every edge joins existing nodes, and SNNKit's neuron
-semantics are in the metadata.
+v_threshold = 1 and v_reset = 0, every edge joins existing nodes, SNNKit's neuron
+semantics are in the metadata, and nir.write, given the loaded graph, writes the same
+groups and datasets (dtypes, shapes, compression).
 
 With --onnx (the converted model the file came from): every IF node of the ONNX model
 is in the file with its layer shape and thresholds, and every Conv2d / Affine / Linear
@@ -50,6 +51,7 @@ def main() -> int:
     for key in ("snnkit.reset", "snnkit.initial_potential", "snnkit.thresholds"):
         if key not in graph.metadata:
             failures.append(f"graph metadata {key} missing")
+    failures += compare_with_rewrite(args.nir_file, graph)
     if args.onnx:
         failures += compare_with_onnx(graph, args.onnx)
     print(f"{args.nir_file}: nir.read OK, {len(graph.nodes)} nodes, {len(neurons)} IF layers, {len(graph.edges)} edges")
@@ -58,6 +60,30 @@ def main() -> int:
     if not failures:
         print("all checks passed")
     return 1 if failures else 0
+
+
+def compare_with_rewrite(path, graph):
+    """The file holds the same groups and datasets (dtype, shape, compression) as nir.write
+    writes for the graph it loads as."""
+    import os
+    import tempfile
+
+    import h5py
+    import nir
+
+    def layout(file):
+        items = {}
+        with h5py.File(file, "r") as f:
+            f.visititems(lambda name, o: items.__setitem__(name, (str(o.dtype), o.shape, o.compression)
+                                                             if isinstance(o, h5py.Dataset) else "group"))
+        return items
+
+    with tempfile.TemporaryDirectory() as folder:
+        again = os.path.join(folder, "rewritten.nir")
+        nir.write(again, graph)
+        ours, theirs = layout(path), layout(again)
+    return [f"{name}: {ours.get(name)} here, {theirs.get(name)} from nir.write"
+            for name in sorted(set(ours) | set(theirs)) if ours.get(name) != theirs.get(name)]
 
 
 def compare_with_onnx(graph, onnx_path):
