@@ -61,6 +61,8 @@ let package = Package(
             exclude: ["onnx-subset.proto"],
             swiftSettings: fastMath),
         .target(name: "SNNConversion", dependencies: ["SNNGraph", "SNNTensor", "SNNSupport"], path: "Sources/Conversion", swiftSettings: fastMath),
+        // NIR export of a converted network; libhdf5 is loaded at run time, never linked.
+        .target(name: "SNNNIR", dependencies: ["SNNGraph", "SNNTensor", "SNNConversion", "SNNSupport"], path: "Sources/NIR"),
         .target(name: "SNNSpikeKernels", dependencies: ["SNNAMX", "SNNTensor"], path: "Sources/SpikeKernels", swiftSettings: fastMath),
         .target(
             name: "SNNSimulation",
@@ -89,14 +91,14 @@ let package = Package(
         .target(
             name: "SNNPipeline",
             dependencies: ["SNNSupport", "SNNTensor", "SNNGraph", "SNNONNX", "SNNData", "SNNTasks", "SNNConversion", "SNNSimulation",
-                           "SNNEvaluation", "SNNReport"],
+                           "SNNEvaluation", "SNNReport", "SNNNIR"],
             path: "Sources/Pipeline"),
         // Throughput probes behind `snnkit bench`: the core's arithmetic peak, AMX tile timing.
         .target(name: "SNNBenchmarking", dependencies: ["SNNAMX", "SNNSpikeKernels"], path: "Sources/Benchmarking", swiftSettings: fastMath),
         .target(
             name: "SNNKit",
             dependencies: ["SNNSupport", "SNNTensor", "SNNGraph", "SNNONNX", "SNNData", "SNNTasks", "SNNConversion",
-                           "SNNSpikeKernels", "SNNSimulation", "SNNEvaluation", "SNNReport", "SNNPipeline"],
+                           "SNNSpikeKernels", "SNNSimulation", "SNNEvaluation", "SNNReport", "SNNPipeline", "SNNNIR"],
             path: "Sources/SNNKit"),
         .target(
             name: "SNNDemo",

@@ -17,6 +17,8 @@ public enum ConversionError: Error, Equatable, CustomStringConvertible {
     case nonFinite(layer: String, batch: Int)
     /// A `snnkit.*` metadata entry of a converted model is missing or malformed.
     case badMetadata(file: String, key: String, value: String?, expected: String)
+    /// A threshold cannot move into the weights around node `node`, for `reason`.
+    case cannotFoldThresholds(node: String, reason: String)
 
     /// What is wrong and what to do about it.
     public var description: String {
@@ -41,6 +43,9 @@ public enum ConversionError: Error, Equatable, CustomStringConvertible {
             let found = value.map { "holds '\($0)'" } ?? "is missing"
             return "\(file.isEmpty ? "the converted model" : file): metadata entry '\(key)' \(found); expected \(expected). " +
                 "Convert the model again with snnkit convert, or fix the entry."
+        case .cannotFoldThresholds(let node, let reason):
+            return "node '\(node)': the neuron thresholds cannot be folded into the weights: \(reason). Export the model as " +
+                "converted ONNX instead, or re-export the network without this construct."
         }
     }
 }

@@ -63,7 +63,7 @@ public enum Pipeline {
                                 settings: SimulationSettings, progress: ((Int, Int) -> Void)? = nil) throws -> EvaluationResult {
         var options = try settings.evaluationOptions(storedDelay: model.info?.delay)
         options.task = task
-        return try Evaluator(ann: model.ann, converted: model.graph, options: options).evaluate(data, progress: progress)
+        return try Evaluator(ann: model.ann, converted: try settings.simulated(model.graph), options: options).evaluate(data, progress: progress)
     }
 
     /// `snnkit eval`: converts `model` on `calibration` when it is a ReLU network (a
@@ -96,7 +96,8 @@ public enum Pipeline {
         }
         var options = try settings.evaluationOptions(storedDelay: converted.info?.delay)
         options.task = task
-        let evaluation = try Evaluator(ann: ann, converted: converted.graph, options: options).evaluate(data, progress: progress.simulation)
+        let evaluation = try Evaluator(ann: ann, converted: try settings.simulated(converted.graph), options: options)
+            .evaluate(data, progress: progress.simulation)
         var baselineRuns: [BaselineRun]? = nil
         if baselines, let calibration, let result {
             baselineRuns = try Baselines.run(source: model, ann: ann, calibration: calibration, batches: result.batchesUsed,

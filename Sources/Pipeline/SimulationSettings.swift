@@ -1,4 +1,7 @@
 import SNNEvaluation
+import SNNGraph
+import SNNNIR
+import SNNConversion
 import SNNSimulation
 
 /// Where the readout average starts, as asked for: the converted model's own estimate, or
@@ -30,6 +33,15 @@ public struct SimulationSettings: Sendable, Equatable {
     public var shardSize: Int = SimulationOptions(timeSteps: 1).shardSize
     /// The kernel of the spiking convolutions (all agree up to float rounding).
     public var convolutionKernel: ConvolutionKernel = .auto
+    /// v(0) as a fraction of the threshold for every neuron; nil keeps the converted
+    /// model's (0.5). 0 is what an NIR consumer runs.
+    public var initialPotential: Float? = nil
+    /// How a neuron resets after a spike: subtract the threshold (exact) or go to zero
+    /// (NIR's IF, and most hardware).
+    public var reset: ResetMode = .subtract
+    /// Simulate with the thresholds folded into the weights (unit thresholds and spikes,
+    /// as exported to NIR): the same spikes up to float rounding at exact ties.
+    public var foldThresholds = false
 
     /// Settings for `timeSteps` steps, scored at `checkpoints` (default: powers of two).
     public init(timeSteps: Int = 256, checkpoints: [Int]? = nil) {
@@ -49,6 +61,18 @@ public struct SimulationSettings: Sendable, Equatable {
         if case .steps(let d) = delay, d < 0 { throw PipelineError.setting("the readout delay must be 0 or more steps, not \(d)") }
         guard chunk > 0 else { throw PipelineError.setting("the chunk must be at least 1 step, not \(chunk)") }
         guard shardSize > 0 else { throw PipelineError.setting("a shard must hold at least 1 sample, not \(shardSize)") }
+        if let v0 = initialPotential, !(v0.isFinite && v0 >= 0 && v0 < 1) {
+            throw PipelineError.setting("the initial potential is a fraction of the threshold in [0, 1), not \(v0)")
+        }
+    }
+
+    /// The converted graph as these settings simulate it: the initial potential set and
+    /// the thresholds folded, where asked for.
+    public func simulated(_ converted: Graph) throws -> Graph {
+        var g = converted
+        if let initialPotential { g = g.settingInitialPotential(initialPotential) }
+        if foldThresholds { g = try g.foldingThresholds(shapes: NIRExporter.plannedShapes(g)) }
+        return g
     }
 
     /// The evaluator's options, with `storedDelay` (the converted model's estimate) for `.auto`.
@@ -59,6 +83,7 @@ public struct SimulationSettings: Sendable, Equatable {
         o.simulation.chunk = chunk
         o.simulation.shardSize = shardSize
         o.simulation.convolutionKernel = convolutionKernel
+        o.simulation.reset = reset
         switch delay {
         case .auto: o.delay = storedDelay.map { .estimated($0) } ?? .none
         case .none: o.delay = .none

@@ -12,3 +12,4 @@
 @_exported import SNNEvaluation
 @_exported import SNNReport
 @_exported import SNNPipeline
+@_exported import SNNNIR

@@ -33,6 +33,8 @@ final class FusedSpikingLayer {
     /// Neuron pixels per work item: 64, or with a pool whole pooled rows covering at most
     /// 128 convolution pixels, so the block's rows, running sums and membranes stay in L1/L2.
     let blockPixels: Int
+    /// Reset to 0 instead of subtracting theta (`ResetMode.zero`).
+    let zeroReset: Bool
 
     /// Output pixels per work item without a pool: their rows (at most 64 x 64 channels x 4
     /// bytes) and membranes stay in L1 across the chunk's steps.
@@ -43,8 +45,9 @@ final class FusedSpikingLayer {
     /// `pool`: the max pool's window side and the convolution's [C, H, W] output, which the
     /// window tiles exactly.
     init(convolution: SpikingConvolution, thresholds: [Float], sampleShape: [Int], initialPotential: Float, fanout: [Float],
-         pool: (size: Int, convolutionShape: [Int])? = nil) {
+         pool: (size: Int, convolutionShape: [Int])? = nil, reset: ResetMode = .subtract) {
         self.convolution = convolution
+        zeroReset = reset == .zero
         self.thresholds = thresholds
         channels = sampleShape[0]
         paddedChannels = (sampleShape[0] + 15) / 16 * 16
@@ -269,7 +272,8 @@ final class FusedSpikingLayer {
                                                                                 store_spikes: floats ? 1 : 0, extra: cp == nil && lookupTable == nil ? nil : addedRows,
                                                                                 extra_bits: xp.map { $0 + image * groups * pixels + first }, amplitude: ap, theta: tp,
                                                                                 fanout: fanouts, bits: pp + image * groups * pixels + first, plane: pixels, groups: Int32(groups),
-                                                                                weighted: w, probe: probe.map { $0.sums + rowsOfItem })
+                                                                                weighted: w, probe: probe.map { $0.sums + rowsOfItem },
+                                                                                zero_reset: zeroReset ? 1 : 0)
                                                                             if let table, let spikes, pool == nil, firesWhileSliding {
                                                                                 lanes.spikes = table._withUnsafeGuaranteedRef { $0.accumulate(spikes, image: image, pixels: range, firing: &step, weighted: w) }
                                                                             } else {

@@ -20,6 +20,8 @@ final class IFLayerState {
     var spikesPerStep: [Double] = []
     var opsPerStep: [Double] = []
     let fanout: [Float]
+    /// Reset to 0 instead of subtracting theta (`ResetMode.zero`).
+    let zeroReset: Bool
     /// What the layer's readers take: the float map (`floats`), packed spikes for the
     /// convolutions' spike kernels (`patterns`, NCHW layers only), or both.
     var emitsFloats = true
@@ -46,8 +48,10 @@ final class IFLayerState {
     struct Layout {
         let thresholdPerValue: [Float]
         let initialSample: [Float]
+        let zeroReset: Bool
 
-        init(thresholds: [Float], sampleShape: [Int], initialPotential: Float) {
+        init(thresholds: [Float], sampleShape: [Int], initialPotential: Float, reset: ResetMode = .subtract) {
+            zeroReset = reset == .zero
             let channels = sampleShape.first ?? 1, perSample = sampleShape.reduce(1, *)
             let inner = perSample / max(channels, 1)
             thresholdPerValue = (0..<perSample).map { thresholds[thresholds.count == 1 ? 0 : min($0 / max(inner, 1), channels - 1)] }
@@ -63,6 +67,7 @@ final class IFLayerState {
         perSample = sampleShape.reduce(1, *)
         self.fanout = fanout
         thresholdPerValue = layout.thresholdPerValue
+        zeroReset = layout.zeroReset
         self.membrane = membrane ? Self.repeated(layout.initialSample, batch) : []
     }
 
@@ -126,7 +131,7 @@ final class IFLayerState {
                                             GapProbe.with(self, &gaps) { probe, gp in
                                                 let layer = Layer(z: z.baseAddress!, bypass: bypass == nil ? nil : extra.baseAddress!,
                                                                   out: floats ? out.baseAddress! : nil, v: v.baseAddress!, fan: fan.baseAddress!,
-                                                                  theta: theta.baseAddress!, probe: probe)
+                                                                  theta: theta.baseAddress!, probe: probe, zeroReset: zeroReset)
                                                 let bp = bits.baseAddress!, scp = sc.baseAddress!, ocp = oc.baseAddress!
                                                 Parallel.forEach(items, minimumPerThread: 1) { item in
                                                     let n = item / pieces, lo = (item % pieces) * span
@@ -197,6 +202,7 @@ final class IFLayerState {
         let fan: UnsafePointer<Float>
         let theta: UnsafePointer<Float>
         let probe: GapProbe?
+        var zeroReset = false
 
         /// One step of `count` consecutive neurons; returns (spikes, synaptic operations).
         @inline(__always)
@@ -252,7 +258,7 @@ final class IFLayerState {
                 var group = snn_fire_planes_args(
                     channels: Int32(channels), inner: inner, z: z + (input &- zBack), bypass: bypass.map { $0 + input },
                     out: out.map { $0 + input }, v: v + state, probe: probe.map { $0.sums + state }, theta: theta + parameters,
-                    fanout: fan + parameters, patterns: patterns, weighted: w)
+                    fanout: fan + parameters, patterns: patterns, weighted: w, zero_reset: zeroReset ? 1 : 0)
                 lanes.spikes += snn_fire_planes(&group)
                 lanes.weighted = UnsafeRawPointer(w).loadUnaligned(as: SIMD16<Float>.self)
             }
@@ -284,11 +290,11 @@ final class IFLayerState {
         /// equations in C on the compare's mask, `snn_fire_rows`.)
         @inline(__always)
         mutating func fire16(_ v: UnsafeMutablePointer<Float>, input: SIMD16<Float>, theta: SIMD16<Float>,
-                             fanout: UnsafePointer<Float>) -> (spike: SIMD16<Float>, fire: SIMDMask<SIMD16<Int32>>) {
+                             fanout: UnsafePointer<Float>, zeroReset: Bool = false) -> (spike: SIMD16<Float>, fire: SIMDMask<SIMD16<Int32>>) {
             let potential = UnsafeRawPointer(v).loadUnaligned(as: SIMD16<Float>.self) + input
             let fire = potential .> theta
             let spike = SIMD16<Float>().replacing(with: theta, where: fire)
-            UnsafeMutableRawPointer(v).storeBytes(of: potential - spike, as: SIMD16<Float>.self)
+            UnsafeMutableRawPointer(v).storeBytes(of: zeroReset ? potential.replacing(with: 0, where: fire) : potential - spike, as: SIMD16<Float>.self)
             weighted += SIMD16<Float>().replacing(with: UnsafeRawPointer(fanout).loadUnaligned(as: SIMD16<Float>.self), where: fire)
             fired &+= SIMD16<Int32>().replacing(with: 1, where: fire)
             return (spike, fire)
@@ -298,7 +304,7 @@ final class IFLayerState {
         mutating func step16(_ l: Layer, _ s: Int, _ x: Int, _ q: Int) -> SIMDMask<SIMD16<Int32>> {
             func load(_ p: UnsafePointer<Float>) -> SIMD16<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self) }
             let input = l.bypass.map { load(l.z + (x &- l.zBack)) + load($0 + x) } ?? load(l.z + (x &- l.zBack))
-            let (spike, fire) = fire16(l.v + s, input: input, theta: load(l.theta + q), fanout: l.fan + q)
+            let (spike, fire) = fire16(l.v + s, input: input, theta: load(l.theta + q), fanout: l.fan + q, zeroReset: l.zeroReset)
             if let out = l.out { UnsafeMutableRawPointer(out + x).storeBytes(of: spike, as: SIMD16<Float>.self) }
             l.probe?.add(spike, at: s)
             return fire
@@ -308,7 +314,7 @@ final class IFLayerState {
         mutating func step1(_ l: Layer, _ s: Int, _ x: Int, _ q: Int) -> Bool {
             let potential = l.v[s] + (l.bypass.map { l.z[x &- l.zBack] + $0[x] } ?? l.z[x &- l.zBack])
             let fire = potential > l.theta[q]
-            l.v[s] = fire ? potential - l.theta[q] : potential
+            l.v[s] = fire ? (l.zeroReset ? 0 : potential - l.theta[q]) : potential
             l.out?[x] = fire ? l.theta[q] : 0
             if fire { spikes += 1; tail += l.fan[q]; l.probe?.sums[s] += l.theta[q] }
             return fire

@@ -8,6 +8,16 @@ public enum MaxPoolMode: String, Sendable, Codable, CaseIterable {
     case perStep = "per-step"
 }
 
+/// What a neuron's membrane becomes when it fires.
+public enum ResetMode: String, Sendable, Codable, CaseIterable {
+    /// v -= theta: the charge above threshold carries over (SNNKit's default, the
+    /// conversion's rate equals the clip-ANN's).
+    case subtract
+    /// v = 0: the reset of NIR's IF node and of most neuromorphic hardware; the charge above
+    /// threshold is lost, so rates fall below the clip-ANN's.
+    case zero
+}
+
 /// The kernels a convolution inside the spiking part can run on.
 public enum ConvolutionKernel: String, Sendable, Codable, CaseIterable {
     /// Chosen per layer and chunk from the measured input density.
@@ -30,6 +40,8 @@ public struct SimulationOptions: Sendable {
     /// Steps at which the readout is evaluated (sorted, each in 1...timeSteps).
     public var checkpoints: [Int]
     public var maxPooling: MaxPoolMode = .runningSum
+    /// The neurons' reset (`ResetMode`).
+    public var reset: ResetMode = .subtract
     /// Steps simulated per layer before moving to the next layer: larger chunks make bigger,
     /// faster GEMMs; memory grows with chunk x batch x activation size.
     public var chunk: Int = 16

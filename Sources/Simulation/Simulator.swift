@@ -249,7 +249,8 @@ public final class Simulator {
         for node in graph.nodes {
             guard case .ifNeuron(let v0) = node.op, let theta = graph.floatConstant(node.inputs[1]),
                   let shape = full.shapes[node.inputs[0]] else { continue }
-            layouts[node.name] = IFLayerState.Layout(thresholds: theta.storage, sampleShape: Array(shape.dropFirst()), initialPotential: v0)
+            layouts[node.name] = IFLayerState.Layout(thresholds: theta.storage, sampleShape: Array(shape.dropFirst()), initialPotential: v0,
+                                                          reset: options.reset)
         }
         neuronLayouts = layouts
         var fusedLayers = [String: FusedSpikingLayer]()
@@ -260,7 +261,8 @@ public final class Simulator {
             let convolutionShape = graph.nodes.first { $0.name == conv }.flatMap { full.shapes[$0.outputs[0]] }
             let pool = poolSizes[conv].flatMap { size in convolutionShape.map { (size, Array($0.dropFirst())) } }
             fusedLayers[conv] = FusedSpikingLayer(convolution: convolution, thresholds: theta.storage, sampleShape: Array(shape.dropFirst()),
-                                                  initialPotential: v0, fanout: maps[node.name] ?? [], pool: pool)
+                                                  initialPotential: v0, fanout: maps[node.name] ?? [], pool: pool,
+                                                  reset: options.reset)
         }
         self.fusedLayers = fusedLayers
         constantCurrents = Set(readsFromOutside.filter { name in

@@ -7,7 +7,8 @@ struct SNNKitCommand: ParsableCommand {
         commandName: "snnkit",
         abstract: "Convert pretrained ReLU networks (ONNX) into spiking networks and measure what it costs and saves.",
         discussion: """
-        Exit codes: 0 success, 65 bad input (model, data or shape), 70 internal failure, 64 usage error.
+        Exit codes: 0 success, 65 bad input (model, data or shape), 73 an output that cannot be written, 70 internal failure
+        (or a missing run-time library such as libhdf5), 64 usage error.
 
         Examples:
           snnkit demo
@@ -15,5 +16,5 @@ struct SNNKitCommand: ParsableCommand {
           snnkit verify model.onnx --data test_data_set_0
           snnkit bench ann resnet18.onnx --batch 8 --threads 2
         """,
-        subcommands: [DemoCommand.self, ConvertCommand.self, SimulateCommand.self, EvalCommand.self, InspectCommand.self, VerifyCommand.self, BenchCommand.self])
+        subcommands: [DemoCommand.self, ConvertCommand.self, ExportCommand.self, SimulateCommand.self, EvalCommand.self, InspectCommand.self, VerifyCommand.self, BenchCommand.self])
 }

@@ -23,11 +23,17 @@ struct ConvertCommand: ParsableCommand {
 
     @OptionGroup var conversion: ConversionFlags
 
+    @Option(name: .customLong("initial-potential"), help: "Membrane potential at t = 0, as a fraction of the threshold (0...1), stored in the converted model.")
+    var initialPotential: Float = 0.5
+
     @Option(name: .shortAndLong, help: "Converted model file (default: MODEL.snn.onnx).")
     var output: String?
 
     @Option(name: .customLong("export-clip-onnx"), help: "Also write the clip-ANN (ReLU then Min with the thresholds) as standard ONNX.")
     var exportClipONNX: String?
+
+    @Option(name: .long, help: "Also write the spiking network as NIR (HDF5; thresholds folded to 1, see snnkit export --help).")
+    var nir: String?
 
     @Option(name: .long, help: "Also write report.json for the conversion into this folder.")
     var report: String?
@@ -35,9 +41,15 @@ struct ConvertCommand: ParsableCommand {
     @OptionGroup var data: DataOptions
     @OptionGroup var common: CommonOptions
 
+    func validate() throws {
+        do { _ = try conversion.options(initialPotential: initialPotential) } catch let error as PipelineError {
+            throw ValidationError(error.description)
+        }
+    }
+
     func run() throws {
         try common.apply()
-        let options = try conversion.options()
+        let options = try conversion.options(initialPotential: initialPotential)
         let out = output ?? ConvertedModel.defaultPath(for: model)
         try Failure.run {
             let graph = try Pipeline.loadModel(model)
@@ -48,8 +60,14 @@ struct ConvertCommand: ParsableCommand {
             }
             bar.finish()
             let converted = try ConvertedModel(result)
+            // Refused before any file is written, so a model NIR cannot hold leaves nothing behind.
+            let exported = try nir.map { _ in try NIRExporter.export(converted.graph, model: model) }
             try converted.write(to: out)
             var written = [out]
+            if let nir, let exported {
+                try NIRFile.write(exported, to: URL(fileURLWithPath: nir))
+                written.append(nir)
+            }
             if let clip = exportClipONNX {
                 try converted.writeClipANN(to: clip, inputShape: try calibration.batch(0).shape)
                 written.append(clip)

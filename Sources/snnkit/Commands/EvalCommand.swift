@@ -30,7 +30,7 @@ struct EvalCommand: ParsableCommand {
 
     func run() throws {
         try common.apply()
-        let options = try conversion.options()
+        let options = try conversion.options(initialPotential: simulation.initialPotential ?? 0.5)
         let settings = try simulation.settings()
         let quiet = common.quiet || common.json
         try Failure.run {

@@ -1,7 +1,9 @@
 import ArgumentParser
 import SNNKit
 
-/// How to convert: the flags convert and eval share, mapped onto `ConversionOptions`.
+/// How to convert: the flags convert and eval share, mapped onto `ConversionOptions`. The
+/// initial potential is the command's own flag (convert stores it in the model; eval's
+/// simulation flag sets it for both steps).
 struct ConversionFlags: ParsableArguments {
     @Option(name: .customLong("calib-batches"), help: "Calibration batches: a number, or auto (stop when more batches no longer bring the clip-ANN closer to the ANN).")
     var calibBatches: String = "auto"
@@ -15,15 +17,13 @@ struct ConversionFlags: ParsableArguments {
     @Option(name: .long, help: "LTB step size.")
     var eta: Float = 1
 
-    @Option(name: .customLong("initial-potential"), help: "Membrane potential at t = 0, as a fraction of the threshold (0...1).")
-    var initialPotential: Float = 0.5
-
     func validate() throws {
-        do { _ = try options() } catch let error as PipelineError { throw ValidationError(error.description) }
+        // The initial potential is checked by the command that owns its flag.
+        do { _ = try options(initialPotential: 0.5) } catch let error as PipelineError { throw ValidationError(error.description) }
     }
 
     /// The library's conversion options these flags describe.
-    func options() throws -> ConversionOptions {
+    func options(initialPotential: Float) throws -> ConversionOptions {
         try ConversionOptions(method: method, eta: eta, calibrationBatches: calibBatches, maxCalibrationBatches: maxCalibBatches,
                               initialPotential: initialPotential)
     }

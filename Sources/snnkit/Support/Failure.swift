@@ -25,6 +25,9 @@ enum Failure {
             report(error, code: 65)
         } catch let error as TaskError {
             report(error, code: 65)
+        } catch let error as NIRExportError {
+            if case .hdf5Missing = error { report(error, code: 70) }
+            report(error, code: 65)
         } catch let error as OutputError {
             report(error, code: 73)
         } catch let error as ValidationError {

@@ -25,6 +25,15 @@ struct SimulationFlags: ParsableArguments {
     @Option(name: .long, help: "Convolution kernel in the spiking part: auto (by spike density), dense, events, tables or matrix (AMX int8 tiles, on CPUs that have them; tables elsewhere). All give the same result up to float rounding.")
     var kernel: ConvolutionKernel = .auto
 
+    @Option(name: .long, help: "Neuron reset: subtract (v -= threshold, the default) or zero (v = 0, NIR's IF and most hardware).")
+    var reset: ResetMode = .subtract
+
+    @Option(name: .customLong("initial-potential"), help: "v(0) as a fraction of the threshold, for every neuron (default: the converted model's, 0.5; 0 is what an NIR consumer runs). eval also converts with it.")
+    var initialPotential: Float?
+
+    @Flag(name: .customLong("fold-thresholds"), help: "Simulate with the thresholds folded into the weights (unit thresholds and spikes, as exported to NIR).")
+    var foldThresholds = false
+
     func validate() throws {
         let s = try settings()
         do { try s.validate() } catch let error as PipelineError { throw ValidationError(error.description) }
@@ -44,6 +53,9 @@ struct SimulationFlags: ParsableArguments {
         s.chunk = chunk
         s.shardSize = shard
         s.convolutionKernel = kernel
+        s.reset = reset
+        s.initialPotential = initialPotential
+        s.foldThresholds = foldThresholds
         switch delay {
         case "auto": s.delay = .auto
         case "none": s.delay = .none
@@ -57,3 +69,4 @@ struct SimulationFlags: ParsableArguments {
 }
 
 extension ConvolutionKernel: ExpressibleByArgument {}
+extension ResetMode: ExpressibleByArgument {}

@@ -9,6 +9,7 @@ import SNNAMX
 struct ReferenceSimulator {
     let graph: Graph
     let runningSumPooling: Bool
+    var reset: ResetMode = .subtract
 
     /// Sum over steps 1...T of the network outputs (before any readout tail's non-linearity
     /// the fixture networks have none), returned per step as running sums.
@@ -42,7 +43,7 @@ struct ReferenceSimulator {
                     for i in 0..<z.count {
                         let th = Double(theta[theta.count == 1 ? 0 : (i / inner) % c])
                         v[i] += Double(z.storage[i])
-                        if v[i] > th { v[i] -= th; y.storage[i] = Float(th); count += 1 }
+                        if v[i] > th { v[i] = reset == .zero ? 0 : v[i] - th; y.storage[i] = Float(th); count += 1 }
                     }
                     membrane[node.name] = v
                     spikeCounts[node.name, default: []].append(count)
@@ -189,9 +190,11 @@ struct ReferenceSimulator {
     }
 
     func expectEngineMatchesTheReference(_ graph: Graph, input x: Tensor, kernel: ConvolutionKernel, residual: Bool = false,
-                                         pooled: Bool = false, stepBatchingWeightBytes: Int? = nil, tableMemoryLimit: Int? = nil) throws {
+                                         pooled: Bool = false, stepBatchingWeightBytes: Int? = nil, tableMemoryLimit: Int? = nil,
+                                         reset: ResetMode = .subtract) throws {
         let steps = 64
         var options = SimulationOptions(timeSteps: steps)
+        options.reset = reset
         options.chunk = 16
         options.convolutionKernel = kernel
         if let bytes = stepBatchingWeightBytes { options.stepBatchingWeightBytes = bytes }
@@ -207,7 +210,7 @@ struct ReferenceSimulator {
         if pooled { #expect(!simulator.fusedPools.isEmpty, "a max pool between a spike-fed convolution and its neurons runs fused") }
         #expect(!simulator.constantCurrents.isEmpty, "the first neuron layer reads its constant current without repeating it")
         let result = try simulator.run(x)
-        let reference = try ReferenceSimulator(graph: graph, runningSumPooling: true).run(x, steps: steps)
+        let reference = try ReferenceSimulator(graph: graph, runningSumPooling: true, reset: reset).run(x, steps: steps)
         for layer in result.layers {
             let ours = layer.spikesPerStep.reduce(0, +), theirs = reference.spikes[layer.node]!.reduce(0, +)
             #expect(abs(ours - theirs) <= 0.001 * max(theirs, 1), "\(layer.node): \(ours) vs \(theirs) spikes")
@@ -487,7 +490,7 @@ struct NeuronStepBuffers {
                                 store_spikes: storeSpikes ? 1 : 0, extra: bypass == .floats ? ep.baseAddress! : nil,
                                 extra_bits: bypass == .spikes ? xp.baseAddress! : nil, amplitude: ap.baseAddress!, theta: tp.baseAddress!,
                                 fanout: fp.baseAddress!, bits: bp.baseAddress!, plane: count, groups: Int32(groups), weighted: wp.baseAddress!,
-                                probe: probing ? sums.baseAddress! : nil)
+                                probe: probing ? sums.baseAddress! : nil, zero_reset: 0)
                             return body(&step)
                         } }
                     } }
@@ -546,7 +549,8 @@ struct NeuronStepBuffers {
                                             var group = snn_fire_planes_args(
                                                 channels: Int32(channels), inner: inner, z: zp.baseAddress!, bypass: bypass ? ep.baseAddress! : nil,
                                                 out: outputs ? op.baseAddress! : nil, v: vp.baseAddress!, probe: outputs ? pp.baseAddress! : nil,
-                                                theta: tp.baseAddress!, fanout: fp.baseAddress!, patterns: bp.baseAddress!, weighted: wp.baseAddress!)
+                                                theta: tp.baseAddress!, fanout: fp.baseAddress!, patterns: bp.baseAddress!, weighted: wp.baseAddress!,
+                                                zero_reset: 0)
                                             return snn_fire_planes(&group)
                                         }
                                     }

@@ -1,0 +1,14 @@
+import SNNGraph
+
+extension Graph {
+    /// This converted graph with every neuron's initial membrane set to `ratio` x its
+    /// threshold: 0 simulates what an NIR consumer runs (NIR's IF has no initial potential).
+    public func settingInitialPotential(_ ratio: Float) -> Graph {
+        var g = self
+        for i in g.nodes.indices {
+            if case .ifNeuron = g.nodes[i].op { g.nodes[i].op = .ifNeuron(initialPotential: ratio) }
+        }
+        g.metadata["snnkit.initial_potential"] = String(ratio)
+        return g
+    }
+}
