@@ -70,6 +70,13 @@ final class FusedSpikingLayer {
 
     /// What a fused layer carries from chunk to chunk for a batch: the membranes and, when
     /// pooled, the running sums of the convolution's output and the last pooled maxima.
+    ///
+    /// Layouts, all pixel-major with `paddedChannels` floats per pixel (padding lanes stay
+    /// 0 in `sums` and `pooled`, and never fire in `membrane`):
+    /// - `membrane`: [batch][neuron pixels][paddedChannels], v(0) at first.
+    /// - `sums`: [batch][convolution pixels][paddedChannels] when pooled, else empty.
+    /// - `pooled`: like `membrane` when pooled, else empty.
+    /// Written only by `step`, each pixel's rows by the one work item that owns the pixel.
     struct State {
         var membrane: [Float]
         var sums: [Float]

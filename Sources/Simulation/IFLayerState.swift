@@ -91,7 +91,11 @@ final class IFLayerState {
     ///
     /// Work items are independent pieces of samples (with patterns: the planes of eight
     /// channels that make one byte), split across cores; each keeps its own counts and the
-    /// totals are summed in item order (deterministic).
+    /// totals are summed in item order (deterministic). Item `n * pieces + k` owns values
+    /// [k * span, min((k + 1) * span, perSample)) of sample n: the same offsets in the
+    /// membrane (one sample after another) and, at each step t, in the currents and float
+    /// outputs (sample block t * batch + n); with patterns, its pixels' bytes of group k
+    /// at image (t * batch + n). Counts go to [step][item] and gaps to [checkpoint][item].
     /// `constant`: `current` holds one step ([batch, ...]), the same at every step (a
     /// neuron layer fed by the part of the network that sees only the image), so it is
     /// read in place rather than repeated `steps` times.
