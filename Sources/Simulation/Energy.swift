@@ -1,5 +1,5 @@
 /// Prices of one synaptic operation (an accumulate triggered by a spike) and one
-/// multiply-accumulate, to turn operation counts into energy (shared/method.md, section 5).
+/// multiply-accumulate, to turn operation counts into energy (docs/method.md, "Energy").
 public struct EnergyPreset: Sendable, Codable, Equatable {
     public var name: String
     public var joulesPerSynapticOp: Double

@@ -73,6 +73,13 @@ final class FusedSpikingLayer {
 
     /// What a fused layer carries from chunk to chunk for a batch: the membranes and, when
     /// pooled, the running sums of the convolution's output and the last pooled maxima.
+    ///
+    /// Layouts, all pixel-major with `paddedChannels` floats per pixel (padding lanes stay
+    /// 0 in `sums` and `pooled`, and never fire in `membrane`):
+    /// - `membrane`: [batch][neuron pixels][paddedChannels], v(0) at first.
+    /// - `sums`: [batch][convolution pixels][paddedChannels] when pooled, else empty.
+    /// - `pooled`: like `membrane` when pooled, else empty.
+    /// Written only by `step`, each pixel's rows by the one work item that owns the pixel.
     struct State {
         var membrane: [Float]
         var sums: [Float]
@@ -126,200 +133,56 @@ final class FusedSpikingLayer {
     /// spike kernel to run (events, tables or matrix). The matrix kernel, and the event
     /// kernel with `batchingSteps` (`SimulationOptions.stepBatchingWeightBytes`), compute
     /// every step's currents of a block first. Nil when the chosen kernel cannot be built.
+    ///
+    /// Prepares the chunk (`FusedChunk`), runs its work items over the cores and records
+    /// the counts, summed in item order.
     func step(_ input: SpikePatterns, kernel: SpikingConvolution.Choice, batchingSteps: Bool = false, adding bypass: Bypass?, steps: Int,
               state: inout State, neuron: IFLayerState) -> IFLayerState.Output? {
-        // The input prepared for the chosen kernel: padded bit planes, event lists, or the
-        // packed spikes themselves.
-        let events = kernel == .events ? convolution.spikeEventKernel : nil
-        // The kernels are shared by the shards running side by side: calls through unretained
-        // references, or every call would bump their reference counts from both cores (the
-        // object's first cache line bouncing between them, its fields with it).
-        let table = (kernel == .tables ? convolution.spikeTable : nil).map(Unmanaged.passUnretained)
-        let matrix = kernel == .matrix ? convolution.spikeMatrix : nil
-        let spikes = table?.takeUnretainedValue().padded(input), listed = events?.events(input)
-        let firesWhileSliding = table?.takeUnretainedValue().firesWhileSliding == true
-        let matrixPixels = matrix.map { $0.window.outputHeight(input.shape[2]) * $0.window.outputWidth(input.shape[3]) }
-        guard let convolutionPixels = spikes.map({ $0.outH * $0.outW }) ?? listed.map({ $0.outH * $0.outW }) ?? matrixPixels else { return nil }
-        let pixels = outputShape[1] * outputShape[2], outW = outputShape[2]
-        let rowStride = paddedChannels, cout = channels
-        let images = input.images, batch = images / steps
-        let block = blockPixels
-        let blocks = (pixels + block - 1) / block
-        let items = batch * blocks
+        guard let prepared = FusedChunk.Kernel(convolution, kernel, input) else { return nil }
+        let geometry = FusedChunk.Geometry(self, prepared, input: input, steps: steps, batchingSteps: batchingSteps)
         let floats = neuron.emitsFloats
-        let shape = [images] + outputShape
+        let shape = [input.images] + outputShape
         var output = floats ? Tensor(shape: shape) { _ in } : Tensor(shape: [0], storage: [])
         var patterns = SpikePatterns(shape: shape, amplitudes: thresholds) { _ in }
         let groups = patterns.groups
-        var spikeCounts = [Double](repeating: 0, count: steps * items)
-        var opCounts = [Double](repeating: 0, count: steps * items)
-        let probing = GapProbe.Schedule(layer: neuron, steps: steps, items: items)
-        var gaps = [Double](repeating: 0, count: max(1, probing.count * items))
-        // The bypass as floats (NCHW, pixel-major rows read in place, or rows looked up per
-        // block), or as bits with the amplitude of each (padded) channel.
-        let none = [Float](repeating: 0, count: 1), noBits = [UInt8](repeating: 0, count: 1)
-        var currents: Tensor? = nil, bypassSpikes: SpikePatterns? = nil, inPlace = false, lookups: Lookups? = nil
-        switch bypass {
-        case .currents(let t): currents = t
-        case .rows(let t): (currents, inPlace) = (t, true)
-        case .lookups(let l):
-            precondition(l.table.paddedOutputs == paddedChannels, "the looked-up rows must have the membranes' layout")
-            lookups = l
-        case .spikes(let p): bypassSpikes = p
-        case nil: break
+        var spikeCounts = [Double](repeating: 0, count: steps * geometry.items)
+        var opCounts = [Double](repeating: 0, count: steps * geometry.items)
+        let probing = GapProbe.Schedule(layer: neuron, steps: steps, items: geometry.items)
+        var gaps = [Double](repeating: 0, count: max(1, probing.count * geometry.items))
+        let extra = FusedChunk.Extra(bypass, layer: self)
+        withBuffers(extra, &output, &patterns, &state, &spikeCounts, &opCounts, &gaps, neuron: neuron) { buffers in
+            let chunk = FusedChunk(kernel: prepared, geometry: geometry, extra: extra, buffers: buffers, input: input, pool: pool,
+                                   floats: floats, groups: groups, probing: probing, zeroReset: zeroReset)
+            Parallel.forEach(geometry.workItems, minimumPerThread: 1) { work in chunk.run(work) }
         }
-        let lookupTable = lookups.map { Unmanaged.passUnretained($0.table) }, lookupSpikes = lookups?.spikes
-        let amplitudeRow = (0..<rowStride).map { c -> Float in
-            guard let a = bypassSpikes?.amplitudes, c < cout else { return 0 }
-            return a[a.count == 1 ? 0 : c]
-        }
-        // Convolution pixels per neuron pixel (the pool's window), and per work item.
-        let window = pool.map { $0.size * $0.size } ?? 1
-        let convolutionBlock = block * window
-        // Weights too large for L2 are read once per chunk: every step's rows first.
-        let batched = (batchingSteps && events != nil) || matrix != nil
-        // Those kernels read the whole weight set once per work item, so small maps carry
-        // several samples per item (`samplesPerItem`).
-        // The whole-map product makes one row per image and its work does not depend on the
-        // input, so its items only need to keep the threads busy.
-        let wholeMap = blocks == 1 && matrix?.wholeMap?.fits(input) == true
-        let samplesPerItem = batched ? Self.samplesPerItem(rowsPerSample: wholeMap ? steps : steps * min(block, pixels) * window, batch: batch,
-                                                           blocks: blocks, minimumItems: Parallel.workers == 1 ? 1 : (wholeMap ? Parallel.workers : 8)) : 1
-        let groupsOfSamples = (batch + samplesPerItem - 1) / samplesPerItem
-        (currents?.storage ?? none).withUnsafeBufferPointer { extra in
-            (bypassSpikes?.bytes ?? noBits).withUnsafeBufferPointer { extraBits in
-                output.storage.withUnsafeMutableBufferPointer { out in
-                    patterns.bytes.withUnsafeMutableBufferPointer { bits in
-                        state.membrane.withUnsafeMutableBufferPointer { v in
-                            state.sums.withUnsafeMutableBufferPointer { sums in
-                                state.pooled.withUnsafeMutableBufferPointer { pooled in
-                                    fanoutRows.withUnsafeBufferPointer { fan in
-                                        thresholdRow.withUnsafeBufferPointer { theta in
-                                            amplitudeRow.withUnsafeBufferPointer { amplitude in
-                                                spikeCounts.withUnsafeMutableBufferPointer { sc in
-                                                    opCounts.withUnsafeMutableBufferPointer { oc in
-                                                        let cp = currents == nil ? nil : extra.baseAddress!
-                                                        let xp = bypassSpikes == nil ? nil : extraBits.baseAddress!, ap = amplitude.baseAddress!
-                                                        let op = out.baseAddress!, pp = bits.baseAddress!
-                                                        let vp = v.baseAddress!, fp = fan.baseAddress!, tp = theta.baseAddress!
-                                                        let sump = sums.baseAddress, maxp = pooled.baseAddress
-                                                        let scp = sc.baseAddress!, ocp = oc.baseAddress!
-                                                        GapProbe.with(neuron, &gaps) { probe, gp in
-                                                            Parallel.forEach(groupsOfSamples * blocks, minimumPerThread: 1) { work in
-                                                                let group = work / blocks, first = (work % blocks) * block
-                                                                let count = min(block, pixels - first)
-                                                                let samples = (group * samplesPerItem)..<min(batch, (group + 1) * samplesPerItem)
-                                                                // With a pool: the block's convolution pixels (whole rows) and their sums.
-                                                                let convolutionFirst = first * window, convolutionCount = count * window
-                                                                // The convolution's rows (batched: those of every step of every sample, packed),
-                                                                // the neuron's currents (the rows themselves when not pooled), the bypass rows, and
-                                                                // the spikes as planes [C][count].
-                                                                let rowsNeeded = batched ? samples.count * steps * convolutionCount : convolutionBlock
-                                                                let floatsNeeded = (rowsNeeded + 3 * block) * rowStride
-                                                                let scratch = UnsafeMutableRawPointer.allocate(byteCount: floatsNeeded * 4, alignment: 64)
-                                                                    .bindMemory(to: Float.self, capacity: floatsNeeded)
-                                                                defer { scratch.deallocate() }
-                                                                let pooledCurrents = scratch + rowsNeeded * rowStride
-                                                                let added = pooledCurrents + block * rowStride, planes = added + block * rowStride
-                                                                let fanouts = fp + first * rowStride
-                                                                let range = convolutionFirst..<(convolutionFirst + convolutionCount)
-                                                                if batched {
-                                                                    withUnsafeTemporaryAllocation(of: Int.self, capacity: samples.count * steps) { images in
-                                                                        for (i, n) in samples.enumerated() {
-                                                                            for t in 0..<steps { images[i * steps + t] = t * batch + n }
-                                                                        }
-                                                                        if let matrix {
-                                                                            matrix.accumulate(input, images: UnsafeBufferPointer(images), pixels: range, into: scratch,
-                                                                                              imageStride: convolutionCount * rowStride, rowStride: rowStride)
-                                                                        } else if let events, let listed {
-                                                                            events.accumulate(listed, images: UnsafeBufferPointer(images), pixels: range, into: scratch,
-                                                                                              imageStride: convolutionCount * rowStride, rowStride: rowStride)
-                                                                        }
-                                                                    }
-                                                                }
-                                                                for (i, n) in samples.enumerated() {
-                                                                    let item = n * blocks + first / block
-                                                                    let state = vp + (n * pixels + first) * rowStride
-                                                                    let sumsOfItem = sump.map { $0 + (n * convolutionPixels + convolutionFirst) * rowStride }
-                                                                    let maximaOfItem = maxp.map { $0 + (n * pixels + first) * rowStride }
-                                                                    for t in 0..<steps {
-                                                                        let image = t * batch + n
-                                                                        let rows = batched ? scratch + (i * steps + t) * convolutionCount * rowStride : scratch
-                                                                        let current = pool == nil ? rows : pooledCurrents
-                                                                        var addedRows = UnsafePointer(added)
-                                                                        if let lookupTable, let lookupSpikes {
-                                                                            lookupTable._withUnsafeGuaranteedRef { $0.accumulate(lookupSpikes, image: image, pixels: range, into: added) }
-                                                                        } else if let cp {
-                                                                            if inPlace {
-                                                                                addedRows = UnsafePointer(cp + (image * pixels + first) * rowStride)
-                                                                            } else {
-                                                                                PixelMajor.transpose(cp + image * cout * pixels + first, rows: cout, columns: count,
-                                                                                                     sourceStride: pixels, into: added, destinationStride: rowStride)
-                                                                            }
-                                                                        }
-                                                                        // The neuron update in place: each row's currents become its spikes, written
-                                                                        // straight to the bit planes (`snn_fire_rows`, which reads a spike bypass from
-                                                                        // its bits and adds the spikes to the gap probe's sums); the spike values go
-                                                                        // back into the rows only when the float map reads them. The unrolled sliding
-                                                                        // lookups run it on each output as it completes (`snn_slide_fire`).
-                                                                        var lanes = IFLayerState.Lanes()
-                                                                        let rowsOfItem = state - vp
-                                                                        withUnsafeTemporaryAllocation(of: Float.self, capacity: 16) { weighted in
-                                                                            let w = weighted.baseAddress!
-                                                                            w.initialize(repeating: 0, count: 16)
-                                                                            var step = snn_fire_rows_args(
-                                                                                count: Int32(count), row_stride: Int32(rowStride), v: state, input: current,
-                                                                                store_spikes: floats ? 1 : 0, extra: cp == nil && lookupTable == nil ? nil : addedRows,
-                                                                                extra_bits: xp.map { $0 + image * groups * pixels + first }, amplitude: ap, theta: tp,
-                                                                                fanout: fanouts, bits: pp + image * groups * pixels + first, plane: pixels, groups: Int32(groups),
-                                                                                weighted: w, probe: probe.map { $0.sums + rowsOfItem },
-                                                                                zero_reset: zeroReset ? 1 : 0)
-                                                                            if let table, let spikes, pool == nil, firesWhileSliding {
-                                                                                lanes.spikes = table._withUnsafeGuaranteedRef { $0.accumulate(spikes, image: image, pixels: range, firing: &step, weighted: w) }
-                                                                            } else {
-                                                                                if let table, let spikes {
-                                                                                    table._withUnsafeGuaranteedRef { $0.accumulate(spikes, image: image, pixels: range, into: rows) }
-                                                                                } else if !batched, let events, let listed {
-                                                                                    events.accumulate(listed, image: image, pixels: range, into: rows, rowStride: rowStride)
-                                                                                }
-                                                                                if let sumsOfItem, let maximaOfItem, let pool {
-                                                                                    Self.runningMaxIncrements(rows, sums: sumsOfItem, maxima: maximaOfItem, pixels: count,
-                                                                                                              outW: outW, size: pool.size, rowStride: rowStride, into: pooledCurrents)
-                                                                                }
-                                                                                lanes.spikes = snn_fire_rows(&step)
-                                                                            }
-                                                                            lanes.weighted = load16(w)
-                                                                        }
-                                                                        // The float map, when a pool, sum or readout reads it.
-                                                                        if floats {
-                                                                            PixelMajor.transpose(current, rows: count, columns: cout, sourceStride: rowStride,
-                                                                                                 into: planes, destinationStride: count)
-                                                                            for c in 0..<cout {
-                                                                                (op + (image * cout + c) * pixels + first).update(from: planes + c * count, count: count)
-                                                                            }
-                                                                        }
-                                                                        (scp[t * items + item], ocp[t * items + item]) = lanes.totals
-                                                                        if let probe, let k = probing.index(ofStep: t) {
-                                                                            gp[k * items + item] = probe.gap(rowsOfItem..<(rowsOfItem + count * rowStride), step: probing.step(k))
-                                                                        }
-                                                                    }
-                                                                }
-                                                            }
-                                                        }
-                                                    }
-                                                }
-                                            }
-                                        }
-                                    }
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-        }
-        neuron.record(spikeCounts, opCounts, gaps, checkpoints: probing.count, steps: steps, items: items)
+        neuron.record(spikeCounts, opCounts, gaps, checkpoints: probing.count, steps: steps, items: geometry.items)
         return IFLayerState.Output(floats: floats ? output : nil, patterns: patterns)
+    }
+
+    /// Runs `body` with the chunk's arrays pinned (`FusedChunk.Buffers`).
+    private func withBuffers(_ extra: FusedChunk.Extra, _ output: inout Tensor, _ patterns: inout SpikePatterns, _ state: inout State,
+                             _ spikeCounts: inout [Double], _ opCounts: inout [Double], _ gaps: inout [Double], neuron: IFLayerState,
+                             _ body: (FusedChunk.Buffers) -> Void) {
+        let none = [Float](repeating: 0, count: 1), noBits = [UInt8](repeating: 0, count: 1)
+        (extra.currents?.storage ?? none).withUnsafeBufferPointer { currents in
+        (extra.spikes?.bytes ?? noBits).withUnsafeBufferPointer { extraBits in
+        extra.amplitudeRow.withUnsafeBufferPointer { amplitude in
+        output.storage.withUnsafeMutableBufferPointer { out in
+        patterns.bytes.withUnsafeMutableBufferPointer { bits in
+        state.membrane.withUnsafeMutableBufferPointer { v in
+        state.sums.withUnsafeMutableBufferPointer { sums in
+        state.pooled.withUnsafeMutableBufferPointer { pooled in
+        fanoutRows.withUnsafeBufferPointer { fan in
+        thresholdRow.withUnsafeBufferPointer { theta in
+        spikeCounts.withUnsafeMutableBufferPointer { sc in
+        opCounts.withUnsafeMutableBufferPointer { oc in
+        GapProbe.with(neuron, &gaps) { probe, gp in
+            body(FusedChunk.Buffers(
+                currents: extra.currents == nil ? nil : currents.baseAddress!, bypassBits: extra.spikes == nil ? nil : extraBits.baseAddress!,
+                amplitude: amplitude.baseAddress!, output: out.baseAddress!, bits: bits.baseAddress!, membrane: v.baseAddress!,
+                sums: sums.baseAddress, maxima: pooled.baseAddress, fanout: fan.baseAddress!, theta: theta.baseAddress!,
+                spikeCounts: sc.baseAddress!, opCounts: oc.baseAddress!, probe: probe, gaps: gp))
+        } } } } } } } } } } } } }
     }
 
     /// Convolution rows (output pixels x steps) a batched work item aims for: the matrix
@@ -335,40 +198,4 @@ final class FusedSpikingLayer {
         let wanted = max(1, rowsPerItem / max(1, rowsPerSample))
         return max(1, min(batch, wanted, batch * blocks / max(1, minimumItems)))
     }
-
-    /// The running-sum max pool for one block of whole pooled rows: the convolution's rows
-    /// (`pixels` x size^2 of them, row-major over the block's convolution rows) add to their
-    /// running sums; each pooled pixel's current is the maximum of its window's sums minus
-    /// the maximum it had the step before (`RunningMaxPoolState`'s equations).
-    @inline(__always)
-    static func runningMaxIncrements(_ rows: UnsafePointer<Float>, sums: UnsafeMutablePointer<Float>, maxima: UnsafeMutablePointer<Float>,
-                                     pixels: Int, outW: Int, size: Int, rowStride: Int, into currents: UnsafeMutablePointer<Float>) {
-        let values = pixels * size * size * rowStride
-        var i = 0
-        while i < values {
-            let sum = load16(sums + i) + load16(rows + i)
-            UnsafeMutableRawPointer(sums + i).storeBytes(of: sum, as: SIMD16<Float>.self)
-            i += 16
-        }
-        let inW = outW * size
-        for q in 0..<pixels {
-            let (oh, ow) = (q / outW, q % outW)
-            let corner = sums + ((oh * size) * inW + ow * size) * rowStride
-            for k in stride(from: 0, to: rowStride, by: 16) {
-                var best = load16(corner + k)
-                for i in 0..<size {
-                    for j in 0..<size where i + j > 0 {
-                        let v = load16(corner + (i * inW + j) * rowStride + k)
-                        best = best.replacing(with: v, where: v .> best)
-                    }
-                }
-                let at = q * rowStride + k
-                UnsafeMutableRawPointer(currents + at).storeBytes(of: best - load16(maxima + at), as: SIMD16<Float>.self)
-                UnsafeMutableRawPointer(maxima + at).storeBytes(of: best, as: SIMD16<Float>.self)
-            }
-        }
-    }
 }
-
-@inline(__always)
-private func load16(_ p: UnsafePointer<Float>) -> SIMD16<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self) }

@@ -1,4 +1,5 @@
-/// How max pooling behaves inside the spiking network (shared/method.md, section 3).
+/// How max pooling behaves inside the spiking network (docs/method.md, "What each operator
+/// becomes": max pooling on the running sum).
 public enum MaxPoolMode: String, Sendable, Codable, CaseIterable {
     /// Pool the running sum of input currents and emit its increment each step, so the
     /// integrated input equals the max of the integrated currents (SNNKit's default).
@@ -65,12 +66,12 @@ public struct SimulationOptions: Sendable {
     /// event-driven runs the matrix product instead once density x the share of taps inside
     /// the input reaches this (x1.5 on maps under 16 pixels, where the product computes every
     /// padding tap). The product's cost does not depend on density; the event kernel's grows
-    /// with it from a fixed part. Refitted after the product got faster, on VGG-11's layers
-    /// fed CIFAR-10 images scaled by 1, 0.35, 0.2 and 0.1 (input density 0.03-0.17), one
-    /// thread, each kernel's time per chunk against density: the 4x4 128 -> 256 layer tied
-    /// at 0.038, a 2x2 layer at 0.030 after its scale, the 8x8 and other layers never came
-    /// near (events 1.5-2x slower at their densities). At the old 0.07, the 4x4 256 -> 256
-    /// layer ran its first chunks event-driven (density x inside 0.069) 10-15% slower.
+    /// with it from a fixed part. Fitted on VGG-11's layers fed CIFAR-10 images scaled by 1,
+    /// 0.35, 0.2 and 0.1 (input density 0.03-0.17), one thread, each kernel's time per chunk
+    /// against density: the 4x4 128 -> 256 layer ties at 0.038, a 2x2 layer at 0.030 after
+    /// its scale, the 8x8 and other layers never come near (events 1.5-2x slower at their
+    /// densities). At 0.07, the 4x4 256 -> 256 layer would run its first chunks
+    /// event-driven (density x inside 0.069) 10-15% slower.
     public var matrixCrossover: Double = 0.035
     /// A convolution whose lookup tables would take more bytes than this gets none: it runs
     /// event-driven or dense. The 4-bit tables are 4x the weights (a 512 -> 512 3x3 layer:
@@ -78,7 +79,8 @@ public struct SimulationOptions: Sendable {
     public var tableMemoryLimit: Int = 64 << 20
     /// An event-driven convolution whose weights take more bytes than this computes all
     /// steps of a chunk tap by tap, so its weights come from L3 once per chunk rather than
-    /// once per step (results are identical either way). 1 MB: half of this Xeon's L2.
+    /// once per step (results are identical either way). 1 MB: half of a 2 MB L2, so the
+    /// weights and the block's rows fit together.
     public var stepBatchingWeightBytes: Int = 1 << 20
     /// With `.auto`: a convolution fed by other sparse values (e.g. pooled increments) runs
     /// event-driven below this density and through the dense GEMM above it.

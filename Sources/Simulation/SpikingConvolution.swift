@@ -71,10 +71,10 @@ final class SpikingConvolution {
     /// The share of (output pixel, tap) pairs inside the input: events skip the rest.
     let insideFraction: Double
     /// How much `SimulationOptions.matrixCrossover` grows for this layer: 1.5 on output maps
-    /// under 16 pixels (where the im2col product computes every padding tap; first fitted
-    /// when VGG-11's 2x2 layers tied with events at 0.096-0.107, its 4x4 and 8x8 layers at
-    /// 0.065-0.075), times the share of tile products left where the whole-map product
-    /// applies (0.44 on those 2x2 layers).
+    /// under 16 pixels (where the im2col product computes every padding tap: without the
+    /// whole-map product, VGG-11's 2x2 layers tie with events at 0.096-0.107, its 4x4 and
+    /// 8x8 layers at 0.065-0.075), times the share of tile products left where the
+    /// whole-map product applies (0.44 on those 2x2 layers).
     let matrixCrossoverScale: Double
 
     /// Bytes of the convolution's weights (what the event kernel reads per step).

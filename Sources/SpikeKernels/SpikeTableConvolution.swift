@@ -68,7 +68,7 @@ public final class SpikeTableConvolution: @unchecked Sendable {
         return slidesAlongRows(window) && window.kernel.h == 3 && groupBits == 8 && (groups == 2 || groups == 4)
     }
 
-    /// Largest table set built with 8-bit groups. Measured on a 2 MB-L2 Xeon: a 4.7 MB
+    /// Largest table set built with 8-bit groups. Measured on a CPU with 2 MB of L2: a 4.7 MB
     /// set (64 -> 64 channels) still ran 1.5x faster than its 4-bit form and a 19 MB one
     /// (128 -> 128) about as fast; above that the 32x growth over the weights buys nothing.
     public static let byteTableLimit = 8 << 20
