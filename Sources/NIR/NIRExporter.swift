@@ -139,22 +139,7 @@ private struct Mapping {
         func refuse(_ advice: String) -> NIRExportError { .unsupported(node: node.name, op: op, advice: advice) }
         switch node.op {
         case .conv(let a):
-            let w = try constant(node.inputs[1], node)
-            guard w.shape.count == 4 else { throw refuse("only 2-D convolutions have an NIR node (Conv2d).") }
-            let input = shapes[node.inputs[0]] ?? []
-            let window = try WindowGeometry.resolve(node: node.name, kernel: Array(w.shape.suffix(2)), strides: a.strides,
-                                                    dilations: a.dilations, pads: a.pads, autoPad: a.autoPad,
-                                                    inputSpatial: Array(input.suffix(2)))
-            guard window.padTop == window.padBottom, window.padLeft == window.padRight else {
-                throw refuse("its padding (top \(window.padTop), left \(window.padLeft), bottom \(window.padBottom), right \(window.padRight)) is not symmetric, and NIR's Conv2d pads both sides alike. Pad the input explicitly in the network.")
-            }
-            let bias = try node.input(2).map { try constant($0, node).storage } ?? [Float](repeating: 0, count: w.shape[0])
-            try emit(node, NIRNode(type: "Conv2d", parameters: [
-                "weight": .array(w.storage, w.shape), "bias": .array(bias, [w.shape[0]]),
-                "stride": .vector([window.stride.h, window.stride.w]), "padding": .vector([window.padTop, window.padLeft]),
-                "dilation": .vector([window.dilation.h, window.dilation.w]), "groups": .int(Int64(a.group)),
-                "input_shape": .vector(Array(input.suffix(2))),
-            ]))
+            try mapConvolution(node, a)
         case .gemm(let a):
             guard !a.transA else { throw refuse("a Gemm with transA reads its input transposed; NIR's Affine reads it as is.") }
             let w = try constant(node.inputs[1], node)
@@ -174,36 +159,9 @@ private struct Mapping {
             let (k, n) = (w.shape[0], w.shape[1])
             try emit(node, NIRNode(type: "Linear", parameters: ["weight": .array((0..<(n * k)).map { w.storage[($0 % k) * n + $0 / k] }, [n, k])]))
         case .ifNeuron(let ratio):
-            let shape = sampleShape(node.inputs[0]), count = shape.reduce(1, *)
-            let theta = original.floatConstant(original.nodes.first { $0.name == node.name }?.inputs[1] ?? "")
-            var metadata: [String: NIRValue] = [
-                "snnkit.reset": .string("subtract"), "snnkit.initial_potential": .float(Double(ratio)),
-                "snnkit.spike_amplitude": .float(1), "snnkit.comparison": .string("v > v_threshold"),
-            ]
-            if let theta { metadata["snnkit.threshold"] = .array(theta.storage, [theta.count]) }
-            try emit(node, NIRNode(type: "IF", parameters: [
-                "r": .array([Float](repeating: 1, count: count), shape),
-                "v_threshold": .array([Float](repeating: 1, count: count), shape),
-                "v_reset": .array([Float](repeating: 0, count: count), shape),
-            ], metadata: metadata))
+            try mapNeuron(node, initialPotential: ratio)
         case .binary(.mul) where node.inputs.count == 2 && graph.floatConstant(node.inputs[1]) != nil:
-            let s = try constant(node.inputs[1], node)
-            let shape = sampleShape(node.inputs[0])
-            guard shape.count == 3 else {
-                try emit(node, NIRNode(type: "Scale", parameters: ["scale": .array(broadcast(s, to: shape), shape)]))
-                return
-            }
-            // A per-channel rescale as a 1 x 1 convolution with a diagonal weight matrix (not
-            // depthwise: nir's type inference reads a grouped Conv2d's input channels as
-            // weight.shape[1]).
-            let c = shape[0]
-            var weights = [Float](repeating: 0, count: c * c)
-            for i in 0..<c { weights[i * c + i] = s.storage[s.count == 1 ? 0 : i] }
-            try emit(node, NIRNode(type: "Conv2d", parameters: [
-                "weight": .array(weights, [c, c, 1, 1]), "bias": .array([Float](repeating: 0, count: c), [c]),
-                "stride": .vector([1, 1]), "padding": .vector([0, 0]), "dilation": .vector([1, 1]), "groups": .int(1),
-                "input_shape": .vector(Array(shape.suffix(2))),
-            ], metadata: ["snnkit.role": .string("threshold rescale where two neuron layers' scales meet")]))
+            try mapScale(node)
         case .binary(.add) where node.inputs.allSatisfy({ graph.constants[$0] == nil }):
             var from = [String]()
             for input in node.inputs {
@@ -220,16 +178,7 @@ private struct Mapping {
             try emit(node, NIRNode(type: "Flatten", parameters: [
                 "start_dim": .int(0), "end_dim": .int(-1), "input_type": .vector(input)]))
         case .averagePool(let a, let includePad):
-            let input = sampleShape(node.inputs[0])
-            let window = try WindowGeometry.resolve(node: node.name, kernel: a.kernelShape, strides: a.strides, dilations: [],
-                                                    pads: a.pads, autoPad: a.autoPad, inputSpatial: Array(input.suffix(2)))
-            let padded = window.padTop + window.padLeft + window.padBottom + window.padRight > 0
-            guard !a.ceilMode, !padded || (includePad && window.padTop == window.padBottom && window.padLeft == window.padRight) else {
-                throw refuse("NIR's AvgPool2d divides by the whole window with symmetric padding and floor rounding; this pool " +
-                             "has ceil_mode or padding excluded from the count. Use an unpadded pool.")
-            }
-            try emit(node, pool(kernel: [window.kernel.h, window.kernel.w], stride: [window.stride.h, window.stride.w],
-                                padding: [window.padTop, window.padLeft]))
+            try mapAveragePool(node, a, includePad: includePad)
         case .globalAveragePool:
             let input = sampleShape(node.inputs[0])
             try emit(node, pool(kernel: Array(input.suffix(2)), stride: Array(input.suffix(2)), padding: [0, 0]))
@@ -239,6 +188,80 @@ private struct Mapping {
             throw refuse("NIR has no node for it. Move it out of the network (e.g. apply it to the averaged outputs after the " +
                          "simulation) or replace it with a convolution, linear layer, average pool, flatten or ReLU.")
         }
+    }
+
+    /// A 2-D convolution as Conv2d (NIR pads both sides alike).
+    mutating func mapConvolution(_ node: Node, _ a: Operator.ConvAttributes) throws {
+        func refuse(_ advice: String) -> NIRExportError { .unsupported(node: node.name, op: node.op.onnxType, advice: advice) }
+        let w = try constant(node.inputs[1], node)
+        guard w.shape.count == 4 else { throw refuse("only 2-D convolutions have an NIR node (Conv2d).") }
+        let input = shapes[node.inputs[0]] ?? []
+        let window = try WindowGeometry.resolve(node: node.name, kernel: Array(w.shape.suffix(2)), strides: a.strides,
+                                                dilations: a.dilations, pads: a.pads, autoPad: a.autoPad,
+                                                inputSpatial: Array(input.suffix(2)))
+        guard window.padTop == window.padBottom, window.padLeft == window.padRight else {
+            throw refuse("its padding (top \(window.padTop), left \(window.padLeft), bottom \(window.padBottom), right \(window.padRight)) is not symmetric, and NIR's Conv2d pads both sides alike. Pad the input explicitly in the network.")
+        }
+        let bias = try node.input(2).map { try constant($0, node).storage } ?? [Float](repeating: 0, count: w.shape[0])
+        try emit(node, NIRNode(type: "Conv2d", parameters: [
+            "weight": .array(w.storage, w.shape), "bias": .array(bias, [w.shape[0]]),
+            "stride": .vector([window.stride.h, window.stride.w]), "padding": .vector([window.padTop, window.padLeft]),
+            "dilation": .vector([window.dilation.h, window.dilation.w]), "groups": .int(Int64(a.group)),
+            "input_shape": .vector(Array(input.suffix(2))),
+        ]))
+    }
+
+    /// An IF neuron with unit threshold; SNNKit's own semantics go into its metadata.
+    mutating func mapNeuron(_ node: Node, initialPotential ratio: Float) throws {
+        let shape = sampleShape(node.inputs[0]), count = shape.reduce(1, *)
+        let theta = original.floatConstant(original.nodes.first { $0.name == node.name }?.inputs[1] ?? "")
+        var metadata: [String: NIRValue] = [
+            "snnkit.reset": .string("subtract"), "snnkit.initial_potential": .float(Double(ratio)),
+            "snnkit.spike_amplitude": .float(1), "snnkit.comparison": .string("v > v_threshold"),
+        ]
+        if let theta { metadata["snnkit.threshold"] = .array(theta.storage, [theta.count]) }
+        try emit(node, NIRNode(type: "IF", parameters: [
+            "r": .array([Float](repeating: 1, count: count), shape),
+            "v_threshold": .array([Float](repeating: 1, count: count), shape),
+            "v_reset": .array([Float](repeating: 0, count: count), shape),
+        ], metadata: metadata))
+    }
+
+    /// A multiplication by a constant: a per-channel rescale (a diagonal 1 x 1 Conv2d) on
+    /// maps, else Scale.
+    mutating func mapScale(_ node: Node) throws {
+        let s = try constant(node.inputs[1], node)
+        let shape = sampleShape(node.inputs[0])
+        guard shape.count == 3 else {
+            try emit(node, NIRNode(type: "Scale", parameters: ["scale": .array(broadcast(s, to: shape), shape)]))
+            return
+        }
+        // A per-channel rescale as a 1 x 1 convolution with a diagonal weight matrix (not
+        // depthwise: nir's type inference reads a grouped Conv2d's input channels as
+        // weight.shape[1]).
+        let c = shape[0]
+        var weights = [Float](repeating: 0, count: c * c)
+        for i in 0..<c { weights[i * c + i] = s.storage[s.count == 1 ? 0 : i] }
+        try emit(node, NIRNode(type: "Conv2d", parameters: [
+            "weight": .array(weights, [c, c, 1, 1]), "bias": .array([Float](repeating: 0, count: c), [c]),
+            "stride": .vector([1, 1]), "padding": .vector([0, 0]), "dilation": .vector([1, 1]), "groups": .int(1),
+            "input_shape": .vector(Array(shape.suffix(2))),
+        ], metadata: ["snnkit.role": .string("threshold rescale where two neuron layers' scales meet")]))
+    }
+
+    /// An average pool as AvgPool2d, where NIR's floor rounding and symmetric padding agree.
+    mutating func mapAveragePool(_ node: Node, _ a: Operator.PoolAttributes, includePad: Bool) throws {
+        func refuse(_ advice: String) -> NIRExportError { .unsupported(node: node.name, op: node.op.onnxType, advice: advice) }
+        let input = sampleShape(node.inputs[0])
+        let window = try WindowGeometry.resolve(node: node.name, kernel: a.kernelShape, strides: a.strides, dilations: [],
+                                                pads: a.pads, autoPad: a.autoPad, inputSpatial: Array(input.suffix(2)))
+        let padded = window.padTop + window.padLeft + window.padBottom + window.padRight > 0
+        guard !a.ceilMode, !padded || (includePad && window.padTop == window.padBottom && window.padLeft == window.padRight) else {
+            throw refuse("NIR's AvgPool2d divides by the whole window with symmetric padding and floor rounding; this pool " +
+                         "has ceil_mode or padding excluded from the count. Use an unpadded pool.")
+        }
+        try emit(node, pool(kernel: [window.kernel.h, window.kernel.w], stride: [window.stride.h, window.stride.w],
+                            padding: [window.padTop, window.padLeft]))
     }
 
     func broadcast(_ s: Tensor, to shape: [Int]) -> [Float] {
