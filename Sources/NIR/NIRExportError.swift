@@ -7,6 +7,7 @@ public enum NIRExportError: Error, Equatable, CustomStringConvertible {
     /// libhdf5 could not be loaded under any of the names `tried`.
     case hdf5Missing(tried: [String])
 
+    /// The message, naming the node or file and what to do.
     public var description: String {
         switch self {
         case .notConverted(let model):

@@ -17,8 +17,11 @@ public enum NIRValue: Sendable, Equatable {
 /// One NIR node: its type (the reader's class name, e.g. "Conv2d", "IF") and the
 /// parameters `nir.read` passes to that class, plus free metadata.
 public struct NIRNode: Sendable, Equatable {
+    /// The NIR node type ("Conv2d", "IF", ...).
     public var type: String
+    /// The node's parameter datasets, by NIR's names.
     public var parameters: [String: NIRValue]
+    /// What NIR cannot hold, written beside the parameters.
     public var metadata: [String: NIRValue]
 
     /// A node of `type` with its parameters and metadata.
@@ -34,7 +37,9 @@ public struct NIRNode: Sendable, Equatable {
 public struct NIRGraph: Sendable, Equatable {
     /// Nodes in the order they were added (the file stores them by name).
     public var nodes: [(name: String, node: NIRNode)]
+    /// Directed edges; a node with several inputs sums them.
     public var edges: [(from: String, to: String)]
+    /// The graph's metadata: SNNKit's neuron semantics, time step and provenance.
     public var metadata: [String: NIRValue]
 
     /// A graph of `nodes`, `edges` and `metadata`.
@@ -47,6 +52,7 @@ public struct NIRGraph: Sendable, Equatable {
     /// The node called `name`.
     public subscript(name: String) -> NIRNode? { nodes.first { $0.name == name }?.node }
 
+    /// Equal nodes, edges (in order) and metadata.
     public static func == (a: NIRGraph, b: NIRGraph) -> Bool {
         a.nodes.map(\.name) == b.nodes.map(\.name) && a.nodes.map(\.node) == b.nodes.map(\.node)
             && a.edges.map(\.from) == b.edges.map(\.from) && a.edges.map(\.to) == b.edges.map(\.to) && a.metadata == b.metadata

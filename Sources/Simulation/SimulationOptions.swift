@@ -35,11 +35,13 @@ public enum ConvolutionKernel: String, Sendable, Codable, CaseIterable {
     case matrix
 }
 
+/// The simulator's settings: steps, checkpoints, neuron and pooling semantics, and the kernel choices (which change results only by float rounding).
 public struct SimulationOptions: Sendable {
     /// Number of time steps to simulate (T_max).
     public var timeSteps: Int
     /// Steps at which the readout is evaluated (sorted, each in 1...timeSteps).
     public var checkpoints: [Int]
+    /// How max pools inside the spiking part behave (running sum by default).
     public var maxPooling: MaxPoolMode = .runningSum
     /// The neurons' reset (`ResetMode`).
     public var reset: ResetMode = .subtract
@@ -88,6 +90,7 @@ public struct SimulationOptions: Sendable {
     /// Measure where the time goes, per operator type (for `snnkit bench snn --profile`).
     public var collectTimings: Bool = false
 
+    /// Options for `timeSteps` steps, read out at `checkpoints` (nil: powers of two up to T, and T).
     public init(timeSteps: Int, checkpoints: [Int]? = nil) {
         self.timeSteps = timeSteps
         self.checkpoints = checkpoints ?? SimulationOptions.powersOfTwo(upTo: timeSteps)
@@ -108,6 +111,7 @@ public enum SimulationError: Error, Equatable, CustomStringConvertible {
     case invalidOptions(String)
     case notConverted(String)
 
+    /// The message, naming what to change.
     public var description: String {
         switch self {
         case .invalidOptions(let m): return m

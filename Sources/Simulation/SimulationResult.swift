@@ -5,6 +5,7 @@ import SNNTensor
 
 /// Spike and synaptic-operation counts of one neuron layer.
 public struct LayerActivity: Sendable, Codable, Equatable {
+    /// The IF neuron node.
     public var node: String
     /// Neurons per sample.
     public var neurons: Int
@@ -16,13 +17,17 @@ public struct LayerActivity: Sendable, Codable, Equatable {
     /// of |average output over 1...T - clip-ANN activation|, and the sum of |clip-ANN
     /// activation| to divide it by.
     public var gapToClipANN: [Double] = []
+    /// Sum of |clip-ANN activation| over the layer, the denominator of the relative gap.
     public var clipANNMagnitude: Double = 0
 }
 
 /// What one simulation run produced: readouts for any evaluated window and the activity.
 public struct SimulationResult: Sendable {
+    /// Steps simulated.
     public let timeSteps: Int
+    /// Samples in the batch.
     public let batch: Int
+    /// Spike and operation counts per neuron layer, in execution order.
     public let layers: [LayerActivity]
     /// Multiply-accumulates of the analog part (layers before the first neuron, fed the
     /// image at every step), per step, for the whole batch.

@@ -85,11 +85,15 @@ public struct PaddingSkip {
     /// `rowOf[k * pixels + j]`, its output at `offsets[row]` (image k at k x `imageStride`,
     /// pixel j at j x `rowStride`), and per 16-row tile the taps its rows need.
     public struct Layout: Sendable {
+        /// For each im2col row of the grouped layout, the output pixel it holds.
         public let rowOf: [Int32]
+        /// Where each row tile's rows start.
         public let offsets: [Int]
+        /// Per row tile, a bit per K tile that some row of it needs.
         public let rowTiles: [UInt64]
     }
 
+    /// The grouped row order for `images` images side by side.
     public func layout(images: Int, imageStride: Int, rowStride: Int) -> Layout {
         let order = grouped(size: max(1, 16 / images))
         let pixels = order.count, rows = images * pixels

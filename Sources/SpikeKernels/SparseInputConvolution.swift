@@ -16,8 +16,11 @@ import SNNTensor
 ///
 /// Unchecked Sendable: the aligned weight buffer is written once in `init` and only read.
 public final class SparseInputConvolution: @unchecked Sendable {
+    /// Input channels.
     public let inputChannels: Int
+    /// Output channels.
     public let outputChannels: Int
+    /// Kernel size, stride, padding and dilation.
     public let window: WindowGeometry
     /// Per block of output channels (128, then 64, then 16 wide), [tap][C_in][width].
     /// 64-byte aligned, so no 16-float load of a row straddles two cache lines (a row
@@ -88,6 +91,7 @@ public final class SparseInputConvolution: @unchecked Sendable {
         return x.count > 0 ? Double(nonzero) / Double(x.count) : 0
     }
 
+    /// The convolution of a float `[N, C, H, W]` map, visiting only its non-zero values.
     public func forward(_ input: Tensor) -> Tensor {
         precondition(spikeAmplitudes == nil, "this kernel's weights carry spike amplitudes: give it packed spikes")
         let (inH, inW) = (input.shape[2], input.shape[3])
@@ -132,6 +136,7 @@ public final class SparseInputConvolution: @unchecked Sendable {
         let count: [Int32]
         let channel: [Int32]
         let inH: Int, inW: Int
+        /// The output map's height and width.
         public let outH: Int, outW: Int
     }
 

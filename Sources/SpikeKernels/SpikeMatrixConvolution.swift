@@ -28,8 +28,11 @@ public final class SpikeMatrixConvolution: @unchecked Sendable {
     /// state). `SNNKIT_NO_AMX=1` turns it off, e.g. to compare with the AVX-512 kernels.
     public static let isAvailable: Bool = snn_amx_usable() != 0 && ProcessInfo.processInfo.environment["SNNKIT_NO_AMX"] == nil
 
+    /// Input channels.
     public let inputChannels: Int
+    /// Output channels.
     public let outputChannels: Int
+    /// Kernel size, stride, padding and dilation.
     public let window: WindowGeometry
     /// Output channels rounded up to 16: the row stride of the results.
     public let paddedOutputs: Int

@@ -11,11 +11,16 @@ public struct SpikePatterns: Sendable {
     public let shape: [Int]
     /// The value a spike of each channel carries (one value for all channels, or one each).
     public let amplitudes: [Float]
+    /// The packed bits: per image, per group of 8 channels, one byte per pixel.
     public var bytes: [UInt8]
 
+    /// Images (steps x batch).
     public var images: Int { shape[0] }
+    /// Channels (C).
     public var channels: Int { shape[1] }
+    /// Pixels per map (H x W).
     public var pixels: Int { shape[2] * shape[3] }
+    /// Groups of eight channels, one byte each per pixel.
     public var groups: Int { (shape[1] + 7) / 8 }
 
     /// Patterns of `shape`, written once by `fill` (no zero-initialisation pass).

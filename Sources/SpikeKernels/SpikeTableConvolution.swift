@@ -26,8 +26,11 @@ import SNNAMX
 ///
 /// Unchecked Sendable: the tables are written once in `init` and only read.
 public final class SpikeTableConvolution: @unchecked Sendable {
+    /// Input channels (spike maps read).
     public let inputChannels: Int
+    /// Output channels (currents written).
     public let outputChannels: Int
+    /// Kernel size, stride, padding and dilation.
     public let window: WindowGeometry
     /// Input channels per group (4 or 8): the bits of one spike pattern.
     public let groupBits: Int
@@ -177,12 +180,14 @@ public final class SpikeTableConvolution: @unchecked Sendable {
         let bytes: [UInt8]
         /// Bytes per image, padded plane width, output size.
         let imageBytes: Int, paddedWidth: Int
+        /// The output map's height and width.
         public let outH: Int, outW: Int
         /// Where each (tap, group) lookup reads its pattern, relative to the output pixel's
         /// top-left input position, in the order of the tables.
         let offsets: [Int]
     }
 
+    /// The spike bytes of `input` with the padding around each map, as the sliding lookups read them.
     public func padded(_ input: SpikePatterns) -> PaddedSpikes {
         let (images, inH, inW, pixels, inputGroups) = (input.images, input.shape[2], input.shape[3], input.pixels, input.groups)
         let (top, left) = (window.padTop, window.padLeft)

@@ -17,6 +17,7 @@ import SNNAMX
 ///
 /// Unchecked Sendable: B is written once in `init` and only read.
 public final class WholeMapProduct: @unchecked Sendable {
+    /// The input and output maps' sizes this product was built for.
     public let inputSize: (h: Int, w: Int), outputSize: (h: Int, w: Int)
     let tapBytes: Int
     /// Input pixels x `tapBytes`, rounded up to 64; output pixels x 3 x padded outputs.

@@ -17,6 +17,7 @@ import SNNTensor
 /// thresholds, or a graph output fed by spikes) an element-wise Mul by the ratio restores
 /// it. Concat along the channel axis concatenates the scales.
 public struct FoldThresholds: GraphPass {
+    /// The pass's name.
     public let name = "fold-thresholds"
     /// Shapes of the values (with the batch axis), from a plan of the graph.
     let shapes: [String: [Int]]
@@ -26,6 +27,7 @@ public struct FoldThresholds: GraphPass {
         self.shapes = shapes
     }
 
+    /// The graph with unit thresholds and rescaled weights; throws when a threshold cannot move.
     public func apply(to graph: Graph) throws -> Graph {
         var folding = Folding(graph: graph, shapes: shapes)
         return try folding.run()
