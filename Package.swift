@@ -90,7 +90,7 @@ let package = Package(
         // converted-model files and the orchestration, so the CLI only parses and prints.
         .target(
             name: "SNNPipeline",
-            dependencies: ["SNNSupport", "SNNTensor", "SNNGraph", "SNNONNX", "SNNData", "SNNTasks", "SNNConversion", "SNNSimulation",
+            dependencies: ["SNNTensor", "SNNGraph", "SNNONNX", "SNNData", "SNNTasks", "SNNConversion", "SNNSimulation",
                            "SNNEvaluation", "SNNReport", "SNNNIR"],
             path: "Sources/Pipeline"),
         // Throughput probes behind `snnkit bench`: the core's arithmetic peak, AMX tile timing.
@@ -118,7 +118,8 @@ let package = Package(
         // The end-to-end tests run the built `snnkit` binary; depending on it makes `swift test` build it.
         .testTarget(
             name: "SNNKitTests",
-            dependencies: ["SNNKit", "SNNDemo", "SNNBenchmarking", "snnkit"],
+            dependencies: ["SNNKit", "SNNDemo", "SNNBenchmarking", "snnkit", "SNNAMX", "SNNTensor", "SNNSpikeKernels", "SNNData",
+                           "SNNSimulation", "SNNNIR", "SNNReport"],
             path: "Tests/SNNKitTests",
             swiftSettings: fastMath),
     ]

@@ -1,11 +1,5 @@
 import Foundation
-import SNNConversion
-import SNNEvaluation
-import SNNGraph
-import SNNONNX
-import SNNPipeline
-import SNNReport
-import SNNTensor
+import SNNKit
 
 /// The embedded demonstration: a small residual CNN trained on scikit-learn's 8x8 digits
 /// (Scripts/train_demo_model.py), converted and simulated end to end with no input from
