@@ -3,24 +3,24 @@ import SNNAMX
 
 /// Measures the core's fused multiply-add throughput: the ceiling any float32 kernel is
 /// compared against, and the floor of an event-driven simulation (one synaptic operation
-/// is one lane of an add). Independent chains hide the FMA latency (2 ports x 4-5 cycles
-/// needs 8-10 in flight), twelve, as wide as the register file allows: 32 lanes (24 zmm
-/// registers) on AVX-512, 8 (12 ymm) on AVX2. Twelve 32-lane chains on AVX2 would take 48
-/// registers' worth, and the loop would time its own spills instead of the FMA units.
+/// is one lane of an add). Twelve independent chains hide the FMA latency (2 ports x 4-5
+/// cycles needs 8-10 in flight): 16 lanes each (12 zmm registers) on AVX-512, 8 (12 ymm)
+/// on AVX2. Not SIMD32: Swift 6.3 lowers `SIMD32<Float>.addingProduct` to a scalar loop
+/// (0.1 GFLOP/s against 51 for SIMD16 on the same core), so a 32-lane loop timed that.
 public enum ArithmeticPeak {
     /// Floating-point operations per second on one core (an FMA counts as two): the best
     /// of three timed runs, so a descheduled moment does not lower it.
     public static func measureSingleCore(iterations: Int = 20_000_000) -> Double {
         let clock = ContinuousClock()
-        // Twelve chains of 32 lanes fill 24 of AVX-512's registers; of 8 lanes, 12 of AVX2's.
+        // Twelve chains of one register each: 16 lanes on AVX-512, 8 on AVX2.
         let wide = snn_vector_bytes() >= 64
-        let lanes = wide ? 12 * 32 : 12 * 8
+        let lanes = wide ? 12 * 16 : 12 * 8
         // Rounds chosen for the same work either way.
         let rounds = iterations * 384 / lanes
         var best = 0.0
         for _ in 0..<3 {
             let start = clock.now
-            let sink = wide ? chains(SIMD32<Float>.self, rounds: rounds) : chains(SIMD8<Float>.self, rounds: rounds)
+            let sink = wide ? chains(SIMD16<Float>.self, rounds: rounds) : chains(SIMD8<Float>.self, rounds: rounds)
             let elapsed = clock.now - start
             let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
             if !sink.isFinite || seconds <= 0 { return 0 }
