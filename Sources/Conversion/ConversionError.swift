@@ -19,6 +19,8 @@ public enum ConversionError: Error, Equatable, CustomStringConvertible {
     case badMetadata(file: String, key: String, value: String?, expected: String)
     /// A threshold cannot move into the weights around node `node`, for `reason`.
     case cannotFoldThresholds(node: String, reason: String)
+    /// The model or the widths asked for cannot make an integer SNN, for the reason given.
+    case badQuantization(String)
 
     /// What is wrong and what to do about it.
     public var description: String {
@@ -46,6 +48,8 @@ public enum ConversionError: Error, Equatable, CustomStringConvertible {
         case .cannotFoldThresholds(let node, let reason):
             return "node '\(node)': the neuron thresholds cannot be folded into the weights: \(reason). Export the model as " +
                 "converted ONNX instead, or re-export the network without this construct."
+        case .badQuantization(let reason):
+            return "cannot quantize: \(reason)."
         }
     }
 }

@@ -34,10 +34,13 @@ public enum ONNXExporter {
         var g = Onnx_GraphProto()
         g.name = graph.name
         var extraConstants = [String: Constant]()
-        g.node = try graph.nodes.map { try nodeProto($0, opset: opset, extraConstants: &extraConstants) }
-        for (name, constant) in graph.constants.merging(extraConstants, uniquingKeysWith: { a, _ in a }).sorted(by: { $0.key < $1.key }) {
+        let integers = try integerConstantProtos(graph, opset: opset)
+        g.node = try integers.nodes + graph.nodes.map { try nodeProto($0, opset: opset, extraConstants: &extraConstants) }
+        for (name, constant) in graph.constants.merging(extraConstants, uniquingKeysWith: { a, _ in a }).sorted(by: { $0.key < $1.key })
+        where !integers.replaced.contains(name) {
             g.initializer.append(tensorProto(constant, name: name))
         }
+        g.initializer += integers.initializers
         g.input = graph.inputs.filter { graph.constants[$0.name] == nil }.map(valueInfo)
         g.output = graph.outputs.map(valueInfo)
         model.graph = g

@@ -59,6 +59,7 @@ struct GraphBuilder {
             constants[initializer.name] = try decoder.decode(initializer)
         }
         var nodes = [Node]()
+        var integerConstants = [String: IntegerEncoding]()
         let parser = OperatorParser(file: file, opset: opset)
         for (index, nodeProto) in proto.node.enumerated() {
             var named = nodeProto
@@ -68,14 +69,22 @@ struct GraphBuilder {
                 constants[output] = try constantValue(named)
                 continue
             }
+            if named.opType == "DequantizeLinear" && (named.domain.isEmpty || named.domain == "ai.onnx"),
+               let folded = try dequantizedConstant(named, constants: constants, initializers: proto.initializer) {
+                constants[named.output[0]] = .float(folded.value)
+                if let encoding = folded.encoding { integerConstants[named.output[0]] = encoding }
+                continue
+            }
             nodes.append(Node(name: named.name, op: try parser.parse(named), inputs: named.input, outputs: named.output))
         }
         nodes = try resolveConstantInputs(nodes, constants: constants)
         let inputs = try proto.input.map { try valueInfo($0) }
         let outputs = try proto.output.map { try valueInfo($0, requireFloat: false) }
         let ordered = try topologicalOrder(nodes, available: Set(constants.keys).union(inputs.map(\.name)))
-        return Graph(name: proto.name, nodes: ordered, inputs: inputs, outputs: outputs, constants: constants,
-                     metadata: metadata, source: file)
+        var graph = Graph(name: proto.name, nodes: ordered, inputs: inputs, outputs: outputs, constants: constants,
+                          metadata: metadata, source: file)
+        graph.integerConstants = integerConstants
+        return graph
     }
 
     private func valueInfo(_ proto: Onnx_ValueInfoProto, requireFloat: Bool = true) throws -> ValueInfo {

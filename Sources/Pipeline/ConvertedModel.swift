@@ -9,6 +9,8 @@ public struct ConvertedModel: Sendable {
     public var graph: Graph
     /// The stored conversion settings; nil for a model converted by something else.
     public var info: ConvertedModelInfo?
+    /// The integer widths and thresholds of a quantized SNN; nil for a float one.
+    public var quantization: QuantizationRecord?
 
     /// Wraps `graph`, reading its stored settings; throws unless it has neurons.
     public init(_ graph: Graph) throws {
@@ -18,6 +20,7 @@ public struct ConvertedModel: Sendable {
         }
         self.graph = graph
         info = try ConvertedModelInfo(reading: graph)
+        quantization = try QuantizationRecord(reading: graph)
     }
 
     /// The converted model of a conversion run.

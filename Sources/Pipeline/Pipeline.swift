@@ -61,7 +61,7 @@ public enum Pipeline {
     /// model's stored estimate.
     public static func simulate(_ model: ConvertedModel, on data: any EvaluationData, task: EvaluationTask = .defaultClassification,
                                 settings: SimulationSettings, progress: ((Int, Int) -> Void)? = nil) throws -> EvaluationResult {
-        var options = try settings.evaluationOptions(storedDelay: model.info?.delay)
+        var options = try model.evaluationOptions(settings)
         options.task = task
         return try Evaluator(ann: model.ann, converted: try settings.simulated(model.graph), options: options).evaluate(data, progress: progress)
     }
@@ -94,7 +94,7 @@ public enum Pipeline {
             converted = try ConvertedModel(r)
             ann = try Converter.prepare(model)
         }
-        var options = try settings.evaluationOptions(storedDelay: converted.info?.delay)
+        var options = try converted.evaluationOptions(settings)
         options.task = task
         let evaluation = try Evaluator(ann: ann, converted: try settings.simulated(converted.graph), options: options)
             .evaluate(data, progress: progress.simulation)

@@ -15,6 +15,9 @@ extension IFLayerState {
         let v: UnsafeMutablePointer<Float>
         let fan: UnsafePointer<Float>
         let theta: UnsafePointer<Float>
+        /// Saturation bounds per value (offset as `theta`), nil for an unbounded membrane.
+        var lower: UnsafePointer<Float>? = nil
+        var upper: UnsafePointer<Float>? = nil
         let probe: GapProbe?
         /// Reset to 0 instead of subtracting theta (`ResetMode.zero`).
         var zeroReset = false
@@ -41,9 +44,10 @@ extension IFLayerState {
         func integrateGroup(state: Int, input: Int, channels: Int, inner: Int, parameters: Int,
                             patterns: UnsafeMutablePointer<UInt8>) -> (Double, Double) {
             var lanes = Lanes()
-            if inner < 16 {
-                // Planes smaller than a vector: run the group's values as one contiguous
-                // range and send each fired lane's bit to its pixel.
+            if inner < 16 || lower != nil {
+                // Planes smaller than a vector (or saturating membranes, which the C loop
+                // does not clamp): run the group's values as one contiguous range and send
+                // each fired lane's bit to its pixel.
                 let count = channels * inner
                 let lane = SIMD16<Int32>(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
                 patterns.initialize(repeating: 0, count: inner)
@@ -105,8 +109,10 @@ extension IFLayerState {
         /// equations in C on the compare's mask, `snn_fire_rows`.)
         @inline(__always)
         mutating func fire16(_ v: UnsafeMutablePointer<Float>, input: SIMD16<Float>, theta: SIMD16<Float>,
-                             fanout: UnsafePointer<Float>, zeroReset: Bool = false) -> (spike: SIMD16<Float>, fire: SIMDMask<SIMD16<Int32>>) {
-            let potential = UnsafeRawPointer(v).loadUnaligned(as: SIMD16<Float>.self) + input
+                             fanout: UnsafePointer<Float>, zeroReset: Bool = false,
+                             bounds: (lower: SIMD16<Float>, upper: SIMD16<Float>)? = nil) -> (spike: SIMD16<Float>, fire: SIMDMask<SIMD16<Int32>>) {
+            var potential = UnsafeRawPointer(v).loadUnaligned(as: SIMD16<Float>.self) + input
+            if let bounds { potential = potential.clamped(lowerBound: bounds.lower, upperBound: bounds.upper) }
             let fire = potential .> theta
             let spike = SIMD16<Float>().replacing(with: theta, where: fire)
             UnsafeMutableRawPointer(v).storeBytes(of: zeroReset ? potential.replacing(with: 0, where: fire) : potential - spike, as: SIMD16<Float>.self)
@@ -119,7 +125,8 @@ extension IFLayerState {
         mutating func step16(_ l: Layer, _ s: Int, _ x: Int, _ q: Int) -> SIMDMask<SIMD16<Int32>> {
             func load(_ p: UnsafePointer<Float>) -> SIMD16<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self) }
             let input = l.bypass.map { load(l.z + (x &- l.zBack)) + load($0 + x) } ?? load(l.z + (x &- l.zBack))
-            let (spike, fire) = fire16(l.v + s, input: input, theta: load(l.theta + q), fanout: l.fan + q, zeroReset: l.zeroReset)
+            let bounds = l.lower.map { (load($0 + q), load(l.upper! + q)) }
+            let (spike, fire) = fire16(l.v + s, input: input, theta: load(l.theta + q), fanout: l.fan + q, zeroReset: l.zeroReset, bounds: bounds)
             if let out = l.out { UnsafeMutableRawPointer(out + x).storeBytes(of: spike, as: SIMD16<Float>.self) }
             l.probe?.add(spike, at: s)
             return fire
@@ -127,7 +134,8 @@ extension IFLayerState {
 
         @inline(__always)
         mutating func step1(_ l: Layer, _ s: Int, _ x: Int, _ q: Int) -> Bool {
-            let potential = l.v[s] + (l.bypass.map { l.z[x &- l.zBack] + $0[x] } ?? l.z[x &- l.zBack])
+            var potential = l.v[s] + (l.bypass.map { l.z[x &- l.zBack] + $0[x] } ?? l.z[x &- l.zBack])
+            if let lower = l.lower, let upper = l.upper { potential = min(max(potential, lower[q]), upper[q]) }
             let fire = potential > l.theta[q]
             l.v[s] = fire ? (l.zeroReset ? 0 : potential - l.theta[q]) : potential
             l.out?[x] = fire ? l.theta[q] : 0

@@ -25,6 +25,9 @@ final class IFLayerState {
     let fanout: [Float]
     /// Reset to 0 instead of subtracting theta (`ResetMode.zero`).
     let zeroReset: Bool
+    /// Saturation bounds per value (`MembraneBounds`), or nil for an unbounded membrane.
+    let lowerPerValue: [Float]?
+    let upperPerValue: [Float]?
     /// What the layer's readers take: the float map (`floats`), packed spikes for the
     /// convolutions' spike kernels (`patterns`, NCHW layers only), or both.
     var emitsFloats = true
@@ -53,13 +56,21 @@ final class IFLayerState {
         let initialSample: [Float]
         /// Reset to 0 instead of subtracting theta (`ResetMode.zero`).
         let zeroReset: Bool
+        /// The saturation bounds of every value of a sample, when the membrane has them.
+        let lowerPerValue: [Float]?
+        let upperPerValue: [Float]?
 
-        init(thresholds: [Float], sampleShape: [Int], initialPotential: Float, reset: ResetMode = .subtract) {
+        init(thresholds: [Float], sampleShape: [Int], initialPotential: Float, reset: ResetMode = .subtract, bounds: MembraneBounds? = nil) {
             zeroReset = reset == .zero
             let channels = sampleShape.first ?? 1, perSample = sampleShape.reduce(1, *)
             let inner = perSample / max(channels, 1)
-            thresholdPerValue = (0..<perSample).map { thresholds[thresholds.count == 1 ? 0 : min($0 / max(inner, 1), channels - 1)] }
+            func perValue(_ values: [Float]) -> [Float] {
+                (0..<perSample).map { values[values.count == 1 ? 0 : min($0 / max(inner, 1), channels - 1)] }
+            }
+            thresholdPerValue = perValue(thresholds)
             initialSample = thresholdPerValue.map { initialPotential * $0 }
+            lowerPerValue = bounds.map { perValue($0.lower) }
+            upperPerValue = bounds.map { perValue($0.upper) }
         }
     }
 
@@ -72,6 +83,8 @@ final class IFLayerState {
         self.fanout = fanout
         thresholdPerValue = layout.thresholdPerValue
         zeroReset = layout.zeroReset
+        lowerPerValue = layout.lowerPerValue
+        upperPerValue = layout.upperPerValue
         self.membrane = membrane ? Self.repeated(layout.initialSample, batch) : []
     }
 
@@ -133,13 +146,13 @@ final class IFLayerState {
                     withPatternBytes { bits in
                         membrane.withUnsafeMutableBufferPointer { v in
                             fanout.withUnsafeBufferPointer { fan in
-                                thresholdPerValue.withUnsafeBufferPointer { theta in
+                                withParameters { theta, lower, upper in
                                     spikeCounts.withUnsafeMutableBufferPointer { sc in
                                         opCounts.withUnsafeMutableBufferPointer { oc in
                                             GapProbe.with(self, &gaps) { probe, gp in
                                                 let layer = Layer(z: z.baseAddress!, bypass: bypass == nil ? nil : extra.baseAddress!,
                                                                   out: floats ? out.baseAddress! : nil, v: v.baseAddress!, fan: fan.baseAddress!,
-                                                                  theta: theta.baseAddress!, probe: probe, zeroReset: zeroReset)
+                                                                  theta: theta, lower: lower, upper: upper, probe: probe, zeroReset: zeroReset)
                                                 let bp = bits.baseAddress!, scp = sc.baseAddress!, ocp = oc.baseAddress!
                                                 Parallel.forEach(items, minimumPerThread: 1) { item in
                                                     let n = item / pieces, lo = (item % pieces) * span
@@ -172,6 +185,14 @@ final class IFLayerState {
         }
         record(spikeCounts, opCounts, gaps, checkpoints: probing.count, steps: steps, items: items)
         return Output(floats: floats ? output : nil, patterns: patterns)
+    }
+
+    /// The per-value thresholds and, for a saturating membrane, its bounds, as pointers.
+    func withParameters<R>(_ body: (UnsafePointer<Float>, UnsafePointer<Float>?, UnsafePointer<Float>?) -> R) -> R {
+        thresholdPerValue.withUnsafeBufferPointer { theta in
+            guard let lowerPerValue, let upperPerValue else { return body(theta.baseAddress!, nil, nil) }
+            return lowerPerValue.withUnsafeBufferPointer { l in upperPerValue.withUnsafeBufferPointer { u in body(theta.baseAddress!, l.baseAddress!, u.baseAddress!) } }
+        }
     }
 
     /// Fraction of neurons that fired over the last `steps` steps (the density a

@@ -8,7 +8,7 @@ extension PlanningContext {
             guard case .ifNeuron(let v0) = node.op, let theta = graph.floatConstant(node.inputs[1]),
                   let shape = shapes[node.inputs[0]] else { continue }
             layouts[node.name] = IFLayerState.Layout(thresholds: theta.storage, sampleShape: Array(shape.dropFirst()), initialPotential: v0,
-                                                          reset: options.reset)
+                                                          reset: options.reset, bounds: options.membraneBounds[node.name])
         }
         return layouts
     }

@@ -111,6 +111,8 @@ public struct Graph: Sendable {
     public var metadata: [String: String]
     /// Where the graph came from, for error messages.
     public var source: String
+    /// Constants that hold integers times a scale (a quantized SNN's weights), by name.
+    public var integerConstants: [String: IntegerEncoding] = [:]
 
     /// A graph of `nodes` (already in execution order) over `constants`, reading `inputs` and producing
     /// `outputs`.

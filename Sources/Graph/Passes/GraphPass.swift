@@ -31,5 +31,6 @@ extension Graph {
         var used = Set(outputs.map(\.name))
         for node in nodes { used.formUnion(node.inputs) }
         constants = constants.filter { used.contains($0.key) }
+        integerConstants = integerConstants.filter { used.contains($0.key) }
     }
 }

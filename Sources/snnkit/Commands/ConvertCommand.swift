@@ -9,17 +9,23 @@ struct ConvertCommand: ParsableCommand {
         discussion: """
         Folds BatchNorm, moves max pools before the neurons, turns every ReLU into an integrate-and-fire neuron and sets
         its per-channel threshold by local threshold balancing (one forward pass per calibration batch).
+        With --weight-bits it then writes the integer SNN: thresholds folded into the weights, weights in B-bit
+        integers, integer thresholds 2^k, saturating --state-bits membranes. A model converted before needs no
+        calibration data to be quantized.
 
         Examples:
           snnkit convert resnet20.onnx --calib cifar_train.npy --preset cifar10 -o resnet20.snn.onnx
           snnkit convert vgg.onnx --calib calib.npz --calib-batches 400 --method ltb-layer --export-clip-onnx vgg.clip.onnx
+          snnkit convert resnet20.snn.onnx --weight-bits 4 --scale-granularity layer --state-bits 16 -o resnet20.w4.snn.onnx
         """)
 
-    @Argument(help: "ONNX model (a ReLU network).")
+    @Argument(help: "ONNX model (a ReLU network, or a converted SNN to quantize).")
     var model: String
 
     @Option(name: .long, help: "Calibration data: .npy/.npz, MNIST IDX (.gz), CIFAR binary batches or a folder of them.")
-    var calib: String
+    var calib: String?
+
+    @OptionGroup var quantization: QuantizationFlags
 
     @OptionGroup var conversion: ConversionFlags
 
@@ -53,13 +59,21 @@ struct ConvertCommand: ParsableCommand {
         let out = output ?? ConvertedModel.defaultPath(for: model)
         try Failure.run {
             let graph = try Pipeline.loadModel(model)
+            if !graph.neuronLayers().isEmpty {
+                try quantizeConverted(graph, to: out)
+                return
+            }
+            guard let calib else {
+                throw PipelineError("\(model) is a ReLU network: pass calibration data (--calib DATA) to convert it")
+            }
             let calibration = try data.settings().calibration(calib, warn: Warning.print)
             let bar = ProgressBar(label: "calibrating", unit: "img", quiet: common.quiet || common.json)
             let result = try Pipeline.convert(graph, calibration: calibration, options: options) { p in
                 bar.update(done: p.batchesDone, total: p.batchesPlanned, extraUnits: p.images)
             }
             bar.finish()
-            let converted = try ConvertedModel(result)
+            var converted = try ConvertedModel(result)
+            if let q = try quantization.options() { converted = try Pipeline.quantize(converted, options: q) }
             // Refused before any file is written, so a model NIR cannot hold leaves nothing behind.
             let exported = try nir.map { _ in try NIRExporter.export(converted.graph, model: model) }
             try converted.write(to: out)
@@ -79,7 +93,30 @@ struct ConvertCommand: ParsableCommand {
                 return
             }
             ResultPrinter.conversion(result)
+            if let record = converted.quantization { ResultPrinter.quantization(record) }
             print("wrote " + written.joined(separator: ", "))
         }
+    }
+
+    /// A model converted before: quantized to the widths asked for, without calibration.
+    func quantizeConverted(_ graph: Graph, to out: String) throws {
+        guard let options = try quantization.options() else {
+            throw PipelineError("\(model) is already a spiking network: give --weight-bits to quantize it, or convert the ReLU network it came from")
+        }
+        if calib != nil { Warning.print("\(model) is already converted: --calib is not used") }
+        let quantized = try Pipeline.quantize(try ConvertedModel(graph), options: options)
+        let exported = try nir.map { _ in try NIRExporter.export(quantized.graph, model: model) }
+        try quantized.write(to: out)
+        var written = [out]
+        if let nir, let exported {
+            try NIRFile.write(exported, to: URL(fileURLWithPath: nir))
+            written.append(nir)
+        }
+        if common.json {
+            try JSONOutput.print(quantized.quantization!)
+            return
+        }
+        ResultPrinter.quantization(quantized.quantization!)
+        print("wrote " + written.joined(separator: ", "))
     }
 }

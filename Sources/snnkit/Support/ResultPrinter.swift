@@ -26,6 +26,18 @@ enum ResultPrinter {
         print("estimated delay: \(r.delay.steps) steps (sum of per-layer terms " + r.delay.perLayer.map { String(format: "%.1f", $0) }.joined(separator: " + ") + ")")
     }
 
+    /// The integer layers of a quantized SNN: thresholds and clipped weights.
+    static func quantization(_ q: QuantizationRecord) {
+        print("integer SNN: " + q.summary)
+        var table = TextTable(["layer", "scales", "threshold min", "threshold max", "clipped weights"])
+        for l in q.layers {
+            let thresholds = l.exponents.map { 1 << $0 }
+            table.add([l.neuron, "\(l.exponents.count)", "\(thresholds.min()!)", "\(thresholds.max()!)",
+                       pct(Double(l.clippedWeights) / Double(max(1, l.weights)))])
+        }
+        print(table.render())
+    }
+
     static func evaluation(_ e: EvaluationResult) {
         let names = e.metricNames
         let label = EvaluationTask.label(e.primaryMetric)

@@ -10,6 +10,11 @@ struct ReferenceSimulator {
     let graph: Graph
     let runningSumPooling: Bool
     var reset: ResetMode = .subtract
+    /// An integer SNN's record: its layers then run as the integer machine (`IntegerNeurons`)
+    /// and its float layers in float32, as the engine adds.
+    var quantization: QuantizationRecord? = nil
+    /// Receives, per integer layer, how many updates hit the state bounds.
+    var saturation: IntegerNeurons.Log? = nil
 
     /// Sum over steps 1...T of the network outputs (before any readout tail's non-linearity
     /// the fixture networks have none), returned per step as running sums.
@@ -30,10 +35,19 @@ struct ReferenceSimulator {
         var spikeCounts = [String: [Double]]()
         var total: Tensor? = nil
         var sums = [Tensor]()
+        var integerState = IntegerNeurons.State()
         for _ in 0..<steps {
             let out = try plan.run([name: x], intercept: { index, inputs in
                 let node = graph.nodes[index]
                 guard let z = inputs[0] else { return nil }
+                if let quantization, let y = try IntegerNeurons.step(node, z, quantization, reset: reset, state: &integerState) {
+                    spikeCounts[node.name, default: []].append(Double(y.storage.filter { $0 != 0 }.count))
+                    var total = outputSums[node.name] ?? [Double](repeating: 0, count: z.count)
+                    for i in 0..<z.count { total[i] += Double(y.storage[i]) }
+                    outputSums[node.name] = total
+                    outputs[node.name, default: []].append(total)
+                    return [y]
+                }
                 if case .ifNeuron(let v0) = node.op {
                     let theta = graph.floatConstant(node.inputs[1])!.storage
                     let c = z.shape[1], inner = z.shape[2...].reduce(1, *)
@@ -69,6 +83,7 @@ struct ReferenceSimulator {
             total = total.map { Tensor(shape: y.shape, storage: zip($0.storage, y.storage).map { $0 + $1 }) } ?? y
             sums.append(total!)
         }
+        saturation?.counts = integerState.saturated
         return (sums, spikeCounts, outputs)
     }
 }

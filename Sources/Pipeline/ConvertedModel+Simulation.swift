@@ -1,0 +1,26 @@
+import SNNConversion
+import SNNEvaluation
+import SNNSimulation
+
+extension ConvertedModel {
+    /// The evaluator's options for simulating this model with `settings`: the stored
+    /// readout delay for `.auto` and, for an integer SNN, its saturating membranes. Throws
+    /// when an initial potential asked for is not a whole number of the integer layers'
+    /// units (the simulation would no longer be the integer machine's).
+    public func evaluationOptions(_ settings: SimulationSettings) throws -> EvaluationOptions {
+        var options = try settings.evaluationOptions(storedDelay: info?.delay)
+        guard let quantization else { return options }
+        if let ratio = settings.initialPotential {
+            for layer in quantization.layers {
+                for k in Set(layer.exponents) where (Double(ratio) * Double(1 << k)).rounded() != Double(ratio) * Double(1 << k) {
+                    throw PipelineError.setting("the initial potential \(ratio) x threshold 2^\(k) of integer layer '\(layer.neuron)' is not a whole number; " +
+                                                "use a ratio such as 0.5, 0.25 or 0")
+                }
+            }
+        }
+        for (neuron, bounds) in quantization.membraneBounds {
+            options.simulation.membraneBounds[neuron] = MembraneBounds(lower: bounds.lower, upper: bounds.upper)
+        }
+        return options
+    }
+}

@@ -1,0 +1,177 @@
+import Foundation
+import Testing
+@testable import SNNKit
+
+/// The integer SNN: hand-worked exponents and integers, the errors, the ONNX round trip,
+/// and the engine against the integer reference machine, spike for spike.
+@Suite struct QuantizationTests {
+    /// input -> 1x1 conv -> IF (analog layer) -> 1x1 conv "c2" -> IF "n2" -> output, unit thresholds.
+    func handNetwork() -> Graph {
+        func conv(_ name: String, _ input: String, _ output: String) -> Node {
+            Node(name: name, op: .conv(.init(kernelShape: [1, 1], strides: [1, 1], dilations: [1, 1], pads: [0, 0, 0, 0], autoPad: .notSet, group: 1)),
+                 inputs: [input, name + ".w"], outputs: [output])
+        }
+        let nodes = [conv("c1", "x", "z1"), Node(name: "n1", op: .ifNeuron(initialPotential: 0.5), inputs: ["z1", "one2"], outputs: ["s1"]),
+                     conv("c2", "s1", "z2"), Node(name: "n2", op: .ifNeuron(initialPotential: 0.5), inputs: ["z2", "one2"], outputs: ["y"])]
+        return Graph(name: "hand", nodes: nodes, inputs: [ValueInfo(name: "x", dimensions: [.fixed(1), .fixed(2), .fixed(2), .fixed(2)])],
+                     outputs: [ValueInfo(name: "y", dimensions: nil)],
+                     constants: ["c1.w": .float(Tensor(shape: [2, 2, 1, 1], storage: [1, 0, 0, 1])),
+                                 "c2.w": .float(Tensor(shape: [2, 2, 1, 1], storage: [0.3, -0.1, 0.02, 0.01])),
+                                 "one2": .float(Tensor(shape: [2], storage: [1, 1]))])
+    }
+
+    /// A converted residual network whose shortcut carries spikes (the integer form needs
+    /// that: an image added into a spiking layer has none): c0 -> r0 -> c1 -> r1 -> c2,
+    /// + r0 -> r2 -> c3 (stride 2) -> r3 -> c4 (1x1, the readout), 16 channels of 8 x 8.
+    func residualNetwork() throws -> Graph {
+        func conv(_ name: String, _ input: String, _ output: String, kernel k: Int, stride: Int = 1) -> Node {
+            Node(name: name, op: .conv(.init(kernelShape: [k, k], strides: [stride, stride], dilations: [1, 1], pads: [k / 2, k / 2, k / 2, k / 2],
+                                             autoPad: .notSet, group: 1)), inputs: [input, name + ".w", name + ".b"], outputs: [output])
+        }
+        var g = KernelTests.Generator(state: 17)
+        var constants = [String: Constant]()
+        for (name, cin, cout, k) in [("c0", 3, 16, 3), ("c1", 16, 16, 3), ("c2", 16, 16, 3), ("c3", 16, 24, 3), ("c4", 24, 4, 1)] {
+            constants[name + ".w"] = .float(Tensor(shape: [cout, cin, k, k], storage: g.array(cout * cin * k * k).map { $0 * 0.5 }))
+            constants[name + ".b"] = .float(Tensor(shape: [cout], storage: g.array(cout).map { $0 * 0.1 + 0.05 }))
+        }
+        let ann = Graph(name: "residual", nodes: [
+            conv("c0", "x", "a0", kernel: 3), Node(name: "r0", op: .relu, inputs: ["a0"], outputs: ["h0"]),
+            conv("c1", "h0", "a1", kernel: 3), Node(name: "r1", op: .relu, inputs: ["a1"], outputs: ["h1"]),
+            conv("c2", "h1", "a2", kernel: 3), Node(name: "add", op: .binary(.add), inputs: ["a2", "h0"], outputs: ["s2"]),
+            Node(name: "r2", op: .relu, inputs: ["s2"], outputs: ["h2"]),
+            conv("c3", "h2", "a3", kernel: 3, stride: 2), Node(name: "r3", op: .relu, inputs: ["a3"], outputs: ["h3"]),
+            conv("c4", "h3", "y", kernel: 1),
+        ], inputs: [ValueInfo(name: "x", dimensions: [.fixed(2), .fixed(3), .fixed(8), .fixed(8)])],
+        outputs: [ValueInfo(name: "y", dimensions: nil)], constants: constants)
+        var options = ConversionOptions()
+        options.budget = .fixed(4)
+        let calibration = InMemoryBatches((0..<4).map { TestData.batch([8, 3, 8, 8], seed: UInt64(60 + $0)) })
+        return try Converter(options: options).convert(ann, calibration: calibration).graph
+    }
+
+    /// An image added into a spiking layer has no integer form: refused, naming the layer.
+    @Test func anAnalogShortcutIntoASpikingLayerIsRefused() throws {
+        let (graph, _) = try SimulationTests().converted("net_b_resnet_blocks")
+        #expect { try Pipeline.quantize(try ConvertedModel(graph), options: QuantizationOptions(weightBits: 8)) } throws: { error in
+            "\(error)".contains("l1.relu2") && "\(error)".contains("no integer form")
+        }
+    }
+
+    /// 4 bits (largest weight 7): channel 0 (max 0.3) has k = 4 (x16: 5, -2; k = 5 would clip
+    /// 9.6 to 7, a larger error) and channel 1 (max 0.02) k = 8 (x256: 5.12 -> 5, 2.56 -> 3).
+    @Test func perChannelExponentsAndIntegersAsWorkedByHand() throws {
+        let q = try QuantizeWeights(options: QuantizationOptions(weightBits: 4)).apply(to: handNetwork())
+        let record = try #require(try QuantizationRecord(reading: q))
+        #expect(record.layers.map(\.neuron) == ["n2"], "the analog layer n1 stays float")
+        #expect(record.layers[0].exponents == [4, 8])
+        let name = try #require(q.nodes.first { $0.name == "c2" }?.inputs[1])
+        let encoding = try #require(q.integerConstants[name])
+        let w = try #require(q.floatConstant(name))
+        #expect(encoding.integers(of: w.storage, shape: w.shape) == [5, -2, 5, 3])
+        let expected: [Float] = [5.0 / 16, -2.0 / 16, 5.0 / 256, 3.0 / 256]
+        #expect(w.storage == expected)
+        #expect(q.floatConstant(q.nodes[0].inputs[1])?.storage == [1, 0, 0, 1], "the analog layer's weights are unchanged")
+    }
+
+    /// One scale for the layer: the largest weight (0.3) sets k = 4 for both channels, and
+    /// channel 1's small weights round to 0.
+    @Test func layerScalesShareOneExponent() throws {
+        let q = try QuantizeWeights(options: QuantizationOptions(weightBits: 4, granularity: .layer)).apply(to: handNetwork())
+        #expect(try QuantizationRecord(reading: q)?.layers[0].exponents == [4])
+        let expected: [Float] = [5.0 / 16, -2.0 / 16, 0, 0]
+        #expect(q.floatConstant(q.nodes[2].inputs[1])?.storage == expected)
+    }
+
+    @Test func widthsOutOfRangeAreRefused() throws {
+        for (bits, state) in [(1, 24), (9, 24), (8, 3), (8, 25)] {
+            #expect(throws: ConversionError.self) { try QuantizeWeights(options: QuantizationOptions(weightBits: bits, stateBits: state)).apply(to: handNetwork()) }
+        }
+    }
+
+    @Test func aQuantizedModelIsNotQuantizedAgain() throws {
+        let q = try QuantizeWeights(options: QuantizationOptions(weightBits: 8)).apply(to: handNetwork())
+        #expect { try QuantizeWeights(options: QuantizationOptions(weightBits: 8)).apply(to: q) } throws: { error in
+            "\(error)".contains("already quantized")
+        }
+    }
+
+    /// 4 state bits hold at most 7: a weight of 3.5 is 7 units at threshold 2^1 (the best
+    /// exponent), and 2 + 7 does not fit.
+    @Test func aStateTooNarrowForOneStepIsRefused() throws {
+        var g = handNetwork()
+        g.constants["c2.w"] = .float(Tensor(shape: [2, 2, 1, 1], storage: [3.5, -0.1, 0.02, 0.01]))
+        #expect { try QuantizeWeights(options: QuantizationOptions(weightBits: 4, stateBits: 4)).apply(to: g) } throws: { error in
+            "\(error)".contains("state bits are too few for neuron 'n2'") && "\(error)".contains("--state-bits")
+        }
+    }
+
+    @Test func thresholdsMustBeFoldedFirst() throws {
+        var g = handNetwork()
+        g.constants["one2"] = .float(Tensor(shape: [2], storage: [2, 2]))
+        #expect { try QuantizeWeights(options: QuantizationOptions(weightBits: 8)).apply(to: g) } throws: { error in
+            "\(error)".contains("fold the thresholds")
+        }
+    }
+
+    /// Written as INT8/INT32 initializers with DequantizeLinear and read back: the same
+    /// floats, encodings and record.
+    @Test func integerWeightsRoundTripThroughONNX() throws {
+        let q = try Pipeline.quantize(try ConvertedModel(try residualNetwork()), options: QuantizationOptions(weightBits: 6, stateBits: 16))
+        let data = try ONNXExporter.serialize(q.graph)
+        let back = try ONNXImporter.load(data: data)
+        #expect(!q.graph.integerConstants.isEmpty)
+        #expect(back.integerConstants == q.graph.integerConstants)
+        for name in q.graph.integerConstants.keys { #expect(back.constants[name] == q.graph.constants[name], "\(name)") }
+        #expect(try QuantizationRecord(reading: back) == q.quantization)
+        let proto = try Onnx_ModelProto(serializedBytes: data)
+        #expect(proto.graph.node.filter { $0.opType == "DequantizeLinear" }.count == q.graph.integerConstants.count)
+        #expect(proto.graph.initializer.contains { $0.dataType == Int32(ElementType.int8.rawValue) })
+    }
+
+    /// The engine against the integer machine, on every kernel at 1 and 2 threads: the
+    /// same spikes, every layer, every step.
+    @Test(arguments: ["residual", "net_c_vgg"], ConvolutionKernel.allCases)
+    func engineEqualsTheIntegerMachine(_ name: String, _ kernel: ConvolutionKernel) throws {
+        let (graph, shape) = name == "residual" ? (try residualNetwork(), [2, 3, 8, 8]) : try SimulationTests().converted(name)
+        let x = TestData.batch([3] + shape.dropFirst(), seed: 7)
+        for (bits, granularity) in [(8, QuantizationOptions.Granularity.channel), (4, .layer)] {
+            let q = try Pipeline.quantize(try ConvertedModel(graph), options: QuantizationOptions(weightBits: bits, granularity: granularity))
+            try expectSameSpikes(q, x, kernel: kernel)
+        }
+    }
+
+    /// A narrow state that saturates: the engine clamps exactly where the machine does.
+    @Test(arguments: [ResetMode.subtract, .zero])
+    func saturatingMembranesMatchTheIntegerMachine(_ reset: ResetMode) throws {
+        let graph = try residualNetwork()
+        let x = TestData.batch([3, 3, 8, 8], seed: 11)
+        let float = try Pipeline.quantize(try ConvertedModel(graph), options: QuantizationOptions(weightBits: 8))
+        let widest = float.quantization!.layers.flatMap(\.exponents).max()!
+        // The narrowest state the largest threshold allows: about two thresholds of headroom.
+        let q = try Pipeline.quantize(try ConvertedModel(graph), options: QuantizationOptions(weightBits: 8, stateBits: widest + 2))
+        let log = IntegerNeurons.Log()
+        try expectSameSpikes(q, x, kernel: .auto, reset: reset, log: log)
+        #expect(log.counts.values.reduce(0, +) > 0, "the state bound is reached, so the test sees the clamp")
+    }
+
+    func expectSameSpikes(_ q: ConvertedModel, _ x: Tensor, kernel: ConvolutionKernel, reset: ResetMode = .subtract,
+                          log: IntegerNeurons.Log? = nil) throws {
+        let steps = 48
+        var settings = SimulationSettings(timeSteps: steps)
+        settings.reset = reset
+        var options = try q.evaluationOptions(settings).simulation
+        options.chunk = 16
+        options.convolutionKernel = kernel
+        let reference = try ReferenceSimulator(graph: q.graph, runningSumPooling: true, reset: reset, quantization: q.quantization,
+                                               saturation: log).run(x, steps: steps)
+        // One worker (`serially`, local to this thread, unlike `Parallel.threads`) and every core.
+        #expect(q.quantization!.layers.count >= 2 && reference.spikes.values.joined().reduce(0, +) > 0, "integer layers that fire")
+        for serial in [true, false] {
+            let simulator = try Simulator(graph: q.graph, inputShape: x.shape, options: options)
+            let result = serial ? try Parallel.serially { try simulator.run(x) } : try simulator.run(x)
+            for layer in result.layers {
+                #expect(layer.spikesPerStep == reference.spikes[layer.node]!, "\(layer.node), \(kernel), serial: \(serial)")
+            }
+        }
+    }
+}
