@@ -1,10 +1,11 @@
 import SNNConversion
 import SNNGraph
 
-/// One baseline threshold rule, converted on the same calibration batches and evaluated
-/// on the same data as the main method.
+/// Another form of the same network evaluated on the same data as the main run, as one
+/// more curve: a baseline threshold rule converted on the same calibration batches, or an
+/// integer form of the converted SNN.
 public struct BaselineRun: Sendable, Codable {
-    /// The rule's command-line name.
+    /// The rule's command-line name, or the integer form's widths.
     public var method: String
     /// Calibration batches the rule saw (the main run's count).
     public var calibrationBatches: Int
@@ -16,6 +17,17 @@ public struct BaselineRun: Sendable, Codable {
     public var steps: [Int]
     /// The headline metric at each of `steps`, a fraction in [0, 1].
     public var values: [Double]
+
+    /// The curve of `result`, a form named `method` made with `calibrationBatches` batches
+    /// and readout delay `delay`.
+    public init(method: String, calibrationBatches: Int, delay: Int, result: EvaluationResult) {
+        self.method = method
+        self.calibrationBatches = calibrationBatches
+        self.delay = delay
+        clipANN = result.clipANN.primary
+        steps = result.snn.map(\.steps)
+        values = result.snn.map { $0.effective.primary }
+    }
 }
 
 /// Runs other threshold rules beside the main conversion, for comparison.
@@ -39,9 +51,7 @@ public enum Baselines {
             var evaluation = options
             if case .estimated = options.delay { evaluation.delay = .estimated(converted.delay.steps) }
             let result = try Evaluator(ann: ann, converted: converted.graph, options: evaluation).evaluate(data)
-            return BaselineRun(method: method.description, calibrationBatches: converted.batchesUsed, delay: converted.delay.steps,
-                               clipANN: result.clipANN.primary, steps: result.snn.map(\.steps),
-                               values: result.snn.map { $0.effective.primary })
+            return BaselineRun(method: method.description, calibrationBatches: converted.batchesUsed, delay: converted.delay.steps, result: result)
         }
     }
 }

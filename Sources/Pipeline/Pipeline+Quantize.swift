@@ -1,6 +1,8 @@
 import SNNConversion
+import SNNEvaluation
 import SNNGraph
 import SNNNIR
+import SNNTasks
 
 extension Pipeline {
     /// The integer form of a converted (float) SNN: thresholds folded into the weights, then
@@ -14,5 +16,27 @@ extension Pipeline {
         }
         let folded = try model.graph.foldingThresholds(shapes: NIRExporter.plannedShapes(model.graph))
         return try ConvertedModel(try QuantizeWeights(options: options).apply(to: folded))
+    }
+}
+
+extension Pipeline {
+    /// The integer forms of `model` at each of `widths`, each simulated on `data` like the
+    /// model itself: one more curve per form for the table and the report's plots.
+    public static func simulateIntegerForms(of model: ConvertedModel, widths: [QuantizationOptions], on data: any EvaluationData,
+                                            task: EvaluationTask = .defaultClassification, settings: SimulationSettings,
+                                            progress: ((String) -> Void)? = nil) throws -> [BaselineRun] {
+        let forms = try widths.map { try quantize(model, options: $0) }  // every width checked before the first simulation
+        return try zip(widths, forms).map { width, form in
+            let name = "\(width.weightBits)-bit, per \(width.granularity.rawValue)" +
+                (width.stateBits == QuantizationOptions.widestState ? "" : ", \(width.stateBits)-bit state")
+            progress?(name)
+            let result = try simulate(form, on: data, task: task, settings: settings)
+            var delay = 0
+            switch try form.evaluationOptions(settings).delay {
+            case .estimated(let d), .fixed(let d): delay = d
+            case .none, .half: break
+            }
+            return BaselineRun(method: name, calibrationBatches: model.info?.calibrationBatches ?? 0, delay: delay, result: result)
+        }
     }
 }

@@ -35,7 +35,8 @@ public struct RunReport: Codable, Sendable {
     public var conversion: ConversionSummary?
     /// The evaluation, when the run simulated.
     public var evaluation: EvaluationResult?
-    /// Other threshold rules on the same calibration and evaluation data, when run.
+    /// Other forms of the network on the same evaluation data, when run: threshold rules on
+    /// the same calibration data, or integer forms of the SNN.
     public var baselines: [BaselineRun]?
 
     /// A report dated now.

@@ -128,7 +128,7 @@ extension FusedChunk {
             var args = snn_fire_rows_args(
                 count: Int32(block.count), row_stride: Int32(g.rowStride), v: b.membrane + state, input: current,
                 store_spikes: floats ? 1 : 0, extra: bypass, extra_bits: b.bypassBits.map { $0 + bitsAt }, amplitude: b.amplitude,
-                theta: b.theta, fanout: block.fanouts, bits: b.bits + bitsAt, plane: g.pixels, groups: Int32(groups),
+                theta: b.theta, fanout: block.fanouts, lower: b.lower, upper: b.upper, bits: b.bits + bitsAt, plane: g.pixels, groups: Int32(groups),
                 weighted: w, probe: b.probe.map { $0.sums + state }, zero_reset: zeroReset ? 1 : 0)
             if let table = kernel.table, let padded = kernel.padded, pool == nil, kernel.firesWhileSliding {
                 lanes.spikes = table._withUnsafeGuaranteedRef { $0.accumulate(padded, image: image, pixels: block.range, firing: &args, weighted: w) }

@@ -152,6 +152,9 @@ struct FusedChunk {
         let maxima: UnsafeMutablePointer<Float>?
         let fanout: UnsafePointer<Float>
         let theta: UnsafePointer<Float>
+        /// Per lane membrane bounds of a saturating layer (nil: unbounded).
+        let lower: UnsafePointer<Float>?
+        let upper: UnsafePointer<Float>?
         let spikeCounts: UnsafeMutablePointer<Double>
         let opCounts: UnsafeMutablePointer<Double>
         let probe: GapProbe?

@@ -25,6 +25,8 @@ final class FusedSpikingLayer {
     let outputShape: [Int]
     let thresholds: [Float]
     let thresholdRow: [Float]
+    /// Per lane membrane bounds of a saturating layer (padding lanes unbounded), or nil.
+    let boundRows: (lower: [Float], upper: [Float])?
     /// Synaptic fan-out of each neuron, and v(0) of one sample, pixel-major like the membranes.
     let fanoutRows: [Float]
     let initialSample: [Float]
@@ -45,7 +47,7 @@ final class FusedSpikingLayer {
     /// `pool`: the max pool's window side and the convolution's [C, H, W] output, which the
     /// window tiles exactly.
     init(convolution: SpikingConvolution, thresholds: [Float], sampleShape: [Int], initialPotential: Float, fanout: [Float],
-         pool: (size: Int, convolutionShape: [Int])? = nil, reset: ResetMode = .subtract) {
+         pool: (size: Int, convolutionShape: [Int])? = nil, reset: ResetMode = .subtract, bounds: MembraneBounds? = nil) {
         self.convolution = convolution
         zeroReset = reset == .zero
         self.thresholds = thresholds
@@ -55,6 +57,10 @@ final class FusedSpikingLayer {
         let pixels = sampleShape[1] * sampleShape[2], stride = paddedChannels, cout = channels
         let row = (0..<stride).map { $0 < cout ? thresholds[thresholds.count == 1 ? 0 : $0] : Float.infinity }
         thresholdRow = row
+        func lanes(_ values: [Float], padding: Float) -> [Float] {
+            (0..<stride).map { $0 < cout ? values[values.count == 1 ? 0 : $0] : padding }
+        }
+        boundRows = bounds.map { (lanes($0.lower, padding: -.infinity), lanes($0.upper, padding: .infinity)) }
         var fan = [Float](repeating: 0, count: pixels * stride)
         for c in 0..<cout where !fanout.isEmpty {
             for p in 0..<pixels { fan[p * stride + c] = fanout[c * pixels + p] }
@@ -174,6 +180,8 @@ final class FusedSpikingLayer {
         state.pooled.withUnsafeMutableBufferPointer { pooled in
         fanoutRows.withUnsafeBufferPointer { fan in
         thresholdRow.withUnsafeBufferPointer { theta in
+        (boundRows?.lower ?? none).withUnsafeBufferPointer { lower in
+        (boundRows?.upper ?? none).withUnsafeBufferPointer { upper in
         spikeCounts.withUnsafeMutableBufferPointer { sc in
         opCounts.withUnsafeMutableBufferPointer { oc in
         GapProbe.with(neuron, &gaps) { probe, gp in
@@ -181,8 +189,9 @@ final class FusedSpikingLayer {
                 currents: extra.currents == nil ? nil : currents.baseAddress!, bypassBits: extra.spikes == nil ? nil : extraBits.baseAddress!,
                 amplitude: amplitude.baseAddress!, output: out.baseAddress!, bits: bits.baseAddress!, membrane: v.baseAddress!,
                 sums: sums.baseAddress, maxima: pooled.baseAddress, fanout: fan.baseAddress!, theta: theta.baseAddress!,
+                lower: boundRows == nil ? nil : lower.baseAddress!, upper: boundRows == nil ? nil : upper.baseAddress!,
                 spikeCounts: sc.baseAddress!, opCounts: oc.baseAddress!, probe: probe, gaps: gp))
-        } } } } } } } } } } } } }
+        } } } } } } } } } } } } } } }
     }
 
     /// Convolution rows (output pixels x steps) a batched work item aims for: the matrix

@@ -44,10 +44,9 @@ extension IFLayerState {
         func integrateGroup(state: Int, input: Int, channels: Int, inner: Int, parameters: Int,
                             patterns: UnsafeMutablePointer<UInt8>) -> (Double, Double) {
             var lanes = Lanes()
-            if inner < 16 || lower != nil {
-                // Planes smaller than a vector (or saturating membranes, which the C loop
-                // does not clamp): run the group's values as one contiguous range and send
-                // each fired lane's bit to its pixel.
+            if inner < 16 {
+                // Planes smaller than a vector: run the group's values as one contiguous
+                // range and send each fired lane's bit to its pixel.
                 let count = channels * inner
                 let lane = SIMD16<Int32>(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
                 patterns.initialize(repeating: 0, count: inner)
@@ -77,7 +76,8 @@ extension IFLayerState {
                 var group = snn_fire_planes_args(
                     channels: Int32(channels), inner: inner, z: z + (input &- zBack), bypass: bypass.map { $0 + input },
                     out: out.map { $0 + input }, v: v + state, probe: probe.map { $0.sums + state }, theta: theta + parameters,
-                    fanout: fan + parameters, patterns: patterns, weighted: w, zero_reset: zeroReset ? 1 : 0)
+                    fanout: fan + parameters, lower: lower.map { $0 + parameters }, upper: upper.map { $0 + parameters },
+                    patterns: patterns, weighted: w, zero_reset: zeroReset ? 1 : 0)
                 lanes.spikes += snn_fire_planes(&group)
                 lanes.weighted = UnsafeRawPointer(w).loadUnaligned(as: SIMD16<Float>.self)
             }

@@ -78,9 +78,6 @@ extension PlanningContext {
                 poolSizes[node.name] = size
             }
         }
-        // Saturating membranes are updated by `IFLayerState`, which clamps; the fused kernels do not.
-        fused = fused.filter { options.membraneBounds[$0.value.neuron] == nil }
-        poolSizes = poolSizes.filter { fused[$0.key] != nil }
         return (fused, poolSizes)
     }
 

@@ -25,7 +25,7 @@ extension PlanningContext {
             let pool = poolSizes[conv].flatMap { size in convolutionShape.map { (size, Array($0.dropFirst())) } }
             layers[conv] = FusedSpikingLayer(convolution: convolution, thresholds: theta.storage, sampleShape: Array(shape.dropFirst()),
                                              initialPotential: v0, fanout: fanouts[node.name] ?? [], pool: pool,
-                                             reset: options.reset)
+                                             reset: options.reset, bounds: options.membraneBounds[node.name])
         }
         return layers
     }

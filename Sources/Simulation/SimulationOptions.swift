@@ -45,8 +45,8 @@ public struct SimulationOptions: Sendable {
     public var maxPooling: MaxPoolMode = .runningSum
     /// The neurons' reset (`ResetMode`).
     public var reset: ResetMode = .subtract
-    /// Saturating membranes, by IF node name (an integer SNN's state width); a layer with
-    /// bounds runs unfused, its neuron update clamping before the compare.
+    /// Saturating membranes, by IF node name (an integer SNN's state width): every neuron
+    /// update clamps before the compare.
     public var membraneBounds: [String: MembraneBounds] = [:]
     /// Steps simulated per layer before moving to the next layer: larger chunks make bigger,
     /// faster GEMMs; memory grows with chunk x batch x activation size.

@@ -68,15 +68,17 @@ static inline long snn_amx_pack_index(int row, int column, int k) {
 #endif
 
 /// The neuron equations of `IFLayerState.Lanes.fire16` on 16 lanes, shared by the steps
-/// below: potential = v + current; fire where potential > theta (`th`); v = potential -
-/// theta there (with `zero_reset`: v = 0 there, the reset of NIR's IF and most hardware).
+/// below: potential = v + current, clamped to [`lower`, `upper`] when those are not null (a
+/// saturating membrane); fire where potential > theta (`th`); v = potential - theta there
+/// (with `zero_reset`: v = 0 there, the reset of NIR's IF and most hardware).
 /// The fired lanes' fan-out adds to `weighted`; the spikes (theta or 0) go to `spikes` and
 /// add to `probe` when those are not null. Returns the mask.
 #if defined(__x86_64__) && defined(__AVX512F__)
 __attribute__((always_inline))
 static inline __mmask16 snn_fire16(float *v, __m512 current, __m512 th, const float *fanout, __m512 *weighted,
-                                   float *spikes, float *probe, int zero_reset) {
-    const __m512 potential = _mm512_add_ps(_mm512_loadu_ps(v), current);
+                                   float *spikes, float *probe, int zero_reset, const float *lower, const float *upper) {
+    __m512 potential = _mm512_add_ps(_mm512_loadu_ps(v), current);
+    if (lower) potential = _mm512_min_ps(_mm512_max_ps(potential, _mm512_loadu_ps(lower)), _mm512_loadu_ps(upper));
     const __mmask16 fire = _mm512_cmp_ps_mask(th, potential, _CMP_LT_OQ);
     _mm512_storeu_ps(v, _mm512_mask_sub_ps(potential, fire, potential, zero_reset ? potential : th));
     *weighted = _mm512_mask_add_ps(*weighted, fire, *weighted, _mm512_loadu_ps(fanout));
@@ -90,8 +92,9 @@ static inline __mmask16 snn_fire16(float *v, __m512 current, __m512 th, const fl
 /// fan-out sum and probe, which hold no -0). Returns the mask's 8 bits.
 __attribute__((always_inline))
 static inline unsigned snn_fire8(float *v, __m256 current, __m256 th, const float *fanout, __m256 *weighted, float *spikes, float *probe,
-                                 int zero_reset) {
-    const __m256 potential = _mm256_add_ps(_mm256_loadu_ps(v), current);
+                                 int zero_reset, const float *lower, const float *upper) {
+    __m256 potential = _mm256_add_ps(_mm256_loadu_ps(v), current);
+    if (lower) potential = _mm256_min_ps(_mm256_max_ps(potential, _mm256_loadu_ps(lower)), _mm256_loadu_ps(upper));
     const __m256 fire = _mm256_cmp_ps(th, potential, _CMP_LT_OQ);
     _mm256_storeu_ps(v, _mm256_blendv_ps(potential, _mm256_sub_ps(potential, zero_reset ? potential : th), fire));
     *weighted = _mm256_add_ps(*weighted, _mm256_and_ps(fire, _mm256_loadu_ps(fanout)));
@@ -104,17 +107,18 @@ static inline unsigned snn_fire8(float *v, __m256 current, __m256 th, const floa
 /// Two `snn_fire8`: lanes 0-7 and 8-15 of a 16-lane segment, `weighted` in two halves.
 __attribute__((always_inline))
 static inline unsigned snn_fire16_avx2(float *v, __m256 low, __m256 high, const float *th, const float *fanout, __m256 *w_low, __m256 *w_high,
-                                       float *spikes, float *probe, int zero_reset) {
-    const unsigned m = snn_fire8(v, low, _mm256_loadu_ps(th), fanout, w_low, spikes, probe, zero_reset);
+                                       float *spikes, float *probe, int zero_reset, const float *lower, const float *upper) {
+    const unsigned m = snn_fire8(v, low, _mm256_loadu_ps(th), fanout, w_low, spikes, probe, zero_reset, lower, upper);
     return m | snn_fire8(v + 8, high, _mm256_loadu_ps(th + 8), fanout + 8, w_high, spikes ? spikes + 8 : 0, probe ? probe + 8 : 0,
-                         zero_reset) << 8;
+                         zero_reset, lower ? lower + 8 : 0, upper ? upper + 8 : 0) << 8;
 }
 #endif
 
 /// One lane of `snn_fire16`, for builds without AVX-512: returns whether it fired.
 static inline int snn_fire1(float *v, float current, float theta, float fanout, float *weighted, float *spikes, float *probe,
-                            int zero_reset) {
-    const float potential = *v + current;
+                            int zero_reset, const float *lower, const float *upper) {
+    float potential = *v + current;
+    if (lower) potential = potential < *lower ? *lower : (potential > *upper ? *upper : potential);
     const int fire = potential > theta;
     *v = fire ? (zero_reset ? 0.0f : potential - theta) : potential;
     if (fire) *weighted += fanout;
@@ -139,6 +143,8 @@ struct snn_fire_rows_args {
     const float *amplitude;
     /// Per lane threshold (padding lanes +infinity) and per value fan-out.
     const float *theta, *fanout;
+    /// Per lane membrane bounds of a saturating layer (`snn_fire16`), or both null.
+    const float *lower, *upper;
     /// Output spike bits (same layout as `extra_bits`, `groups` bytes per pixel, planes
     /// `plane` apart), and the fired neurons' fan-out summed per lane into weighted[0..15].
     uint8_t *bits;
@@ -170,7 +176,8 @@ static inline unsigned snn_fire_lanes16(const struct snn_fire_rows_args *const a
     if (a->extra_bits) current = _mm512_add_ps(current, _mm512_maskz_mov_ps((__mmask16)on, _mm512_loadu_ps(a->amplitude + k)));
     __m512 w = (__m512)*weighted;
     const __mmask16 fire = snn_fire16(a->v + at, current, _mm512_loadu_ps(a->theta + k), a->fanout + at, &w,
-                                      a->store_spikes ? a->input + at : 0, a->probe ? a->probe + at : 0, a->zero_reset);
+                                      a->store_spikes ? a->input + at : 0, a->probe ? a->probe + at : 0, a->zero_reset,
+                                      a->lower ? a->lower + k : 0, a->upper ? a->upper + k : 0);
     *weighted = (snn_f32x16)w;
     return _cvtmask16_u32(fire);
 }
@@ -200,7 +207,8 @@ static inline unsigned snn_fire_lanes16(const struct snn_fire_rows_args *const a
     __m256 w_low = (__m256)__builtin_shufflevector(*weighted, *weighted, 0, 1, 2, 3, 4, 5, 6, 7);
     __m256 w_high = (__m256)__builtin_shufflevector(*weighted, *weighted, 8, 9, 10, 11, 12, 13, 14, 15);
     const unsigned m = snn_fire16_avx2(a->v + at, low_current, high_current, a->theta + k, a->fanout + at, &w_low, &w_high,
-                                       a->store_spikes ? a->input + at : 0, a->probe ? a->probe + at : 0, a->zero_reset);
+                                       a->store_spikes ? a->input + at : 0, a->probe ? a->probe + at : 0, a->zero_reset,
+                                       a->lower ? a->lower + k : 0, a->upper ? a->upper + k : 0);
     *weighted = __builtin_shufflevector((snn_f32x8)w_low, (snn_f32x8)w_high, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
     return m;
 }
@@ -213,7 +221,8 @@ static inline unsigned snn_fire_lanes16(const struct snn_fire_rows_args *const a
         if (a->extra) current = current + a->extra[at + j];
         if (a->extra_bits) current = current + ((on >> j) & 1 ? a->amplitude[k + j] : 0.0f);
         if (snn_fire1(a->v + at + j, current, a->theta[k + j], a->fanout[at + j], &w, a->store_spikes ? a->input + at + j : 0,
-                      a->probe ? a->probe + at + j : 0, a->zero_reset)) m |= 1u << j;
+                      a->probe ? a->probe + at + j : 0, a->zero_reset, a->lower ? a->lower + k + j : 0,
+                      a->upper ? a->upper + k + j : 0)) m |= 1u << j;
         (*weighted)[j] = w;
     }
     return m;
@@ -364,7 +373,7 @@ static inline long snn_slide(const struct snn_slide_args *s, const int groups, c
                     extra_bits++;
                 }
                 __m512 sum = (__m512)w;
-                const __mmask16 fire = snn_fire16(vq, current, (__m512)theta, fanout, &sum, 0, (with & SNN_SLIDE_PROBE) ? probe : 0, n.zero_reset);
+                const __mmask16 fire = snn_fire16(vq, current, (__m512)theta, fanout, &sum, 0, (with & SNN_SLIDE_PROBE) ? probe : 0, n.zero_reset, 0, 0);
                 w = (snn_f32x16)sum;
                 if (with & SNN_SLIDE_PROBE) probe += row_stride;
                 counts = (snn_i32x16)_mm512_mask_sub_epi32((__m512i)counts, fire, (__m512i)counts, _mm512_set1_epi32(-1));
@@ -399,7 +408,8 @@ __attribute__((noinline))
 static inline long snn_slide_fire(const struct snn_slide_args *s, const struct snn_fire_rows_args *neuron, long q, int k, float *weighted) {
 #define SNN_SLIDE_CASE(w) \
     return s->groups == 2 ? snn_slide(s, 2, (w), 0, 0, neuron, q, k, weighted) : snn_slide(s, 4, (w), 0, 0, neuron, q, k, weighted)
-    if (neuron->store_spikes || (k >> 3) + 1 >= neuron->groups || (neuron->extra && neuron->extra_bits))
+    // Saturating membranes take the general step, whose neuron update clamps.
+    if (neuron->store_spikes || (k >> 3) + 1 >= neuron->groups || (neuron->extra && neuron->extra_bits) || neuron->lower)
         SNN_SLIDE_CASE(SNN_SLIDE_FIRE | SNN_SLIDE_GENERAL);
     // Each variant a constant, so that each is compiled on its own.
     if (neuron->probe) {
@@ -425,6 +435,8 @@ struct snn_fire_planes_args {
     const float *z, *bypass;
     float *out, *v, *probe;
     const float *theta, *fanout;
+    /// Per value membrane bounds of a saturating layer, or both null.
+    const float *lower, *upper;
     uint8_t *patterns;
     float *weighted;
     /// Nonzero: a neuron that fires resets to 0 instead of subtracting its threshold.
@@ -444,7 +456,8 @@ static inline long snn_fire_planes(const struct snn_fire_planes_args *a) {
             __m512 current = _mm512_loadu_ps(a->z + at);
             if (a->bypass) current = _mm512_add_ps(current, _mm512_loadu_ps(a->bypass + at));
             const __mmask16 fire = snn_fire16(a->v + at, current, _mm512_loadu_ps(a->theta + at), a->fanout + at, &w,
-                                              a->out ? a->out + at : 0, a->probe ? a->probe + at : 0, a->zero_reset);
+                                              a->out ? a->out + at : 0, a->probe ? a->probe + at : 0, a->zero_reset,
+                                              a->lower ? a->lower + at : 0, a->upper ? a->upper + at : 0);
             fired += __builtin_popcount(_cvtmask16_u32(fire));
             pattern = _mm_mask_mov_epi8(pattern, fire, _mm_or_si128(pattern, _mm_set1_epi8((char)(1 << j))));
         }
@@ -473,7 +486,8 @@ static inline long snn_fire_planes(const struct snn_fire_planes_args *a) {
                 high = _mm256_add_ps(high, _mm256_loadu_ps(a->bypass + at + 8));
             }
             const unsigned m = snn_fire16_avx2(a->v + at, low, high, a->theta + at, a->fanout + at, &w_low, &w_high,
-                                               a->out ? a->out + at : 0, a->probe ? a->probe + at : 0, a->zero_reset);
+                                               a->out ? a->out + at : 0, a->probe ? a->probe + at : 0, a->zero_reset,
+                                               a->lower ? a->lower + at : 0, a->upper ? a->upper + at : 0);
             fired += __builtin_popcount(m);
             const __m128i lanes = _mm_shuffle_epi8(_mm_set1_epi16((short)m), spread);
             const __m128i on = _mm_cmpeq_epi8(_mm_and_si128(lanes, bit), bit);
@@ -496,7 +510,8 @@ static inline long snn_fire_planes(const struct snn_fire_planes_args *a) {
                 float current = a->z[at];
                 if (a->bypass) current = current + a->bypass[at];
                 if (snn_fire1(a->v + at, current, a->theta[at], a->fanout[at], a->weighted + l, a->out ? a->out + at : 0,
-                              a->probe ? a->probe + at : 0, a->zero_reset)) { fired++; pattern[l] |= (uint8_t)(1 << j); }
+                              a->probe ? a->probe + at : 0, a->zero_reset, a->lower ? a->lower + at : 0,
+                              a->upper ? a->upper + at : 0)) { fired++; pattern[l] |= (uint8_t)(1 << j); }
             }
         }
         for (int l = 0; l < 16; l++) a->patterns[p + l] = pattern[l];

@@ -41,6 +41,12 @@ extension Quantization {
             }
             var axis = 0
             switch node.op {
+            case .convTranspose(let a):
+                // Weights [Cin, Cout / group, k...]: output channels along axis 1.
+                guard a.group == 1 else {
+                    throw ConversionError.badQuantization("ConvTranspose '\(node.name)' has \(a.group) groups; only one group has an integer form here")
+                }
+                axis = 1
             case .gemm(let a):
                 guard a.alpha == 1, a.beta == 1, !a.transA, w.shape.count == 2 else {
                     throw ConversionError.badQuantization("Gemm '\(node.name)' scales or transposes its input (alpha, beta, transA); re-export it as a plain Linear layer")

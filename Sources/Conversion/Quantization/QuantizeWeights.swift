@@ -92,16 +92,38 @@ struct Quantization {
 
     func isConstant(_ name: String) -> Bool { source.constants[name] != nil }
 
-    /// True when `value` is a neuron layer's spikes, possibly pooled, flattened or reshaped.
-    func carriesSpikes(_ value: String) -> Bool {
-        guard let p = producers[value] else { return false }
+    /// What a weighted layer reads.
+    enum Origin: Equatable {
+        /// Spikes of neuron layers, possibly pooled by max, flattened, reshaped, repeated by
+        /// nearest-neighbour upsampling or concatenated: 0/1 events.
+        case spikes
+        /// Values computed from the graph input alone, before any neuron.
+        case image
+        /// Anything else (an average of spikes, spikes mixed with the image), named by the node that made it so.
+        case other(String)
+    }
+
+    func origin(of value: String) -> Origin {
+        guard let p = producers[value] else { return isConstant(value) ? .other(value) : .image }
         let node = source.nodes[p]
+        let inputs = node.inputs.filter { !$0.isEmpty && !isConstant($0) }
         switch node.op {
-        case .ifNeuron: return true
-        case .maxPool, .globalMaxPool, .flatten, .reshape, .identity, .dropout: return carriesSpikes(node.inputs[0])
-        default: return false
+        case .ifNeuron:
+            return .spikes
+        case .maxPool, .globalMaxPool, .flatten, .reshape, .identity, .dropout, .concat, .transpose, .squeeze, .unsqueeze:
+            let origins = Set(inputs.map { "\(origin(of: $0))" })
+            if origins.count == 1, let first = inputs.first { return origin(of: first) }
+            return .other(node.name)
+        case .resize(let o) where o.mode == .nearest:
+            return inputs.first.map { origin(of: $0) == .spikes ? .spikes : .other(node.name) } ?? .other(node.name)
+        case .upsample(let o) where o.mode == .nearest:
+            return inputs.first.map { origin(of: $0) == .spikes ? .spikes : .other(node.name) } ?? .other(node.name)
+        default:
+            return inputs.allSatisfy({ origin(of: $0) == .image }) ? .image : .other(node.name)
         }
     }
+
+    func carriesSpikes(_ value: String) -> Bool { origin(of: value) == .spikes }
 
     /// The nodes whose outputs sum into `value`, the current of neuron `neuron`.
     func contributions(to value: String, neuron: String) throws -> [Contribution] {
@@ -110,8 +132,14 @@ struct Quantization {
         }
         let node = source.nodes[p]
         switch node.op {
-        case .conv, .gemm, .matMul:
-            return [carriesSpikes(node.inputs[0]) ? .weighted(p) : .analog(p)]
+        case .conv, .convTranspose, .gemm, .matMul:
+            switch origin(of: node.inputs[0]) {
+            case .spikes: return [.weighted(p)]
+            case .image: return [.analog(p)]
+            case .other(let maker):
+                throw ConversionError.badQuantization("node '\(node.name)' feeds neuron '\(neuron)' from '\(maker)', which is neither spikes nor the " +
+                                                      "input image (an average of spikes, say); such a layer has no integer form")
+            }
         case .binary(.add) where node.inputs.allSatisfy({ !isConstant($0) }):
             return try node.inputs.flatMap { try contributions(to: $0, neuron: neuron) }
         case .binary(.mul) where node.inputs.count == 2 && isConstant(node.inputs[1]) && carriesSpikes(node.inputs[0]):
@@ -122,7 +150,7 @@ struct Quantization {
             return try contributions(to: node.inputs[0], neuron: neuron)
         default:
             throw ConversionError.badQuantization("node '\(node.name)' (\(node.op.onnxType)) computes part of the current of neuron '\(neuron)' " +
-                                                  "and has no integer form (only Conv, Gemm, MatMul, Add, max pooling and a Mul of spikes by a constant do)")
+                                                  "and has no integer form (only Conv, ConvTranspose, Gemm, MatMul, Add, max pooling and a Mul of spikes by a constant do)")
         }
     }
 }

@@ -9,20 +9,55 @@ struct SimulateCommand: ParsableCommand {
         discussion: """
         One simulation to T_max gives the metric at every checkpoint, with and without delayed evaluation, plus firing
         rates, synaptic operations and energy. The ANN is recovered from the converted file (neurons back to ReLU).
-        Example: snnkit simulate resnet20.snn.onnx --data test.npz --preset cifar10 -T 256 --report out/
+        With --compare-bits, the model's integer forms (as made by snnkit convert --weight-bits) are simulated on the
+        same data too, one more row and curve each.
+        Examples:
+          snnkit simulate resnet20.snn.onnx --data test.npz --preset cifar10 -T 256 --report out/
+          snnkit simulate resnet20.snn.onnx --data test.npz --preset cifar10 --compare-bits 8,6,4 --compare-granularity channel,layer
         """)
 
     @Argument(help: "Converted model (.snn.onnx).")
     var model: String
+
+    @Option(name: .customLong("compare-bits"), parsing: .upToNextOption, help: "Also simulate the integer forms with these weight widths (e.g. 8,6,4).")
+    var compareBits: [String] = []
+
+    @Option(name: .customLong("compare-granularity"), parsing: .upToNextOption, help: "Scale granularities of the integer forms (channel, layer; e.g. channel,layer).")
+    var compareGranularity: [String] = ["channel"]
+
+    @Option(name: .customLong("compare-state-bits"), help: "Membrane width of the integer forms (4-24).")
+    var compareStateBits: Int = QuantizationOptions.widestState
 
     @OptionGroup var evaluation: EvaluationFlags
     @OptionGroup var simulation: SimulationFlags
     @OptionGroup var dataOptions: DataOptions
     @OptionGroup var common: CommonOptions
 
+    /// The integer forms asked for, every combination of width and granularity.
+    func integerForms() throws -> [QuantizationOptions] {
+        let bits = try compareBits.flatMap { $0.split(separator: ",") }.map { text -> Int in
+            guard let b = Int(text.trimmingCharacters(in: .whitespaces)) else { throw ValidationError("--compare-bits takes whole numbers, not '\(text)'") }
+            return b
+        }
+        let granularities = try compareGranularity.flatMap { $0.split(separator: ",") }.map { text -> QuantizationOptions.Granularity in
+            guard let g = QuantizationOptions.Granularity(rawValue: text.trimmingCharacters(in: .whitespaces)) else {
+                throw ValidationError("--compare-granularity takes channel or layer, not '\(text)'")
+            }
+            return g
+        }
+        let forms = bits.flatMap { b in granularities.map { QuantizationOptions(weightBits: b, granularity: $0, stateBits: compareStateBits) } }
+        for form in forms {
+            do { try form.validate() } catch let error as ConversionError { throw ValidationError(error.description) }
+        }
+        return forms
+    }
+
+    func validate() throws { _ = try integerForms() }
+
     func run() throws {
         try common.apply()
         let settings = try simulation.settings()
+        let forms = try integerForms()
         try Failure.run {
             let converted = try ConvertedModel(contentsOf: model)
             let data = try evaluation.open(dataOptions)
@@ -31,7 +66,14 @@ struct SimulateCommand: ParsableCommand {
                 bar.update(done: done, total: total)
             }
             bar.finish()
-            try RunOutput.finish(RunReport(command: "snnkit simulate", model: model, evaluation: result), folder: evaluation.report, json: common.json)
+            var others: [BaselineRun]? = nil
+            if !forms.isEmpty {
+                others = try Pipeline.simulateIntegerForms(of: converted, widths: forms, on: data, task: data.task, settings: settings) { name in
+                    if !common.quiet && !common.json { FileHandle.standardError.write(Data("simulating the integer form: \(name)\n".utf8)) }
+                }
+            }
+            try RunOutput.finish(RunReport(command: "snnkit simulate", model: model, evaluation: result, baselines: others),
+                                 folder: evaluation.report, json: common.json)
         }
     }
 }

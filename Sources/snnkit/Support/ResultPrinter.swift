@@ -78,11 +78,12 @@ enum ResultPrinter {
                      num(e.annMACsPerImage), num(e.analogMACsPerStepPerImage), e.images, e.imagesPerSecond, e.timeSteps))
     }
 
-    /// The baselines beside the main run; `conversion` is the main run's own conversion,
-    /// whose batch count and estimated delay head the table.
+    /// The other forms beside the main run (threshold rules on the same calibration batches,
+    /// or integer forms); `conversion` is the main run's own conversion, whose batch count
+    /// and estimated delay head the table.
     static func baselines(_ runs: [BaselineRun], main: EvaluationResult, conversion: ConversionSummary?) {
-        print("\nThreshold rules on the same calibration batches (\(EvaluationTask.label(main.primaryMetric)), delayed when a delay is set):")
-        var table = TextTable(["method", "batches", "delay", "clip-ANN"] + main.snn.map { "T=\($0.steps)" })
+        print("\nOther forms of the network on the same data (\(EvaluationTask.label(main.primaryMetric)), delayed when a delay is set):")
+        var table = TextTable(["form", "batches", "delay", "clip-ANN"] + main.snn.map { "T=\($0.steps)" })
         table.add([conversion?.method ?? "main", conversion.map { "\($0.calibrationBatches)" } ?? "",
                    conversion.map { "\($0.delay.steps)" } ?? "", pct(main.clipANN.primary)] +
                   main.snn.map { pct($0.effective.primary) })

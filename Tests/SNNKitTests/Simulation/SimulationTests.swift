@@ -504,7 +504,7 @@ struct NeuronStepBuffers {
                                 count: Int32(count), row_stride: Int32(rowStride), v: vp.baseAddress!, input: rp.baseAddress!,
                                 store_spikes: storeSpikes ? 1 : 0, extra: bypass == .floats ? ep.baseAddress! : nil,
                                 extra_bits: bypass == .spikes ? xp.baseAddress! : nil, amplitude: ap.baseAddress!, theta: tp.baseAddress!,
-                                fanout: fp.baseAddress!, bits: bp.baseAddress!, plane: count, groups: Int32(groups), weighted: wp.baseAddress!,
+                                fanout: fp.baseAddress!, lower: nil, upper: nil, bits: bp.baseAddress!, plane: count, groups: Int32(groups), weighted: wp.baseAddress!,
                                 probe: probing ? sums.baseAddress! : nil, zero_reset: 0)
                             return body(&step)
                         } }
@@ -564,7 +564,7 @@ struct NeuronStepBuffers {
                                             var group = snn_fire_planes_args(
                                                 channels: Int32(channels), inner: inner, z: zp.baseAddress!, bypass: bypass ? ep.baseAddress! : nil,
                                                 out: outputs ? op.baseAddress! : nil, v: vp.baseAddress!, probe: outputs ? pp.baseAddress! : nil,
-                                                theta: tp.baseAddress!, fanout: fp.baseAddress!, patterns: bp.baseAddress!, weighted: wp.baseAddress!,
+                                                theta: tp.baseAddress!, fanout: fp.baseAddress!, lower: nil, upper: nil, patterns: bp.baseAddress!, weighted: wp.baseAddress!,
                                                 zero_reset: 0)
                                             return snn_fire_planes(&group)
                                         }
