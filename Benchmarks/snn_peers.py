@@ -458,6 +458,8 @@ def main() -> int:
     p.add_argument("--target-seconds", type=float, default=4.0, help="time budget per configuration for --iterations auto")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--workdir", default=None, help="keep exported/converted models here (default: a temp dir)")
+    p.add_argument("--weight-bits", type=int, default=None,
+                   help="also time the integer form (snnkit convert SNN --weight-bits B) with snnkit bench snn, same rounds")
     p.add_argument("--json", help="write the results to this file")
     args = p.parse_args()
     if args.time_one:
@@ -492,6 +494,10 @@ def main() -> int:
                             "--threads", str(args.threads), "--json", "--quiet"])
         delay = conv["conversion"]["delay"]["steps"]
         print(f"\n{name}: {weights}; converted with {args.calib_batches} LTB batches, delay {delay}")
+        int_path = None
+        if args.weight_bits:
+            int_path = os.path.join(workdir, f"{name}.w{args.weight_bits}.snn.onnx")
+            snnkit_json([args.snnkit, "convert", snn_path, "--weight-bits", str(args.weight_bits), "-o", int_path, "--json", "--quiet"])
         sims = {peer: TorchSNN(snn_path, neuron=peer) for peer in peers}
 
         if args.agree_images > 0:
@@ -548,6 +554,8 @@ def main() -> int:
             # host) slows every column alike; each column reports its median round.
             rounds = {peer: [] for peer in sims}
             rounds["snnkit"] = []
+            if int_path:
+                rounds["snnkit_int"] = []
             run_seconds = None  # SNNKit's mean seconds per run in the previous round
             for _ in range(args.rounds):
                 for peer, sim in sims.items():
@@ -560,6 +568,10 @@ def main() -> int:
                                      "--threads", str(args.threads), "--iterations", str(it), "--json", "--quiet"])
                     run_seconds = r["mean_seconds"]
                     rounds["snnkit"].append(dict(r, runs=it, image_steps_per_second=args.batch * steps / run_seconds))
+                    if int_path:
+                        r = snnkit_json([args.snnkit, "bench", "snn", int_path, "--batch", str(args.batch), "-T", str(steps),
+                                         "--threads", str(args.threads), "--iterations", str(it), "--json", "--quiet"])
+                        rounds["snnkit_int"].append(dict(r, runs=it, image_steps_per_second=args.batch * steps / r["mean_seconds"]))
                 except Exception as e:  # noqa: BLE001
                     print(f"  snnkit bench failed: {e}")
             for column, results in rounds.items():
@@ -579,6 +591,8 @@ def main() -> int:
                 parts.append(f"{peer} {row[peer]['image_steps_per_second']:.0f}{spread(peer)} img*steps/s "
                              f"(rate {row[peer]['spikes_per_neuron_per_step']:.4f})")
             parts.append(f"snnkit {sk_ips:.0f}{spread('snnkit')} img*steps/s")
+            if row.get("snnkit_int"):
+                parts.append(f"snnkit {args.weight_bits}-bit {row['snnkit_int']['image_steps_per_second']:.0f}{spread('snnkit_int')} img*steps/s")
             print(", ".join(parts), flush=True)
 
     print(f"\nSNN simulation throughput, images x steps per second, median of {args.rounds} alternating round"
@@ -607,6 +621,17 @@ def main() -> int:
         floor = sk.get("floor_image_steps_per_second", 0)
         line += f" {sk.get('image_steps_per_second', float('nan')) / floor:>8.0%}" if floor else f" {'-':>8}"
         print(line)
+    if args.weight_bits:
+        print(f"\nInteger form ({args.weight_bits}-bit weights, per-channel power-of-two scales, 24-bit state), same rounds:")
+        print(f"{'model':<9} {'T':>4} {'float img*st/s':>15} {'int img*st/s':>13} {'int/float':>9}"
+              + "".join(f" {'int/' + peer:>10}" for peer in peers) + f" {'int of floor':>12}")
+        for r in rows:
+            sk, si = r["snnkit"] or {}, r.get("snnkit_int") or {}
+            f_ips, i_ips = sk.get("image_steps_per_second", float("nan")), si.get("image_steps_per_second", float("nan"))
+            floor = si.get("floor_image_steps_per_second", 0)
+            print(f"{r['model']:<9} {r['T']:>4} {f_ips:>15.0f} {i_ips:>13.0f} {i_ips / f_ips:>8.2f}x"
+                  + "".join(f" {i_ips / r[peer]['image_steps_per_second']:>9.2f}x" for peer in peers)
+                  + (f" {i_ips / floor:>12.0%}" if floor else f" {'-':>12}"))
     busy = [r for r in rows if r["load_average_after"] > args.threads + 0.8]
     if busy:
         print(f"warning: the 1-minute load average rose above {args.threads + 0.8:.1f} during "

@@ -18,9 +18,13 @@ extension ConvertedModel {
                 }
             }
         }
-        for (neuron, bounds) in quantization.membraneBounds {
-            options.simulation.membraneBounds[neuron] = MembraneBounds(lower: bounds.lower, upper: bounds.upper)
-        }
+        options.simulation.membraneBounds = membraneBounds
         return options
+    }
+
+    /// The saturating membranes of an integer SNN (its state width in the graph's float
+    /// units), by IF node; empty for a float SNN. Simulator options for this model need them.
+    public var membraneBounds: [String: MembraneBounds] {
+        (quantization?.membraneBounds ?? [:]).mapValues { MembraneBounds(lower: $0.lower, upper: $0.upper) }
     }
 }

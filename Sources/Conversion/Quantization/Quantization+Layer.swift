@@ -172,8 +172,8 @@ extension Quantization {
         // A neuron just below threshold that takes one event must not saturate.
         for c in 0..<channels where (1 << k(c)) + largestInput[c] > options.stateRange.upperBound {
             let needed = ((1 << k(c)) + largestInput[c]).bitWidth - ((1 << k(c)) + largestInput[c]).leadingZeroBitCount + 1
-            throw ConversionError.badQuantization("\(options.stateBits) state bits are too few for neuron '\(neuron)': its threshold 2^\(k(c)) plus one step's " +
-                                                  "largest single input (\(largestInput[c])) needs \(needed) bits; use --state-bits \(needed) or more")
+            throw ConversionError.badQuantization("\(options.stateBits) state bits are too few for neuron '\(neuron)': its threshold 2^\(k(c)) plus its largest " +
+                                                  "single weight or bias (\(largestInput[c]) units) needs \(needed) bits; use --state-bits \(needed) or more")
         }
         layers.append(QuantizationRecord.Layer(neuron: neuron, exponents: exponents, clippedWeights: clipped, weights: total))
     }

@@ -290,6 +290,8 @@ struct BenchSNN: ParsableCommand {
             options.convolutionKernel = kernel
             options.tableCrossover = tableCrossover
             options.matrixCrossover = matrixCrossover
+            // An integer SNN's membranes saturate at its state width.
+            options.membraneBounds = try ConvertedModel(graph).membraneBounds
             let simulator = try Simulator(graph: graph, inputShape: shape, options: options)
             var state: UInt64 = 42
             let x = Tensor(shape: shape, storage: (0..<shape.reduce(1, *)).map { _ in

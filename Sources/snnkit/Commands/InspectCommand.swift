@@ -27,6 +27,10 @@ struct InspectCommand: ParsableCommand {
         var macs: Int
         var operators: [String: Int]
         var blockers: [Blocker]
+        /// Integrate-and-fire layers, when the model is a converted SNN.
+        var neuronLayers: Int
+        /// The integer form's widths and thresholds, when it is a quantized SNN.
+        var quantization: QuantizationRecord?
     }
 
     struct Blocker: Encodable {
@@ -56,7 +60,8 @@ struct InspectCommand: ParsableCommand {
             let parameterCount = graph.parameterCount()
             let report = Report(model: model, opset: graph.metadata["onnx.opset"] ?? "?", producer: graph.metadata["onnx.producer"] ?? "",
                                 inputs: inputs, outputs: outputs, layers: layers, parameters: parameterCount,
-                                macs: layers.reduce(0) { $0 + $1.macs }, operators: operatorCounts, blockers: blockers)
+                                macs: layers.reduce(0) { $0 + $1.macs }, operators: operatorCounts, blockers: blockers,
+                                neuronLayers: graph.neuronLayers().count, quantization: try QuantizationRecord(reading: graph))
             if common.json {
                 try JSONOutput.print(report)
             } else {
@@ -79,7 +84,12 @@ struct InspectCommand: ParsableCommand {
         print("")
         print("parameters: \(Format.count(Double(r.parameters)))   MACs per run: \(Format.count(Double(r.macs)))   nodes: \(graph.nodes.count)")
         print("operators: " + r.operators.sorted { $0.key < $1.key }.map { "\($0.key)×\($0.value)" }.joined(separator: ", "))
-        if r.blockers.isEmpty {
+        if r.neuronLayers > 0 {
+            print("spiking network: \(r.neuronLayers) integrate-and-fire layers")
+            if let q = r.quantization {
+                print(String(format: "integer SNN: %@; %.3f%% of its integer weights clipped", q.summary, q.clippedShare * 100))
+            }
+        } else if r.blockers.isEmpty {
             let neurons = graph.nodes.filter { $0.op.conversionRole == .neuron }.count
             print("conversion: ok, \(neurons) ReLU layers become integrate-and-fire neurons")
         } else {
