@@ -13,6 +13,8 @@ extension Quantization {
         /// The axis of output channels (0 for Conv and transposed Gemm, 1 for [K, N]).
         let axis: Int
         let bias: Tensor?
+        /// A residual shortcut's per-channel scale rather than a layer's weights.
+        var shortcut = false
 
         var channels: Int { tensor.count == 1 ? 1 : tensor.shape[axis] }
 
@@ -71,7 +73,7 @@ extension Quantization {
                 throw ConversionError.badQuantization("Mul '\(node.name)' scales spikes by a tensor of shape \(t.shape), not one value per channel")
             }
             let axis = t.count == 1 ? 0 : t.shape.firstIndex(where: { $0 != 1 })!
-            return Weights(node: p, input: constant, tensor: t, axis: axis, bias: nil)
+            return Weights(node: p, input: constant, tensor: t, axis: axis, bias: nil, shortcut: true)
         }
     }
 
@@ -90,9 +92,10 @@ extension Quantization {
         return candidates.min { error($0) < error($1) }!
     }
 
-    /// `w` on the grid 2^-k, clipped to the weight range; `clipped` when it was clipped.
-    func quantized(_ w: Float, _ k: Int) -> (value: Float, integer: Int, clipped: Bool) {
-        let top = options.largestWeight
+    /// `w` on the grid 2^-k, clipped to ±`largest` (default: the weight range); `clipped`
+    /// when it was clipped.
+    func quantized(_ w: Float, _ k: Int, largest: Int? = nil) -> (value: Float, integer: Int, clipped: Bool) {
+        let top = largest ?? options.largestWeight
         let exact = (Double(w) * Double(1 << k)).rounded()
         let integer = Int(min(max(exact, Double(-top)), Double(top)))
         return (Float(integer) * Float(sign: .plus, exponent: -k, significand: 1), integer, abs(exact) > Double(top))
@@ -119,8 +122,11 @@ extension Quantization {
             claimed[w.node] = neuron
         }
         let range = try smallestExponent(ratio: ratio, neuron: neuron)...(options.stateBits - 2)
+        // The exponent serves the synapses. A shortcut adds about one threshold per spike
+        // (the ratio of two layers' thresholds), so it needs the threshold's range, not the
+        // weights': letting it set k left half of a residual layer's weights at zero.
         func channelValues(_ c: Int) -> [Float] {
-            all.flatMap { w in w.indices(of: w.channels == 1 ? 0 : c).map { w.tensor.storage[$0] } }
+            all.filter { !$0.shortcut }.flatMap { w in w.indices(of: w.channels == 1 ? 0 : c).map { w.tensor.storage[$0] } }
         }
         let exponents: [Int] = options.granularity == .layer
             ? [exponent(for: (0..<channels).flatMap(channelValues), in: range)]
@@ -135,10 +141,12 @@ extension Quantization {
                 // A single residual scale serves every channel: it must be exact on each grid.
                 let kc = w.channels == 1 ? exponents.max()! : k(c)
                 for i in w.indices(of: c) {
-                    let q = quantized(values[i], kc)
+                    let q = quantized(values[i], kc, largest: w.shortcut ? options.stateRange.upperBound : nil)
                     values[i] = q.value
-                    clipped += q.clipped ? 1 : 0
-                    total += 1
+                    if !w.shortcut {
+                        clipped += q.clipped ? 1 : 0
+                        total += 1
+                    }
                     for target in (w.channels == 1 ? Array(0..<channels) : [c]) {
                         largestInput[target] = max(largestInput[target], abs(q.integer) << (k(target) - kc))
                     }
@@ -149,9 +157,9 @@ extension Quantization {
                                                       "thresholds; quantize with per-layer scales (--scale-granularity layer)")
             }
             let scales = (0..<w.channels).map { Float(sign: .plus, exponent: -(w.channels == 1 ? exponents.max()! : k($0)), significand: 1) }
-            let name = node.name + (w.input == 1 ? ".weight_int" : ".scale_int")
+            let name = node.name + (w.shortcut ? ".scale_int" : ".weight_int")
             graph.constants[name] = .float(Tensor(shape: w.tensor.shape, storage: values))
-            graph.integerConstants[name] = IntegerEncoding(axis: w.axis, scales: scales, storageBits: 8)
+            graph.integerConstants[name] = IntegerEncoding(axis: w.axis, scales: scales, storageBits: w.shortcut ? 32 : 8)
             graph.nodes[w.node].inputs[w.input] = name
             if let bias = w.bias {
                 let integers = try (0..<channels).map { c -> Int in
