@@ -48,11 +48,32 @@ extension PlanningContext {
         return order
     }
 
+    /// Muls of a neuron layer's NCHW spikes by a constant of one value per channel (or one
+    /// for all) that only a folded Add reads, by the Mul's output: candidates for a fused
+    /// layer's spike bypass with scaled amplitudes.
+    func scaledSpikes(foldedAdds folded: [String: String]) -> [String: SimulationPlan.ScaledSpikes] {
+        var found = [String: SimulationPlan.ScaledSpikes]()
+        for i in partition.dynamicNodes {
+            let node = graph.nodes[i]
+            guard case .binary(.mul) = node.op, node.inputs.count == 2, let out = node.outputs.first, !kept.contains(out),
+                  let readers = consumers[out], readers.count == 1, folded[graph.nodes[readers[0]].name] != nil,
+                  let p = producers[node.inputs[0]], case .ifNeuron = graph.nodes[p].op,
+                  let shape = shapes[node.inputs[0]], shape.count == 4, let c = graph.floatConstant(node.inputs[1]) else { continue }
+            // Broadcast along axis 1 only: [C, 1, 1], [1, C, 1, 1] or one value.
+            let alongChannels = c.shape.count >= 3 && c.shape[c.shape.count - 3] == shape[1] &&
+                c.shape.enumerated().allSatisfy { $0.offset == c.shape.count - 3 || $0.element == 1 }
+            guard c.count == 1 || alongChannels else { continue }
+            found[out] = .init(spikes: node.inputs[0], factors: c.storage)
+        }
+        return found
+    }
+
     /// The convolutions that run fused with the neuron layer alone reading them (directly,
     /// through a folded Add, or through a tiling running-sum max pool), by convolution
-    /// name, and for the pooled ones the pool's window side.
-    func fusions(order: [Int], foldedAdds folded: [String: String], convolutions kernels: [String: SpikingConvolution])
-        -> ([String: SimulationPlan.Fusion], [String: Int]) {
+    /// name, and for the pooled ones the pool's window side. A bypass in `scaledSpikes`
+    /// exists once its neuron layer has fired.
+    func fusions(order: [Int], foldedAdds folded: [String: String], convolutions kernels: [String: SpikingConvolution],
+                 scaledSpikes: [String: SimulationPlan.ScaledSpikes] = [:]) -> ([String: SimulationPlan.Fusion], [String: Int]) {
         var fused = [String: SimulationPlan.Fusion]()
         var poolSizes = [String: Int]()
         var position = [String: Int]()
@@ -69,7 +90,7 @@ extension PlanningContext {
                 // (either side will do: a + b and b + a are the same float).
                 let other = reader.inputs[0] == out ? reader.inputs[1] : reader.inputs[0]
                 if other == out { continue }
-                if let p = position[other], p > k { continue }
+                if let p = position[scaledSpikes[other]?.spikes ?? other], p > k { continue }
                 fused[node.name] = .init(neuron: neuron, add: reader.name, bypass: other, pool: nil)
             } else if options.maxPooling == .runningSum, let size = Self.tilingPoolSize(reader, input: shape, shapes: shapes),
                       let pooled = reader.outputs.first, !kept.contains(pooled), let after = consumers[pooled], after.count == 1,

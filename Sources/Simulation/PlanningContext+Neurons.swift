@@ -45,8 +45,8 @@ extension PlanningContext {
     /// Per neuron layer, what its readers take: packed spikes when a convolution whose
     /// every kernel reads them, or a fused layer adding them, reads it; the float map when
     /// anything else does, or the value is kept or not NCHW.
-    func spikeReaders(fusions: [String: SimulationPlan.Fusion], convolutions kernels: [String: SpikingConvolution])
-        -> [String: SimulationPlan.SpikeReaders] {
+    func spikeReaders(fusions: [String: SimulationPlan.Fusion], convolutions kernels: [String: SpikingConvolution],
+                      scaledBypasses: [String: SimulationPlan.ScaledSpikes] = [:]) -> [String: SimulationPlan.SpikeReaders] {
         var readers = [String: SimulationPlan.SpikeReaders]()
         for node in graph.nodes {
             guard case .ifNeuron = node.op, let out = node.outputs.first else { continue }
@@ -56,6 +56,8 @@ extension PlanningContext {
                     needs.patterns = true
                 } else if fusions.values.contains(where: { $0.add == graph.nodes[r].name && $0.bypass == out }) {
                     needs.patterns = true  // a fused layer adds these spikes to its currents
+                } else if let scaled = graph.nodes[r].outputs.first, scaledBypasses[scaled]?.spikes == out {
+                    needs.patterns = true  // ... with amplitudes scaled, in place of the Mul
                 } else {
                     needs.floats = true
                 }

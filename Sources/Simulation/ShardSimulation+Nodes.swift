@@ -20,8 +20,11 @@ extension ShardSimulation {
             return [a]
         }
         if plan.fusedPools.contains(node.name) { return [Self.placeholder] }
+        if let out = node.outputs.first, plan.scaledBypasses[out] != nil { return [Self.placeholder] }
         if let pool = pools[node.name], let z = inputs[0] { return [pool.step(z, steps: steps)] }
-        if let conv = plan.convolutions[node.name], let spikes = traffic.spikeMaps[node.inputs[0]] {
+        // Packed spikes where a kernel reads them; a fused layer packs its spikes for every
+        // reader, so a convolution whose kernel cannot takes the float map instead.
+        if let conv = plan.convolutions[node.name], conv.readsPatterns(plan.options), let spikes = traffic.spikeMaps[node.inputs[0]] {
             return try convolveSpikes(node, index, conv, spikes.patterns, density: spikes.density)
         }
         if let conv = plan.convolutions[node.name], let x = inputs[0] {
@@ -61,7 +64,8 @@ extension ShardSimulation {
         if plan.options.collectTimings { traffic.kernelRan[index] = choice }
         var extra: FusedSpikingLayer.Bypass? = nil
         if let name = fusion.bypass {
-            extra = traffic.spikeMaps[name].map { .spikes($0.patterns) } ?? traffic.preparedBypasses.removeValue(forKey: name)
+            let scaled = plan.scaledBypasses[name].flatMap { s in traffic.spikeMaps[s.spikes].map { FusedSpikingLayer.Bypass.spikes($0.patterns.scaled(by: s.factors)) } }
+            extra = traffic.spikeMaps[name].map { .spikes($0.patterns) } ?? scaled ?? traffic.preparedBypasses.removeValue(forKey: name)
                 ?? traffic.kept[name].map { .currents($0) }
             guard extra != nil else { throw SimulationError.notConverted("\(node.name): the current added to this layer was not computed") }
         }

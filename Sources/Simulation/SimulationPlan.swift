@@ -40,8 +40,12 @@ struct SimulationPlan {
     /// Values from the image-only part read only by neuron layers: each neuron reads the
     /// one stored step at every step, so they are never repeated over a chunk.
     let constantCurrents: Set<String>
-    /// The second currents of the fused layers' folded Adds.
+    /// The second currents of the fused layers' folded Adds (kept as floats).
     let bypassValues: Set<String>
+    /// Fused layers' bypasses that are a neuron layer's spikes times a per-channel constant
+    /// (a residual shortcut's rescale in a unit-threshold network), by the Mul's output:
+    /// the layer reads the spike bits with scaled amplitudes, and the Mul never runs.
+    let scaledBypasses: [String: ScaledSpikes]
     /// Bypass values made by a spike-fed convolution for the fused layer alone: left to that
     /// layer (looked up per block, or pixel-major rows) when the kernel allows it
     /// (`SpikingConvolution.bypass`).
@@ -65,6 +69,12 @@ struct SimulationPlan {
         let add: String?
         let bypass: String?
         let pool: String?
+    }
+
+    /// A Mul of a neuron layer's spikes (`spikes`, NCHW) by per-channel `factors`.
+    struct ScaledSpikes {
+        let spikes: String
+        let factors: [Float]
     }
 
     /// What the readers of a neuron layer take: packed spikes (convolutions whose every
@@ -104,15 +114,17 @@ struct SimulationPlan {
         let order = context.fusionOrder(foldedAdds: foldedAdds, convolutions: convolutions)
         dynamicGraph = graph.subgraph(nodeIndices: order, inputs: dynamicInputs.map { ValueInfo(name: $0, dimensions: nil) },
                                       outputs: partition.readoutValues, name: "dynamic")
-        let (fused, poolSizes) = context.fusions(order: order, foldedAdds: foldedAdds, convolutions: convolutions)
+        let scaled = context.scaledSpikes(foldedAdds: foldedAdds)
+        let (fused, poolSizes) = context.fusions(order: order, foldedAdds: foldedAdds, convolutions: convolutions, scaledSpikes: scaled)
         fusions = fused
         fusedPools = Set(fused.values.compactMap(\.pool))
-        bypassValues = Set(fused.values.compactMap(\.bypass))
+        scaledBypasses = scaled.filter { name, _ in fused.values.contains { $0.bypass == name } }
+        bypassValues = Set(fused.values.compactMap(\.bypass)).subtracting(scaledBypasses.keys)
         convolutionBypasses = context.convolutionBypasses(fusions: fused, convolutions: convolutions)
         neuronLayouts = context.neuronLayouts()
         fusedLayers = context.fusedLayers(fusions: fused, poolSizes: poolSizes, convolutions: convolutions, fanouts: fanouts)
         constantCurrents = context.constantCurrents(dynamicInputs: dynamicInputs)
-        spikeReaders = context.spikeReaders(fusions: fused, convolutions: convolutions)
+        spikeReaders = context.spikeReaders(fusions: fused, convolutions: convolutions, scaledBypasses: scaledBypasses)
         shards = BatchShards(batch: inputShape[0], size: options.shardSize)
         chunkPlans = try context.chunkPlans(dynamicGraph: dynamicGraph, dynamicInputs: dynamicInputs, shards: shards)
     }

@@ -49,6 +49,8 @@ public final class Simulator {
     var fusions: [String: SimulationPlan.Fusion] { plan.fusions }
     /// Bypass values a spike-fed convolution leaves to its fused layer.
     var convolutionBypasses: Set<String> { plan.convolutionBypasses }
+    /// Residual shortcuts read by a fused layer as scaled spike bits (`SimulationPlan.scaledBypasses`).
+    var scaledBypasses: Set<String> { Set(plan.scaledBypasses.keys) }
 
     /// Simulates one batch, shard by shard (`BatchShards`: one core carries each shard
     /// through the whole network). `clipActivations` (neuron node name -> the clip-ANN's

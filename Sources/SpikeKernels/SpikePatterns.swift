@@ -10,7 +10,7 @@ public struct SpikePatterns: Sendable {
     /// Images (steps x batch), channels, height, width: the shape of the float map.
     public let shape: [Int]
     /// The value a spike of each channel carries (one value for all channels, or one each).
-    public let amplitudes: [Float]
+    public private(set) var amplitudes: [Float]
     /// The packed bits: per image, per group of 8 channels, one byte per pixel.
     public var bytes: [UInt8]
 
@@ -87,5 +87,15 @@ public struct SpikePatterns: Sendable {
             out[p] = pattern
             p += 1
         }
+    }
+
+    /// The same spikes, each carrying its amplitude times `factors` (one per channel, or
+    /// one for all): a neuron layer's output scaled per channel, as a residual shortcut of a
+    /// unit-threshold network reads it. The bytes are shared, not copied.
+    public func scaled(by factors: [Float]) -> SpikePatterns {
+        let n = max(amplitudes.count, factors.count)
+        var copy = self
+        copy.amplitudes = (0..<n).map { amplitudes[amplitudes.count == 1 ? 0 : $0] * factors[factors.count == 1 ? 0 : $0] }
+        return copy
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import SNNKit
+@testable import SNNSimulation
 
 /// The integer SNN: hand-worked exponents and integers, the errors, the ONNX round trip,
 /// and the engine against the integer reference machine, spike for spike.
@@ -168,6 +169,9 @@ import Testing
         #expect(q.quantization!.layers.count >= 2 && reference.spikes.values.joined().reduce(0, +) > 0, "integer layers that fire")
         for serial in [true, false] {
             let simulator = try Simulator(graph: q.graph, inputShape: x.shape, options: options)
+            if kernel != .dense && q.graph.nodes.contains(where: { $0.op == .binary(.mul) }) {
+                #expect(!simulator.scaledBypasses.isEmpty, "the shortcut's scaled spikes feed a fused layer")
+            }
             let result = serial ? try Parallel.serially { try simulator.run(x) } : try simulator.run(x)
             for layer in result.layers {
                 #expect(layer.spikesPerStep == reference.spikes[layer.node]!, "\(layer.node), \(kernel), serial: \(serial)")
