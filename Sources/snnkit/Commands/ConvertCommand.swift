@@ -74,14 +74,7 @@ struct ConvertCommand: ParsableCommand {
             bar.finish()
             var converted = try ConvertedModel(result)
             if let q = try quantization.options() { converted = try Pipeline.quantize(converted, options: q) }
-            // Refused before any file is written, so a model NIR cannot hold leaves nothing behind.
-            let exported = try nir.map { _ in try NIRExporter.export(converted.graph, model: model) }
-            try converted.write(to: out)
-            var written = [out]
-            if let nir, let exported {
-                try NIRFile.write(exported, to: URL(fileURLWithPath: nir))
-                written.append(nir)
-            }
+            var written = try write(converted, to: out)
             if let clip = exportClipONNX {
                 try converted.writeClipANN(to: clip, inputShape: try calibration.batch(0).shape)
                 written.append(clip)
@@ -98,20 +91,28 @@ struct ConvertCommand: ParsableCommand {
         }
     }
 
+    /// Writes the model to `out` and, when asked, as NIR; returns the paths written. A graph
+    /// NIR cannot hold is refused before any file is written, so it leaves nothing behind.
+    func write(_ converted: ConvertedModel, to out: String) throws -> [String] {
+        let exported = try nir.map { _ in try NIRExporter.export(converted.graph, model: model) }
+        try converted.write(to: out)
+        guard let nir, let exported else { return [out] }
+        try NIRFile.write(exported, to: URL(fileURLWithPath: nir))
+        return [out, nir]
+    }
+
     /// A model converted before: quantized to the widths asked for, without calibration.
     func quantizeConverted(_ graph: Graph, to out: String) throws {
         guard let options = try quantization.options() else {
             throw PipelineError("\(model) is already a spiking network: give --weight-bits to quantize it, or convert the ReLU network it came from")
         }
+        if exportClipONNX != nil || report != nil {
+            throw PipelineError("--export-clip-onnx and --report describe a calibration, and \(model) is already converted: " +
+                                "give them when converting the ReLU network")
+        }
         if calib != nil { Warning.print("\(model) is already converted: --calib is not used") }
         let quantized = try Pipeline.quantize(try ConvertedModel(graph), options: options)
-        let exported = try nir.map { _ in try NIRExporter.export(quantized.graph, model: model) }
-        try quantized.write(to: out)
-        var written = [out]
-        if let nir, let exported {
-            try NIRFile.write(exported, to: URL(fileURLWithPath: nir))
-            written.append(nir)
-        }
+        let written = try write(quantized, to: out)
         if common.json {
             try JSONOutput.print(quantized.quantization!)
             return

@@ -70,6 +70,8 @@ import Testing
             (["convert", E2EFiles.converted, "--weight-bits", "8", "--state-bits", "4", "-o", folder.path("x.snn.onnx")], 65,
              ["state bits are too few", "--state-bits"]),
             (["simulate", E2EFiles.converted, "--data", E2EFiles.data, "--compare-bits", "1"], 64, ["weight bits must be 2 to 8"]),
+            (["convert", E2EFiles.converted, "--weight-bits", "8", "--report", folder.path("r"), "-o", folder.path("x.snn.onnx")], 65,
+             ["--report", "already converted"]),
         ]
         for (arguments, status, mentions) in cases {
             let run = try snnkit.run(arguments)
