@@ -15,7 +15,8 @@ import SNNTensor
 /// (positive scales commute with max), and where a value of one scale meets a reader that
 /// wants another (a residual Add whose identity branch comes from a neuron layer of other
 /// thresholds, or a graph output fed by spikes) an element-wise Mul by the ratio restores
-/// it. Concat along the channel axis concatenates the scales.
+/// it. Concat along the channel axis concatenates the scales; Resize (any mode) passes a
+/// per-channel scale through, since it interpolates within each channel.
 public struct FoldThresholds: GraphPass {
     /// The pass's name.
     public let name = "fold-thresholds"
@@ -91,13 +92,13 @@ private struct Folding {
             switch node.op {
             case .ifNeuron:
                 if let theta = source.floatConstant(node.inputs[1]) { handOn(node.inputs[0], theta.storage) }
-            case .averagePool, .globalAveragePool, .maxPool, .globalMaxPool, .identity, .dropout:
+            case .averagePool, .globalAveragePool, .maxPool, .globalMaxPool, .identity, .dropout, .resize, .upsample:
                 handOn(node.inputs[0], wanted)
             case .flatten, .reshape:
                 if let wanted, wanted.count == 1 { handOn(node.inputs[0], wanted) }
             case .binary(.add) where node.inputs.allSatisfy({ !isConstant($0) }):
                 for input in node.inputs { handOn(input, wanted) }
-            case .conv, .gemm, .matMul:
+            case .conv, .convTranspose, .gemm, .matMul:
                 break
             default:
                 for input in node.inputs where !isConstant(input) { handOn(input, [1]) }
@@ -143,6 +144,10 @@ private struct Folding {
         case .conv(let a):
             try foldConvolution(&node, groups: a.group)
             actual[output] = want[output] ?? [1]
+        case .convTranspose(let a):
+            guard a.group == 1 else { throw unfoldable(node, "a ConvTranspose of \(a.group) groups") }
+            try foldConvolution(&node, groups: 1, transposed: true)
+            actual[output] = want[output] ?? [1]
         case .gemm(let a):
             try foldMatrix(&node, transposed: a.transB, bias: node.input(2))
             if a.transA { throw unfoldable(node, "a Gemm with transA reads its input transposed") }
@@ -159,7 +164,8 @@ private struct Folding {
             graph.constants[unit] = .float(Tensor(shape: theta.shape, repeating: 1))
             node.inputs[1] = unit
             actual[output] = theta.storage
-        case .averagePool, .globalAveragePool, .maxPool, .globalMaxPool, .identity, .dropout:
+        case .averagePool, .globalAveragePool, .maxPool, .globalMaxPool, .identity, .dropout, .resize, .upsample:
+            // Resizing interpolates within each channel, so a per-channel scale passes through.
             actual[output] = scale(of: node.inputs[0])
         case .flatten, .reshape:
             let s = scale(of: node.inputs[0])
@@ -197,15 +203,17 @@ private struct Folding {
         .cannotFoldThresholds(node: node.name, reason: reason)
     }
 
-    /// Conv weights [Cout, Cin/group, k...]: output channel o divided by its wanted scale,
-    /// input channel i multiplied by the scale of the input.
-    mutating func foldConvolution(_ node: inout Node, groups: Int) throws {
+    /// Conv weights [Cout, Cin/group, k...] (ConvTranspose: [Cin, Cout, k...], one group):
+    /// output channel o divided by its wanted scale, input channel i multiplied by the
+    /// scale of the input.
+    mutating func foldConvolution(_ node: inout Node, groups: Int, transposed: Bool = false) throws {
         guard let w = source.floatConstant(node.inputs[1]), w.shape.count >= 3 else {
             throw unfoldable(node, "its weights '\(node.inputs[1])' are not a constant")
         }
         let output = node.outputs[0]
         let s = scale(of: node.inputs[0]), out = want[output] ?? [1]
-        let cout = w.shape[0], cinPerGroup = w.shape[1], kernel = w.shape.dropFirst(2).reduce(1, *)
+        let cout = transposed ? w.shape[1] : w.shape[0], cinPerGroup = transposed ? w.shape[0] : w.shape[1]
+        let kernel = w.shape.dropFirst(2).reduce(1, *)
         let perGroup = cout / max(groups, 1)
         guard s.count == 1 || s.count == cinPerGroup * groups, out.count == 1 || out.count == cout else {
             throw unfoldable(node, "its channel counts do not match the neuron layers around it")
@@ -215,7 +223,7 @@ private struct Folding {
             let group = o / max(perGroup, 1)
             for i in 0..<cinPerGroup {
                 let factor = Self.value(s, group * cinPerGroup + i) / Self.value(out, o)
-                let base = (o * cinPerGroup + i) * kernel
+                let base = (transposed ? i * cout + o : o * cinPerGroup + i) * kernel
                 for k in 0..<kernel { weights[base + k] *= factor }
             }
         }

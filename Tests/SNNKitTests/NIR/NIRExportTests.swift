@@ -36,6 +36,42 @@ func residualNetwork() throws -> Graph {
     return try Converter(options: options).convert(ann, calibration: calibration).graph
 }
 
+/// A converted decoder: c1 -> r1 (8 x 8) -> c2 (stride 2) -> r2 (4 x 4) -> ConvTranspose t
+/// (x2) + r1's spikes -> r3 -> nearest Upsample of r2 (x2) concatenated with r3 -> c4 (1x1,
+/// the readout). Folding and quantizing must follow spikes through all three.
+func decoderNetwork() throws -> Graph {
+    func conv(_ name: String, _ input: String, _ output: String, _ cin: Int, _ cout: Int, kernel k: Int, stride: Int = 1) -> Node {
+        Node(name: name, op: .conv(.init(kernelShape: [k, k], strides: [stride, stride], dilations: [1, 1],
+                                         pads: [k / 2, k / 2, k / 2, k / 2], autoPad: .notSet, group: 1)),
+             inputs: [input, name + ".w", name + ".b"], outputs: [output])
+    }
+    var g = KernelTests.Generator(state: 23)
+    var constants = [String: Constant]()
+    for (name, shape) in [("c1", [16, 3, 3, 3]), ("c2", [16, 16, 3, 3]), ("t", [16, 16, 2, 2]), ("c4", [4, 32, 1, 1])] {
+        constants[name + ".w"] = .float(Tensor(shape: shape, storage: g.array(shape.reduce(1, *)).map { $0 * 0.5 }))
+        let out = name == "t" ? shape[1] : shape[0]
+        constants[name + ".b"] = .float(Tensor(shape: [out], storage: g.array(out).map { $0 * 0.1 + 0.05 }))
+    }
+    constants["up.scales"] = .float(Tensor(shape: [4], storage: [1, 1, 2, 2]))
+    let nearest = Resize.Options(mode: .nearest, mapping: .asymmetric, rounding: .floor)
+    let ann = Graph(name: "decoder", nodes: [
+        conv("c1", "x", "a1", 3, 16, kernel: 3), Node(name: "r1", op: .relu, inputs: ["a1"], outputs: ["h1"]),
+        conv("c2", "h1", "a2", 16, 16, kernel: 3, stride: 2), Node(name: "r2", op: .relu, inputs: ["a2"], outputs: ["h2"]),
+        Node(name: "t", op: .convTranspose(.init(kernelShape: [2, 2], strides: [2, 2], dilations: [1, 1], pads: [0, 0, 0, 0],
+                                                autoPad: .notSet, group: 1)), inputs: ["h2", "t.w", "t.b"], outputs: ["a3"]),
+        Node(name: "add", op: .binary(.add), inputs: ["a3", "h1"], outputs: ["s3"]),
+        Node(name: "r3", op: .relu, inputs: ["s3"], outputs: ["h3"]),
+        Node(name: "up", op: .upsample(nearest), inputs: ["h2", "up.scales"], outputs: ["u2"]),
+        Node(name: "cat", op: .concat(axis: 1), inputs: ["u2", "h3"], outputs: ["c"]),
+        conv("c4", "c", "y", 32, 4, kernel: 1),
+    ], inputs: [ValueInfo(name: "x", dimensions: [.symbolic("N"), .fixed(3), .fixed(8), .fixed(8)])],
+    outputs: [ValueInfo(name: "y", dimensions: nil)], constants: constants)
+    var options = ConversionOptions()
+    options.budget = .fixed(4)
+    let calibration = InMemoryBatches((0..<4).map { TestData.batch([8, 3, 8, 8], seed: UInt64(70 + $0)) })
+    return try Converter(options: options).convert(ann, calibration: calibration).graph
+}
+
 @Suite struct NIRExportTests {
     /// Spike counts per layer and outputs of two simulations of the same input.
     func simulate(_ graph: Graph, _ x: Tensor, steps: Int = 48, reset: ResetMode = .subtract) throws -> ([String: Double], Tensor) {
@@ -48,12 +84,18 @@ func residualNetwork() throws -> Graph {
 
     /// Folding is exact: the folded network (unit thresholds, rescales where scales meet)
     /// fires the same spikes and gives the same outputs, up to float rounding at ties.
-    @Test(arguments: ["residual", "net_b_resnet_blocks", "net_c_vgg"], [ResetMode.subtract, .zero])
+    @Test(arguments: ["residual", "decoder", "net_b_resnet_blocks", "net_c_vgg"], [ResetMode.subtract, .zero])
     func foldedThresholdsFireTheSameSpikes(_ name: String, _ reset: ResetMode) throws {
         let graph: Graph, x: Tensor
         if name == "residual" {
             graph = try residualNetwork()
             x = TestData.batch([3, 3, 6, 6], seed: 5)
+        } else if name == "decoder" {
+            graph = try decoderNetwork()
+            x = TestData.batch([3, 3, 8, 8], seed: 5)
+            let folded = try graph.foldingThresholds(shapes: NIRExporter.plannedShapes(graph))
+            #expect(!folded.nodes.contains { $0.op == .binary(.mul) && ($0.outputs[0].contains("u2") || $0.outputs[0].contains("a3")) },
+                    "the scales pass through the upsampling and into the ConvTranspose's weights, without rescales")
         } else {
             let (converted, shape) = try SimulationTests().converted(name)
             graph = converted
