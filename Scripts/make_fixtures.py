@@ -284,6 +284,28 @@ def conv_cases():
            "kernel_shape attribute omitted (inferred from W), pads 1", pads=[1, 1, 1, 1])
 
 
+def quantized_cases():
+    """Weights stored as integers behind DequantizeLinear (QDQ models, SNNKit's integer SNNs)."""
+    c = Case("dequantize_conv_per_channel", 13, "int8 conv weights, one scale per output channel (axis 0), zero points 0")
+    x = c.input("X", c.normal([2, 3, 6, 6]))
+    w = c.init("W_q", c.rng.integers(-127, 128, size=[4, 3, 3, 3]).astype(np.int8))
+    scale = c.init("W_scale", np.array([2.0 ** -7, 2.0 ** -8, 0.01, 0.003], dtype=np.float32))
+    zero = c.init("W_zero", np.zeros([4], dtype=np.int8))
+    c.node("DequantizeLinear", [w, scale, zero], "W", name="dequantize", axis=0)
+    c.node("Conv", [x, "W", c.init("B", c.normal([4], 0.1))], "Y", name="conv", kernel_shape=[3, 3], pads=[1, 1, 1, 1])
+    c.output("Y")
+    c.save()
+
+    c = Case("dequantize_gemm_per_tensor", 13, "int8 Gemm weights, one scale, a nonzero zero point")
+    x = c.input("X", c.normal([3, 6]))
+    w = c.init("W_q", c.rng.integers(-100, 100, size=[5, 6]).astype(np.int8))
+    c.node("DequantizeLinear", [w, c.init("W_scale", np.array(0.01, dtype=np.float32)),
+                                c.init("W_zero", np.array(7, dtype=np.int8))], "W", name="dequantize")
+    c.node("Gemm", [x, "W"], "Y", name="gemm", transB=1)
+    c.output("Y")
+    c.save()
+
+
 def conv_transpose_cases():
     def simple(name, opset, xshape, wshape, note, bias=False, **attrs):
         c = Case(name, opset, note)
@@ -1038,6 +1060,7 @@ def main():
     ONNX_DIR.mkdir(parents=True)
 
     conv_cases()
+    quantized_cases()
     conv_transpose_cases()
     norm_and_activation_cases()
     pool_cases()

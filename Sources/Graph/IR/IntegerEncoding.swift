@@ -27,15 +27,18 @@ public struct IntegerEncoding: Sendable, Equatable {
         return scales[(index / max(inner, 1)) % shape[axis]]
     }
 
-    /// The integers of `tensor` under this encoding; nil when an element is not an exact
-    /// integer multiple of its scale or does not fit `storageBits`.
+    /// The integers of `tensor` under this encoding; nil when an element is not one: when
+    /// no integer q within `storageBits` gives back exactly its float as Float(q) x scale
+    /// (the product a reader computes, exact for SNNKit's power-of-two scales and the one
+    /// rounding of any other scale's).
     public func integers(of values: [Float], shape: [Int]) -> [Int32]? {
         let limit = storageBits >= 32 ? Double(Int32.max) : Double((1 << (storageBits - 1)) - 1)
         var out = [Int32]()
         out.reserveCapacity(values.count)
         for (i, v) in values.enumerated() {
-            let q = Double(v) / Double(scale(at: i, shape: shape))
-            guard q == q.rounded(), abs(q) <= limit else { return nil }
+            let scale = scale(at: i, shape: shape)
+            let q = (Double(v) / Double(scale)).rounded()
+            guard abs(q) <= limit, Float(q) * scale == v else { return nil }
             out.append(Int32(q))
         }
         return out
