@@ -3,73 +3,77 @@ import Testing
 @testable import SNNKit
 @testable import SNNNIR
 
+/// A Conv node reading `input` with the weights `name.w` and bias `name.b`, padded to keep
+/// the size at stride 1.
+func testConv(_ name: String, _ input: String, _ output: String, kernel k: Int, stride: Int = 1) -> Node {
+    Node(name: name, op: .conv(.init(kernelShape: [k, k], strides: [stride, stride], dilations: [1, 1],
+                                     pads: [k / 2, k / 2, k / 2, k / 2], autoPad: .notSet, group: 1)),
+         inputs: [input, name + ".w", name + ".b"], outputs: [output])
+}
+
+/// Random weights (x 0.5) and biases (x 0.1 + 0.05) of the given shapes; a bias has the
+/// size of the output channels, axis 0 (axis 1 for the names in `transposed`).
+func testWeights(_ shapes: [(String, [Int])], transposed: Set<String> = [], seed: UInt64) -> [String: Constant] {
+    var g = KernelTests.Generator(state: seed)
+    var constants = [String: Constant]()
+    for (name, shape) in shapes {
+        constants[name + ".w"] = .float(Tensor(shape: shape, storage: g.array(shape.reduce(1, *)).map { $0 * 0.5 }))
+        let out = transposed.contains(name) ? shape[1] : shape[0]
+        constants[name + ".b"] = .float(Tensor(shape: [out], storage: g.array(out).map { $0 * 0.1 + 0.05 }))
+    }
+    return constants
+}
+
+/// `ann` converted with LTB on four batches of eight random images of `imageShape`.
+func convertedOnRandomImages(_ ann: Graph, imageShape: [Int], seed: UInt64) throws -> Graph {
+    var options = ConversionOptions()
+    options.budget = .fixed(4)
+    let calibration = InMemoryBatches((0..<4).map { TestData.batch([8] + imageShape, seed: seed + UInt64($0)) })
+    return try Converter(options: options).convert(ann, calibration: calibration).graph
+}
+
 /// A converted residual network with what NIR export must handle: an identity shortcut
 /// from one neuron layer into the Add before another (scales that meet), a strided
 /// convolution, global average pooling, Flatten and a Gemm readout.
 func residualNetwork() throws -> Graph {
-    func conv(_ name: String, _ input: String, _ output: String, _ cin: Int, _ cout: Int, kernel k: Int, stride: Int = 1) -> Node {
-        Node(name: name, op: .conv(.init(kernelShape: [k, k], strides: [stride, stride], dilations: [1, 1],
-                                         pads: [k / 2, k / 2, k / 2, k / 2], autoPad: .notSet, group: 1)),
-             inputs: [input, name + ".w", name + ".b"], outputs: [output])
-    }
-    var g = KernelTests.Generator(state: 11)
-    var constants = [String: Constant]()
-    for (name, cin, cout, k) in [("c1", 3, 8, 3), ("c2", 8, 8, 3), ("c3", 8, 16, 3)] {
-        constants[name + ".w"] = .float(Tensor(shape: [cout, cin, k, k], storage: g.array(cout * cin * k * k).map { $0 * 0.5 }))
-        constants[name + ".b"] = .float(Tensor(shape: [cout], storage: g.array(cout).map { $0 * 0.1 + 0.05 }))
-    }
+    var constants = testWeights([("c1", [8, 3, 3, 3]), ("c2", [8, 8, 3, 3]), ("c3", [16, 8, 3, 3])], seed: 11)
+    var g = KernelTests.Generator(state: 12)
     constants["fc.w"] = .float(Tensor(shape: [5, 16], storage: g.array(80)))
     constants["fc.b"] = .float(Tensor(shape: [5], storage: g.array(5).map { $0 * 0.1 }))
     let ann = Graph(name: "residual", nodes: [
-        conv("c1", "x", "a1", 3, 8, kernel: 3), Node(name: "r1", op: .relu, inputs: ["a1"], outputs: ["h1"]),
-        conv("c2", "h1", "a2", 8, 8, kernel: 3), Node(name: "add", op: .binary(.add), inputs: ["a2", "h1"], outputs: ["s2"]),
+        testConv("c1", "x", "a1", kernel: 3), Node(name: "r1", op: .relu, inputs: ["a1"], outputs: ["h1"]),
+        testConv("c2", "h1", "a2", kernel: 3), Node(name: "add", op: .binary(.add), inputs: ["a2", "h1"], outputs: ["s2"]),
         Node(name: "r2", op: .relu, inputs: ["s2"], outputs: ["h2"]),
-        conv("c3", "h2", "a3", 8, 16, kernel: 3, stride: 2), Node(name: "r3", op: .relu, inputs: ["a3"], outputs: ["h3"]),
+        testConv("c3", "h2", "a3", kernel: 3, stride: 2), Node(name: "r3", op: .relu, inputs: ["a3"], outputs: ["h3"]),
         Node(name: "gap", op: .globalAveragePool, inputs: ["h3"], outputs: ["p"]),
         Node(name: "flat", op: .flatten(axis: 1), inputs: ["p"], outputs: ["f"]),
         Node(name: "fc", op: .gemm(.init(transB: true)), inputs: ["f", "fc.w", "fc.b"], outputs: ["y"]),
     ], inputs: [ValueInfo(name: "x", dimensions: [.symbolic("N"), .fixed(3), .fixed(6), .fixed(6)])],
     outputs: [ValueInfo(name: "y", dimensions: nil)], constants: constants)
-    var options = ConversionOptions()
-    options.budget = .fixed(4)
-    let calibration = InMemoryBatches((0..<4).map { TestData.batch([8, 3, 6, 6], seed: UInt64(60 + $0)) })
-    return try Converter(options: options).convert(ann, calibration: calibration).graph
+    return try convertedOnRandomImages(ann, imageShape: [3, 6, 6], seed: 60)
 }
 
 /// A converted decoder: c1 -> r1 (8 x 8) -> c2 (stride 2) -> r2 (4 x 4) -> ConvTranspose t
 /// (x2) + r1's spikes -> r3 -> nearest Upsample of r2 (x2) concatenated with r3 -> c4 (1x1,
 /// the readout). Folding and quantizing must follow spikes through all three.
 func decoderNetwork() throws -> Graph {
-    func conv(_ name: String, _ input: String, _ output: String, _ cin: Int, _ cout: Int, kernel k: Int, stride: Int = 1) -> Node {
-        Node(name: name, op: .conv(.init(kernelShape: [k, k], strides: [stride, stride], dilations: [1, 1],
-                                         pads: [k / 2, k / 2, k / 2, k / 2], autoPad: .notSet, group: 1)),
-             inputs: [input, name + ".w", name + ".b"], outputs: [output])
-    }
-    var g = KernelTests.Generator(state: 23)
-    var constants = [String: Constant]()
-    for (name, shape) in [("c1", [16, 3, 3, 3]), ("c2", [16, 16, 3, 3]), ("t", [16, 16, 2, 2]), ("c4", [4, 32, 1, 1])] {
-        constants[name + ".w"] = .float(Tensor(shape: shape, storage: g.array(shape.reduce(1, *)).map { $0 * 0.5 }))
-        let out = name == "t" ? shape[1] : shape[0]
-        constants[name + ".b"] = .float(Tensor(shape: [out], storage: g.array(out).map { $0 * 0.1 + 0.05 }))
-    }
+    var constants = testWeights([("c1", [16, 3, 3, 3]), ("c2", [16, 16, 3, 3]), ("t", [16, 16, 2, 2]), ("c4", [4, 32, 1, 1])],
+                                transposed: ["t"], seed: 23)
     constants["up.scales"] = .float(Tensor(shape: [4], storage: [1, 1, 2, 2]))
     let nearest = Resize.Options(mode: .nearest, mapping: .asymmetric, rounding: .floor)
     let ann = Graph(name: "decoder", nodes: [
-        conv("c1", "x", "a1", 3, 16, kernel: 3), Node(name: "r1", op: .relu, inputs: ["a1"], outputs: ["h1"]),
-        conv("c2", "h1", "a2", 16, 16, kernel: 3, stride: 2), Node(name: "r2", op: .relu, inputs: ["a2"], outputs: ["h2"]),
+        testConv("c1", "x", "a1", kernel: 3), Node(name: "r1", op: .relu, inputs: ["a1"], outputs: ["h1"]),
+        testConv("c2", "h1", "a2", kernel: 3, stride: 2), Node(name: "r2", op: .relu, inputs: ["a2"], outputs: ["h2"]),
         Node(name: "t", op: .convTranspose(.init(kernelShape: [2, 2], strides: [2, 2], dilations: [1, 1], pads: [0, 0, 0, 0],
                                                 autoPad: .notSet, group: 1)), inputs: ["h2", "t.w", "t.b"], outputs: ["a3"]),
         Node(name: "add", op: .binary(.add), inputs: ["a3", "h1"], outputs: ["s3"]),
         Node(name: "r3", op: .relu, inputs: ["s3"], outputs: ["h3"]),
         Node(name: "up", op: .upsample(nearest), inputs: ["h2", "up.scales"], outputs: ["u2"]),
         Node(name: "cat", op: .concat(axis: 1), inputs: ["u2", "h3"], outputs: ["c"]),
-        conv("c4", "c", "y", 32, 4, kernel: 1),
+        testConv("c4", "c", "y", kernel: 1),
     ], inputs: [ValueInfo(name: "x", dimensions: [.symbolic("N"), .fixed(3), .fixed(8), .fixed(8)])],
     outputs: [ValueInfo(name: "y", dimensions: nil)], constants: constants)
-    var options = ConversionOptions()
-    options.budget = .fixed(4)
-    let calibration = InMemoryBatches((0..<4).map { TestData.batch([8, 3, 8, 8], seed: UInt64(70 + $0)) })
-    return try Converter(options: options).convert(ann, calibration: calibration).graph
+    return try convertedOnRandomImages(ann, imageShape: [3, 8, 8], seed: 70)
 }
 
 @Suite struct NIRExportTests {
