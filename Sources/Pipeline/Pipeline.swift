@@ -67,19 +67,22 @@ public enum Pipeline {
     }
 
     /// `snnkit eval`: converts `model` on `calibration` when it is a ReLU network (a
-    /// converted model is used as it is), then simulates and scores it on `data`; with
-    /// `baselines`, also converts with the standard baseline rules on the same batches.
-    /// Every setting is checked before the conversion starts.
+    /// converted model is used as it is), quantizes it when `quantization` is given (the
+    /// integer SNN is then scored against the float ANN), then simulates and scores it on
+    /// `data`; with `baselines`, also converts with the standard baseline rules on the same
+    /// batches. Every setting is checked before the conversion starts.
     public static func evaluate(_ model: Graph, calibration: (any CalibrationSource)?, conversion: ConversionOptions = ConversionOptions(),
-                                data: any EvaluationData, task: EvaluationTask = .defaultClassification, settings: SimulationSettings,
+                                quantization: QuantizationOptions? = nil, data: any EvaluationData,
+                                task: EvaluationTask = .defaultClassification, settings: SimulationSettings,
                                 baselines: Bool = false, progress: PipelineProgress = PipelineProgress()) throws -> PipelineRun {
         try settings.validate()
+        try quantization?.validate()
         let alreadyConverted = !model.neuronLayers().isEmpty
         if baselines && (alreadyConverted || calibration == nil) {
             throw PipelineError("baselines need calibration data and an unconverted model: the baseline rules convert the ReLU network again")
         }
         var result: ConversionResult? = nil
-        let converted: ConvertedModel
+        var converted: ConvertedModel
         let ann: Graph
         if alreadyConverted {
             converted = try ConvertedModel(model)
@@ -94,6 +97,7 @@ public enum Pipeline {
             converted = try ConvertedModel(r)
             ann = try Converter.prepare(model)
         }
+        if let quantization { converted = try quantize(converted, options: quantization) }
         var options = try converted.evaluationOptions(settings)
         options.task = task
         let evaluation = try Evaluator(ann: ann, converted: try settings.simulated(converted.graph), options: options)

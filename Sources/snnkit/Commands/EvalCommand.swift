@@ -10,6 +10,7 @@ struct EvalCommand: ParsableCommand {
         Examples:
           snnkit eval resnet20.onnx --calib train.npy --data test.npz --preset cifar10 -T 256 --report report/
           snnkit eval resnet20.snn.onnx --data test.npz --preset cifar10
+          snnkit eval resnet20.onnx --calib train.npy --data test.npz --preset cifar10 --weight-bits 8   (the integer SNN against the float ANN)
         """)
 
     @Argument(help: "ONNX model: a ReLU network (converted first) or a converted .snn.onnx.")
@@ -19,6 +20,7 @@ struct EvalCommand: ParsableCommand {
     var calib: String?
 
     @OptionGroup var conversion: ConversionFlags
+    @OptionGroup var quantization: QuantizationFlags
     @OptionGroup var evaluation: EvaluationFlags
 
     @Flag(name: .long, help: "Also convert with layer-wise LTB, max-norm and robust-norm on the same batches and compare.")
@@ -46,8 +48,8 @@ struct EvalCommand: ParsableCommand {
                     simulationBar.update(done: done, total: total)
                 },
                 baseline: { method in if !quiet { FileHandle.standardError.write(Data("baseline \(method)...\n".utf8)) } })
-            let run = try Pipeline.evaluate(graph, calibration: calibration, conversion: options, data: data, task: data.task,
-                                            settings: settings, baselines: baselines, progress: progress)
+            let run = try Pipeline.evaluate(graph, calibration: calibration, conversion: options, quantization: try quantization.options(),
+                                            data: data, task: data.task, settings: settings, baselines: baselines, progress: progress)
             simulationBar.finish()
             try RunOutput.finish(RunReport(command: "snnkit eval", model: model, run: run), folder: evaluation.report, json: common.json)
         }

@@ -84,7 +84,7 @@ enum ResultPrinter {
     static func baselines(_ runs: [BaselineRun], main: EvaluationResult, conversion: ConversionSummary?) {
         print("\nOther forms of the network on the same data (\(EvaluationTask.label(main.primaryMetric)), delayed when a delay is set):")
         var table = TextTable(["form", "batches", "delay", "clip-ANN"] + main.snn.map { "T=\($0.steps)" })
-        table.add([conversion?.method ?? "main", conversion.map { "\($0.calibrationBatches)" } ?? "",
+        table.add([conversion?.method ?? "this model", conversion.map { "\($0.calibrationBatches)" } ?? "",
                    conversion.map { "\($0.delay.steps)" } ?? "", pct(main.clipANN.primary)] +
                   main.snn.map { pct($0.effective.primary) })
         for r in runs { table.add([r.method, "\(r.calibrationBatches)", "\(r.delay)", pct(r.clipANN)] + r.values.map(pct)) }

@@ -55,6 +55,35 @@ import Testing
         #expect(forms[1]["values"] as? [Double] == expected)
     }
 
+    /// eval converts, quantizes and scores the integer SNN against the float ANN (whose
+    /// answers are the labels, so it scores 100%); the scores are the library's for the
+    /// same integer form.
+    @Test func evalScoresTheIntegerSNNAgainstTheFloatANN() throws {
+        let snnkit = try SNNKitBinary.locate()
+        let run = try snnkit.run(["eval", E2EFiles.model, "--calib", E2EFiles.data, "--preset", "none", "--batch-size", "8",
+                                  "--calib-batches", "2", "--data", E2EFiles.data, "-T", "8", "--weight-bits", "4", "--json"])
+        try #require(run.status == 0, "\(run)")
+        let evaluation = try #require(try run.json()["evaluation"] as? [String: Any])
+        #expect(CLIPipelineTests.value(evaluation, "ann", "values", "top1") as? Double == 1, "the float ANN")
+        let graph = try Pipeline.loadModel(E2EFiles.model)
+        let source = try DataSources.open(path: E2EFiles.data)
+        let all = try source.batch(0..<source.count)
+        let data = InMemoryLabeledBatches(images: all.images, labels: try #require(all.labels), batchSize: 8)
+        var conversion = ConversionOptions()
+        conversion.budget = .fixed(2)
+        let calibration = InMemoryBatches([all.images.samples(0..<8), all.images.samples(8..<16)])
+        let expected = try Pipeline.evaluate(graph, calibration: calibration, conversion: conversion,
+                                             quantization: QuantizationOptions(weightBits: 4), data: data,
+                                             settings: SimulationSettings(timeSteps: 8)).evaluation
+        let snn = try #require(evaluation["snn"] as? [[String: Any]])
+        #expect(snn.compactMap { CLIPipelineTests.value($0, "score", "values") as? [String: Double] } == expected.snn.map(\.score.values))
+        let operations = snn.compactMap { $0["synaptic_ops_per_image"] as? Double }
+        #expect(operations == expected.snn.map(\.synapticOpsPerImage))
+        let float = try Pipeline.evaluate(graph, calibration: calibration, conversion: conversion, data: data,
+                                          settings: SimulationSettings(timeSteps: 8)).evaluation
+        #expect(operations != float.snn.map(\.synapticOpsPerImage), "the integer SNN fires otherwise than the float one")
+    }
+
     @Test func refusals() throws {
         let snnkit = try SNNKitBinary.locate()
         let folder = try TemporaryFolder()
