@@ -32,6 +32,8 @@ public struct PipelineRun: Sendable {
     public var evaluation: EvaluationResult
     /// The baseline threshold rules, when asked for.
     public var baselines: [BaselineRun]?
+    /// The integers of the simulated SNN, when it is an integer SNN.
+    public var quantization: QuantizationRecord? = nil
 }
 
 /// The steps `snnkit convert`, `simulate` and `eval` run, for Swift callers: load, convert
@@ -107,6 +109,6 @@ public enum Pipeline {
             baselineRuns = try Baselines.run(source: model, ann: ann, calibration: calibration, batches: result.batchesUsed,
                                              options: options, data: data, progress: progress.baseline)
         }
-        return PipelineRun(conversion: result, evaluation: evaluation, baselines: baselineRuns)
+        return PipelineRun(conversion: result, evaluation: evaluation, baselines: baselineRuns, quantization: converted.quantization)
     }
 }

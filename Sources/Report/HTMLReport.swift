@@ -20,6 +20,9 @@ enum HTMLReport {
                 [$0.node, "\($0.channels)", g($0.thresholdMin), g($0.thresholdMedian), g($0.thresholdMax), pct($0.clippedFraction), g($0.clippingError)]
             })
         }
+        if let q = r.quantization {
+            h += "<h2>Integer SNN</h2><p>\(escape(q.summary)); " + String(format: "%.3f%%", q.clippedShare * 100) + " of its integer weights clipped.</p>"
+        }
         if let e = r.evaluation {
             let label = EvaluationTask.label(e.primaryMetric)
             let annText = e.metricNames.map { "\(EvaluationTask.label($0)) \(pct(e.ann[$0] ?? 0))" }.joined(separator: ", ")

@@ -13,8 +13,9 @@ import SNNTasks
 /// scores per checkpoint with and without delay, each `{"values": {metric: value},
 /// "primary": value}`, per-layer firing rates and SOPs, energy against the ANN under each
 /// preset, the steps needed for 90/95/99% of the ANN's headline metric, readout windows)
-/// and optional `baselines` (other threshold rules' headline metric per checkpoint on the
-/// same data). Metrics: `top1`/`top5` (classification), `miou`/`pixel_accuracy`
+/// optional `baselines` (other forms of the network: threshold rules or integer forms,
+/// their headline metric per checkpoint on the same data) and optional `quantization` (the
+/// widths and per-layer threshold exponents of an integer SNN, `QuantizationRecord`). Metrics: `top1`/`top5` (classification), `miou`/`pixel_accuracy`
 /// (segmentation), `map50`/`map` (detection, mAP@0.5 and COCO mAP@[.5:.95]). Keys are
 /// snake_case; every number is a plain JSON number; metrics are fractions in [0, 1].
 /// Version 2 replaced version 1's `accuracy`/`top1` fields by task-neutral scores.
@@ -38,15 +39,18 @@ public struct RunReport: Codable, Sendable {
     /// Other forms of the network on the same evaluation data, when run: threshold rules on
     /// the same calibration data, or integer forms of the SNN.
     public var baselines: [BaselineRun]?
+    /// What the simulated SNN's integers are, when it is an integer SNN.
+    public var quantization: QuantizationRecord?
 
     /// A report dated now.
     public init(command: String, model: String, conversion: ConversionSummary? = nil, evaluation: EvaluationResult? = nil,
-                baselines: [BaselineRun]? = nil) {
+                baselines: [BaselineRun]? = nil, quantization: QuantizationRecord? = nil) {
         self.command = command
         self.model = model
         self.conversion = conversion
         self.evaluation = evaluation
         self.baselines = baselines
+        self.quantization = quantization
         created = ISO8601DateFormatter().string(from: Date())
     }
 }

@@ -72,7 +72,8 @@ struct SimulateCommand: ParsableCommand {
                     if !common.quiet && !common.json { FileHandle.standardError.write(Data("simulating the integer form: \(name)\n".utf8)) }
                 }
             }
-            try RunOutput.finish(RunReport(command: "snnkit simulate", model: model, evaluation: result, baselines: others),
+            try RunOutput.finish(RunReport(command: "snnkit simulate", model: model, evaluation: result, baselines: others,
+                                           quantization: converted.quantization),
                                  folder: evaluation.report, json: common.json)
         }
     }

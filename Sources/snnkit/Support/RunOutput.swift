@@ -11,6 +11,7 @@ enum RunOutput {
             print("Conversion")
             print(String(format: "  %@: %d batches of %d, %.2f s, delay %d steps", c.method, c.calibrationBatches, c.batchSize, c.seconds, c.delay.steps))
         }
+        if let q = report.quantization { print("integer SNN: " + q.summary) }
         if let e = report.evaluation {
             ResultPrinter.evaluation(e)
             if let b = report.baselines { ResultPrinter.baselines(b, main: e, conversion: report.conversion) }

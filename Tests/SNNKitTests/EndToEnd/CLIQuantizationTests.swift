@@ -35,6 +35,7 @@ import Testing
         let simulate = try snnkit.run(["simulate", output, "--data", E2EFiles.data, "-T", "8", "--batch-size", "8", "--json"])
         try #require(simulate.status == 0, "\(simulate)")
         #expect((CLIPipelineTests.value(try simulate.json(), "evaluation", "snn") as? [[String: Any]])?.count == 4)
+        #expect(CLIPipelineTests.value(try simulate.json(), "quantization", "options", "state_bits") as? Int == 20)
     }
 
     /// The float SNN and its integer forms on the same data: one more row each, scored
@@ -63,8 +64,10 @@ import Testing
         let run = try snnkit.run(["eval", E2EFiles.model, "--calib", E2EFiles.data, "--preset", "none", "--batch-size", "8",
                                   "--calib-batches", "2", "--data", E2EFiles.data, "-T", "8", "--weight-bits", "4", "--json"])
         try #require(run.status == 0, "\(run)")
-        let evaluation = try #require(try run.json()["evaluation"] as? [String: Any])
+        let report = try run.json()
+        let evaluation = try #require(report["evaluation"] as? [String: Any])
         #expect(CLIPipelineTests.value(evaluation, "ann", "values", "top1") as? Double == 1, "the float ANN")
+        #expect(CLIPipelineTests.value(report, "quantization", "options", "weight_bits") as? Int == 4, "the report names the integer form")
         let graph = try Pipeline.loadModel(E2EFiles.model)
         let source = try DataSources.open(path: E2EFiles.data)
         let all = try source.batch(0..<source.count)
