@@ -90,11 +90,10 @@ final class IFLayerState {
 
     /// `sample` repeated `count` times, by block copies.
     static func repeated(_ sample: [Float], _ count: Int) -> [Float] {
-        [Float](unsafeUninitializedCapacity: sample.count * count) { buffer, initialized in
+        [Float](writingAll: sample.count * count) { buffer in
             sample.withUnsafeBufferPointer { s in
                 for n in 0..<count { (buffer.baseAddress! + n * s.count).initialize(from: s.baseAddress!, count: s.count) }
             }
-            initialized = sample.count * count
         }
     }
 

@@ -29,10 +29,7 @@ public struct SpikePatterns: Sendable {
         self.shape = shape
         self.amplitudes = amplitudes
         let count = shape[0] * ((shape[1] + 7) / 8) * shape[2] * shape[3]
-        bytes = [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
-            fill(buffer)
-            initialized = count
-        }
+        bytes = [UInt8](writingAll: count, fill)
     }
 
     /// Packs a float spike map: every non-zero value counts as a spike.

@@ -34,10 +34,7 @@ public struct Tensor: Sendable, Equatable {
     public init(shape: [Int], unsafeUninitialized fill: (UnsafeMutableBufferPointer<Float>) throws -> Void) rethrows {
         let count = shape.reduce(1, *)
         self.shape = shape
-        self.storage = try [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
-            try fill(buffer)
-            initialized = count
-        }
+        self.storage = try [Float](writingAll: count, fill)
     }
 
     /// Number of elements.

@@ -54,11 +54,10 @@ public enum Broadcast {
                              _ op: (Int64, Int64) -> Int64) -> ([Int64], [Int])? {
         guard let outShape = shape(aShape, bShape) else { return nil }
         let count = outShape.reduce(1, *)
-        let values = [Int64](unsafeUninitializedCapacity: count) { out, initialized in
+        let values = [Int64](writingAll: count) { out in
             a.withUnsafeBufferPointer { x in
                 b.withUnsafeBufferPointer { y in combine(x, aShape, y, bShape, into: out, shape: outShape, op) }
             }
-            initialized = count
         }
         return (values, outShape)
     }
