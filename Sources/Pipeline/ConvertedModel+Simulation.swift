@@ -12,7 +12,7 @@ extension ConvertedModel {
         guard let quantization else { return options }
         if let ratio = settings.initialPotential {
             for layer in quantization.layers {
-                for k in Set(layer.exponents) where (Double(ratio) * Double(1 << k)).rounded() != Double(ratio) * Double(1 << k) {
+                for k in Set(layer.exponents) where !QuantizationRecord.isWhole(ratio: ratio, exponent: k) {
                     throw PipelineError.setting("the initial potential \(ratio) x threshold 2^\(k) of integer layer '\(layer.neuron)' is not a whole number; " +
                                                 "use a ratio such as 0.5, 0.25 or 0")
                 }

@@ -98,12 +98,12 @@ extension Quantization {
         let top = largest ?? options.largestWeight
         let exact = (Double(w) * Double(1 << k)).rounded()
         let integer = Int(min(max(exact, Double(-top)), Double(top)))
-        return (Float(integer) * Float(sign: .plus, exponent: -k, significand: 1), integer, abs(exact) > Double(top))
+        return (Float(integer) * QuantizationRecord.unit(exponent: k), integer, abs(exact) > Double(top))
     }
 
     /// The smallest exponent that makes v(0) = ratio x 2^k an integer.
     func smallestExponent(ratio: Float, neuron: String) throws -> Int {
-        for k in 0...(options.stateBits - 2) where (Double(ratio) * Double(1 << k)).rounded() == Double(ratio) * Double(1 << k) { return k }
+        for k in 0...(options.stateBits - 2) where QuantizationRecord.isWhole(ratio: ratio, exponent: k) { return k }
         throw ConversionError.badQuantization("neuron '\(neuron)': its initial potential \(ratio) x threshold is not a whole number for any threshold " +
                                               "up to 2^\(options.stateBits - 2); use a ratio such as 0.5, 0.25 or 0")
     }
@@ -156,7 +156,7 @@ extension Quantization {
                 throw ConversionError.badQuantization("Mul '\(node.name)' scales every channel by one value but neuron '\(neuron)' has per-channel " +
                                                       "thresholds; quantize with per-layer scales (--scale-granularity layer)")
             }
-            let scales = (0..<w.channels).map { Float(sign: .plus, exponent: -(w.channels == 1 ? exponents.max()! : k($0)), significand: 1) }
+            let scales = (0..<w.channels).map { QuantizationRecord.unit(exponent: w.channels == 1 ? exponents.max()! : k($0)) }
             let name = node.name + (w.shortcut ? ".scale_int" : ".weight_int")
             graph.constants[name] = .float(Tensor(shape: w.tensor.shape, storage: values))
             graph.integerConstants[name] = IntegerEncoding(axis: w.axis, scales: scales, storageBits: w.shortcut ? 32 : 8)
@@ -172,8 +172,8 @@ extension Quantization {
                 }
                 for c in 0..<channels { largestInput[c] = max(largestInput[c], abs(integers[c])) }
                 let biasName = node.name + ".bias_int"
-                graph.constants[biasName] = .float(Tensor(shape: [channels], storage: integers.enumerated().map { Float($1) * Float(sign: .plus, exponent: -k($0), significand: 1) }))
-                graph.integerConstants[biasName] = IntegerEncoding(axis: 0, scales: (0..<channels).map { Float(sign: .plus, exponent: -k($0), significand: 1) }, storageBits: 32)
+                graph.constants[biasName] = .float(Tensor(shape: [channels], storage: integers.enumerated().map { Float($1) * QuantizationRecord.unit(exponent: k($0)) }))
+                graph.integerConstants[biasName] = IntegerEncoding(axis: 0, scales: (0..<channels).map { QuantizationRecord.unit(exponent: k($0)) }, storageBits: 32)
                 graph.nodes[w.node].inputs[2] = biasName
             }
         }

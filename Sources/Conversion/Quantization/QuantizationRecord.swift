@@ -36,6 +36,16 @@ public struct QuantizationRecord: Sendable, Equatable, Codable {
     /// The metadata key.
     static let key = "snnkit.quantization"
 
+    /// The grid step of threshold exponent k, 2^-k: a weight, bias or membrane of that
+    /// layer is an integer times it.
+    public static func unit(exponent k: Int) -> Float { Float(sign: .plus, exponent: -k, significand: 1) }
+
+    /// Whether v(0) = `ratio` x 2^k is a whole number of units, as the integer machine needs.
+    public static func isWhole(ratio: Float, exponent k: Int) -> Bool {
+        let v = Double(ratio) * Double(1 << k)
+        return v == v.rounded()
+    }
+
     /// A record of `layers` made with `options`.
     public init(options: QuantizationOptions, layers: [Layer]) {
         self.options = options
@@ -68,7 +78,7 @@ public struct QuantizationRecord: Sendable, Equatable, Codable {
         var bounds = [String: (lower: [Float], upper: [Float])]()
         let range = options.stateRange
         for layer in layers {
-            let unit = layer.exponents.map { Float(sign: .plus, exponent: -$0, significand: 1) }
+            let unit = layer.exponents.map { Self.unit(exponent: $0) }
             bounds[layer.neuron] = (unit.map { Float(range.lowerBound) * $0 }, unit.map { Float(range.upperBound) * $0 })
         }
         return bounds
