@@ -7,6 +7,8 @@ public protocol EvaluationData {
     var name: String { get }
     /// Number of batches; the last may be partial.
     var batchCount: Int { get }
+    /// Samples per batch: every batch but the last holds this many.
+    var batchSize: Int { get }
     /// Number of samples over all batches.
     var sampleCount: Int { get }
     /// Batch `index` in 0..<batchCount: images [N, C, H, W], preprocessed, and their ground truth.

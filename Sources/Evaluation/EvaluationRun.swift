@@ -22,9 +22,11 @@ struct EvaluationRun {
     private var metrics: ScoreBoard? = nil
     private var activity = ActivityTotals()
     private var annMACs = 0.0
-    private var gaps: [Double]
+    /// [batch][checkpoint] relative output gap times the batch size, summed in batch order at the end.
+    private var outputGaps = [[Double]]()
     /// Samples scored so far.
     private(set) var images = 0
+    private var batches = 0
 
     init(_ evaluator: Evaluator, data: any EvaluationData) {
         let options = evaluator.options
@@ -39,7 +41,6 @@ struct EvaluationRun {
         inputName = evaluator.converted.runtimeInputs[0].name
         outputNames = evaluator.converted.outputs.map(\.name)
         annOutputs = evaluator.ann.outputs.map(\.name)
-        gaps = [Double](repeating: 0, count: checkpoints.count)
         self.evaluator = evaluator
         self.data = data
     }
@@ -67,6 +68,7 @@ struct EvaluationRun {
         try wrap { try score(result, ann: annOut, clipANN: clipOut, targets: targets, samples: shape[0]) }
         activity.add(result, checkpoints: checkpoints.count)
         images += shape[0]
+        batches += 1
     }
 
     /// Plans the ANN, the clip-ANN and the simulator for a batch shape; the first shape
@@ -96,57 +98,35 @@ struct EvaluationRun {
         let delay = evaluator.options.delay
         try metrics!.ann.add(ScoreBoard.renamed(annOut, from: annOutputs, to: outputNames), targets: targets)
         try metrics!.clipANN.add(clipOut, targets: targets)
+        var gaps = [Double](repeating: 0, count: checkpoints.count)
         for (i, t) in checkpoints.enumerated() {
             let plain = try result.outputs(from: 0, to: t)
             try metrics!.plain[i].add(plain, targets: targets)
             let t0 = delay.start(forSteps: t)
             let delayed = t0 > 0 ? try result.outputs(from: t0, to: t) : plain
             try metrics!.delayed[i].add(delayed, targets: targets)
-            gaps[i] += Evaluator.relativeGap(outputNames.compactMap { delayed[$0] }, outputNames.compactMap { clipOut[$0] }) * Double(samples)
+            gaps[i] = Evaluator.relativeGap(outputNames.compactMap { delayed[$0] }, outputNames.compactMap { clipOut[$0] }) * Double(samples)
             for s in windowStarts where scoresWindows && s < t {
                 // The plain and delayed windows are already averaged.
                 let window = s == 0 ? plain : (s == t0 ? delayed : try result.outputs(from: s, to: t))
                 try metrics!.windows["\(s)-\(t)"]!.add(window, targets: targets)
             }
         }
+        outputGaps.append(gaps)
     }
 
-    /// The scores, activity and energy of everything added, for a run that took `seconds`.
-    func result(seconds: Double) throws -> EvaluationResult {
+    /// The statistics of everything added, for a run that took `seconds`.
+    func tally(seconds: Double) throws -> EvaluationTally {
         guard let metrics else { throw SimulationError.invalidOptions("\(data.name): the evaluation data is empty") }
         let options = evaluator.options
-        let n = Double(max(images, 1))
-        let task = options.task
-        let timeSteps = simulation.timeSteps
-        let analogPerImage = activity.analogMACs / n
-        let cumulativeOps = activity.cumulativeOpsPerImage(images: n, steps: timeSteps)
-        let annMACs = self.annMACs
-        func energy(_ t: Int) -> [EnergyComparison] {
-            EnergyPreset.all.map { EnergyComparison(preset: $0, steps: t, synapticOps: cumulativeOps[t], analogMACsPerStep: analogPerImage, annMACs: annMACs) }
-        }
-        let hasDelay = options.delay != .none
-        let score = { (m: any TaskMetric) in TaskScore(values: m.values, primary: task.primaryMetric) }
-        let scores = checkpoints.enumerated().map { i, t in
-            CheckpointScore(steps: t, score: score(metrics.plain[i]), delayed: hasDelay ? score(metrics.delayed[i]) : nil,
-                            windowStart: options.delay.start(forSteps: t), gapToClipANN: gaps[i] / n,
-                            synapticOpsPerImage: cumulativeOps[t], energy: energy(t))
-        }
-        let annScore = score(metrics.ann)
-        let reach = [0.9, 0.95, 0.99].map { f -> TargetReach in
-            let hit = scores.first { $0.effective.primary >= f * annScore.primary }
-            return TargetReach(fraction: f, steps: hit?.steps, synapticOpsPerImage: hit?.synapticOpsPerImage, energy: hit.map { energy($0.steps) } ?? [])
-        }
-        var windows = [WindowScore]()
-        for t in checkpoints {
-            for s in windowStarts where s < t {
-                if let m = metrics.windows["\(s)-\(t)"] { windows.append(WindowScore(start: s, end: t, value: score(m).primary)) }
-            }
-        }
-        return EvaluationResult(task: task.name, metricNames: task.metricNames, primaryMetric: task.primaryMetric,
-                                images: images, timeSteps: timeSteps, ann: annScore, clipANN: score(metrics.clipANN), snn: scores,
-                                layers: activity.summaries(images: n, checkpoints: checkpoints, steps: timeSteps),
-                                annMACsPerImage: annMACs, analogMACsPerStepPerImage: analogPerImage, reach: reach, windows: windows,
-                                seconds: seconds, imagesPerSecond: n / max(seconds, 1e-9))
+        return EvaluationTally(
+            task: options.task.name, metricNames: options.task.metricNames, primaryMetric: options.task.primaryMetric,
+            timeSteps: simulation.timeSteps, checkpoints: checkpoints, readoutStarts: checkpoints.map { options.delay.start(forSteps: $0) },
+            hasDelay: options.delay != .none, windowStarts: scoresWindows ? windowStarts : [], annMACsPerImage: annMACs,
+            images: images, batches: batches, seconds: seconds,
+            ann: MetricTally(metrics.ann), clipANN: MetricTally(metrics.clipANN), plain: metrics.plain.map(MetricTally.init),
+            delayed: metrics.delayed.map(MetricTally.init), windows: metrics.windows.mapValues(MetricTally.init),
+            activity: activity, outputGaps: outputGaps)
     }
 
     /// Task errors concern the data's ground truth: name the data file.

@@ -54,6 +54,12 @@ public struct Evaluator {
     /// (samples done, samples in all).
     /// Throws `EvaluationError` for non-finite inputs or ground truth that does not fit the outputs.
     public func evaluate(_ data: any EvaluationData, progress: ((Int, Int) -> Void)? = nil) throws -> EvaluationResult {
+        try tally(data, progress: progress).result()
+    }
+
+    /// The sufficient statistics of `evaluate`: what a part of a larger evaluation keeps so
+    /// that parts merge into the whole run's result exactly (see `EvaluationTally`).
+    public func tally(_ data: any EvaluationData, progress: ((Int, Int) -> Void)? = nil) throws -> EvaluationTally {
         let start = Date()
         guard data.batchCount > 0, data.sampleCount > 0 else {
             throw SimulationError.invalidOptions("\(data.name): the evaluation data is empty")
@@ -64,7 +70,7 @@ public struct Evaluator {
             try run.add(x, targets: targets)
             progress?(run.images, data.sampleCount)
         }
-        return try run.result(seconds: Date().timeIntervalSince(start))
+        return try run.tally(seconds: Date().timeIntervalSince(start))
     }
 
     static func relativeGap(_ a: [Tensor], _ b: [Tensor]) -> Double {

@@ -25,18 +25,26 @@ extension Pipeline {
     public static func simulateIntegerForms(of model: ConvertedModel, widths: [QuantizationOptions], on data: any EvaluationData,
                                             task: EvaluationTask = .defaultClassification, settings: SimulationSettings,
                                             progress: ((String) -> Void)? = nil) throws -> [BaselineRun] {
+        try integerFormTallies(of: model, widths: widths, on: data, task: task, settings: settings, progress: progress).map(\.run)
+    }
+
+    /// The statistics behind `simulateIntegerForms`.
+    static func integerFormTallies(of model: ConvertedModel, widths: [QuantizationOptions], on data: any EvaluationData,
+                                   task: EvaluationTask, settings: SimulationSettings, progress: ((String) -> Void)?) throws -> [BaselineTally] {
         let forms = try widths.map { try quantize(model, options: $0) }  // every width checked before the first simulation
         return try zip(widths, forms).map { width, form in
             let name = "\(width.weightBits)-bit, per \(width.granularity.rawValue)" +
                 (width.stateBits == QuantizationOptions.widestState ? "" : ", \(width.stateBits)-bit state")
             progress?(name)
-            let result = try simulate(form, on: data, task: task, settings: settings)
+            var options = try form.evaluationOptions(settings)
+            options.task = task
+            let tally = try Evaluator(ann: form.ann, converted: try settings.simulated(form.graph), options: options).tally(data)
             var delay = 0
-            switch try form.evaluationOptions(settings).delay {
+            switch options.delay {
             case .estimated(let d), .fixed(let d): delay = d
             case .none, .half: break
             }
-            return BaselineRun(method: name, calibrationBatches: model.info?.calibrationBatches ?? 0, delay: delay, result: result)
+            return BaselineTally(method: name, calibrationBatches: model.info?.calibrationBatches ?? 0, delay: delay, tally: tally)
         }
     }
 }

@@ -77,6 +77,15 @@ public enum Pipeline {
                                 quantization: QuantizationOptions? = nil, data: any EvaluationData,
                                 task: EvaluationTask = .defaultClassification, settings: SimulationSettings,
                                 baselines: Bool = false, progress: PipelineProgress = PipelineProgress()) throws -> PipelineRun {
+        let t = try evaluationTallies(model, calibration: calibration, conversion: conversion, quantization: quantization, data: data,
+                                      task: task, settings: settings, baselines: baselines, progress: progress)
+        return PipelineRun(conversion: t.conversion, evaluation: t.main.result(), baselines: t.baselines?.map(\.run), quantization: t.quantization)
+    }
+
+    /// The statistics behind `evaluate`, before they become scores.
+    static func evaluationTallies(_ model: Graph, calibration: (any CalibrationSource)?, conversion: ConversionOptions,
+                                  quantization: QuantizationOptions?, data: any EvaluationData, task: EvaluationTask,
+                                  settings: SimulationSettings, baselines: Bool, progress: PipelineProgress) throws -> RunTallies {
         try settings.validate()
         try quantization?.validate()
         let alreadyConverted = !model.neuronLayers().isEmpty
@@ -102,13 +111,22 @@ public enum Pipeline {
         if let quantization { converted = try quantize(converted, options: quantization) }
         var options = try converted.evaluationOptions(settings)
         options.task = task
-        let evaluation = try Evaluator(ann: ann, converted: try settings.simulated(converted.graph), options: options)
-            .evaluate(data, progress: progress.simulation)
-        var baselineRuns: [BaselineRun]? = nil
+        let main = try Evaluator(ann: ann, converted: try settings.simulated(converted.graph), options: options)
+            .tally(data, progress: progress.simulation)
+        var baselineTallies: [BaselineTally]? = nil
         if baselines, let calibration, let result {
-            baselineRuns = try Baselines.run(source: model, ann: ann, calibration: calibration, batches: result.batchesUsed,
-                                             options: options, data: data, progress: progress.baseline)
+            baselineTallies = try Baselines.tallies(source: model, ann: ann, calibration: calibration, batches: result.batchesUsed,
+                                                    options: options, data: data, progress: progress.baseline)
         }
-        return PipelineRun(conversion: result, evaluation: evaluation, baselines: baselineRuns, quantization: converted.quantization)
+        return RunTallies(conversion: result, main: main, baselines: baselineTallies, quantization: converted.quantization)
     }
+}
+
+/// The statistics of one `evaluate` or `simulate` run: what `PipelineRun` is computed from,
+/// and what a part of a split run writes.
+struct RunTallies {
+    var conversion: ConversionResult?
+    var main: EvaluationTally
+    var baselines: [BaselineTally]?
+    var quantization: QuantizationRecord?
 }

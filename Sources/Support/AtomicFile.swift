@@ -38,7 +38,7 @@ public enum AtomicFile {
 
     /// The operating system's words for a failed file operation: Foundation on Linux wraps
     /// the errno in an NSError whose own text ("error 512") says nothing.
-    static func reason(_ error: Error) -> String {
+    public static func reason(_ error: Error) -> String {
         let ns = error as NSError
         if let underlying = ns.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {
             return String(cString: strerror(Int32(underlying.code)))

@@ -243,7 +243,7 @@ public struct NonMaximumSuppression: Sendable, Equatable, Codable {
 ///
 /// `meanAP(iou: 0.5)` is COCO's AP50 (VOC-style mAP@0.5 with 101-point interpolation) and
 /// `cocoMAP()` COCO's AP@[.5:.95], the mean over the thresholds 0.50, 0.55, ..., 0.95.
-public struct DetectionAccumulator: Sendable {
+public struct DetectionAccumulator: Sendable, Codable, Equatable {
     /// Number of classes C (score columns, including a background column if any).
     public let classes: Int
     /// How the model output is turned into detections.
@@ -330,6 +330,23 @@ public struct DetectionAccumulator: Sendable {
         detections += other.detections.map { var d = $0; d.image += imageCount; return d }
         groundTruth += other.groundTruth
         imageCount += other.imageCount
+    }
+
+    /// Throws unless the decoded state is one `add` could have made: ground truth for every
+    /// image, detections of known images and classes, valid boxes.
+    func validate() throws {
+        guard classes > 0, maxDetectionsPerClass > 0, imageCount == groundTruth.count else {
+            throw TaskError.invalidArgument("detection statistics of \(imageCount) images hold ground truth for \(groundTruth.count) images")
+        }
+        let accepted = try DetectionAccumulator(classes: classes, suppression: suppression, maxDetectionsPerClass: maxDetectionsPerClass)
+            .adding(detections: detections, groundTruth: groundTruth)
+        guard accepted.detections.count == detections.count else { throw TaskError.invalidArgument("detection statistics do not add up") }
+    }
+
+    private func adding(detections: [Detection], groundTruth: [[GroundTruthBox]]) throws -> DetectionAccumulator {
+        var copy = self
+        try copy.add(detections: detections, groundTruth: groundTruth)
+        return copy
     }
 
     private func checkGroundTruth(_ truth: [[GroundTruthBox]]) throws {

@@ -104,6 +104,13 @@ public struct ConfusionMatrix: Sendable, Equatable, Codable {
         samples += n
     }
 
+    /// Throws unless the decoded counts are K x K and none is negative.
+    func validate() throws {
+        guard classes > 0, counts.count == classes * classes, samples >= 0, ignoredPixels >= 0, counts.allSatisfy({ $0 >= 0 }) else {
+            throw TaskError.invalidArgument("a confusion matrix of \(classes) classes holds \(counts.count) counts (expected \(classes) x \(classes), none negative)")
+        }
+    }
+
     /// Adds another matrix's counts (e.g. from another thread or shard).
     public mutating func merge(_ other: ConfusionMatrix) throws {
         guard other.classes == classes, other.ignoreLabel == ignoreLabel else {

@@ -16,5 +16,5 @@ struct SNNKitCommand: ParsableCommand {
           snnkit verify model.onnx --data test_data_set_0
           snnkit bench ann resnet18.onnx --batch 8 --threads 2
         """,
-        subcommands: [DemoCommand.self, ConvertCommand.self, ExportCommand.self, SimulateCommand.self, EvalCommand.self, InspectCommand.self, VerifyCommand.self, BenchCommand.self])
+        subcommands: [DemoCommand.self, ConvertCommand.self, ExportCommand.self, SimulateCommand.self, EvalCommand.self, MergeCommand.self, InspectCommand.self, VerifyCommand.self, BenchCommand.self])
 }

@@ -1,7 +1,7 @@
 import SNNTensor
 
 /// Top-k accuracy of class scores `[N, K]` (logits or probabilities).
-public struct ClassificationMetric: TaskMetric {
+public struct ClassificationMetric: TaskMetric, Codable, Equatable {
     /// The model output holding the class scores.
     public let output: String
     /// The k of each reported top-k, e.g. [1, 5].
@@ -41,5 +41,21 @@ public struct ClassificationMetric: TaskMetric {
         var v = [String: Double]()
         for (i, k) in topK.enumerated() { v[Self.name(k: k)] = samples > 0 ? Double(hits[i]) / Double(samples) : 0 }
         return v
+    }
+
+    /// Adds the hits and samples of `later`, a metric of the same output and k values.
+    public mutating func append(_ later: ClassificationMetric) throws {
+        guard later.output == output, later.topK == topK else {
+            throw TaskError.invalidArgument("cannot add top-\(later.topK) counts of '\(later.output)' to top-\(topK) counts of '\(output)'")
+        }
+        for i in hits.indices { hits[i] += later.hits[i] }
+        samples += later.samples
+    }
+
+    /// Throws unless there is one hit count per k, each between 0 and the sample count.
+    func validate() throws {
+        guard hits.count == topK.count, samples >= 0, hits.allSatisfy({ (0...samples).contains($0) }), topK.allSatisfy({ $0 > 0 }) else {
+            throw TaskError.invalidArgument("top-k counts \(hits) of \(samples) samples for k = \(topK) do not fit together")
+        }
     }
 }

@@ -2,7 +2,7 @@ import SNNTensor
 
 /// mAP@0.5 and COCO mAP@[.5:.95] of decoded detections (`boxes` `[N, A, 4]`, `scores`
 /// `[N, A, C]`) after per-class non-maximum suppression.
-public struct DetectionMetric: TaskMetric {
+public struct DetectionMetric: TaskMetric, Codable, Equatable {
     /// The model output holding the boxes [N, A, 4].
     public let boxesOutput: String
     /// The model output holding the class scores [N, A, C].
@@ -27,5 +27,16 @@ public struct DetectionMetric: TaskMetric {
     /// "map50" (mAP@0.5) and "map" (COCO mAP@[.5:.95]); 0 while undefined.
     public var values: [String: Double] {
         ["map50": accumulator.meanAP(iou: 0.5) ?? 0, "map": accumulator.cocoMAP() ?? 0]
+    }
+
+    /// Appends the detections and ground truth of `later`, the images after this metric's,
+    /// from the same outputs and suppression.
+    public mutating func append(_ later: DetectionMetric) throws {
+        guard later.boxesOutput == boxesOutput, later.scoresOutput == scoresOutput, later.accumulator.suppression == accumulator.suppression,
+              later.accumulator.maxDetectionsPerClass == accumulator.maxDetectionsPerClass else {
+            throw TaskError.invalidArgument("cannot add detections of '\(later.boxesOutput)'/'\(later.scoresOutput)' to those of "
+                                            + "'\(boxesOutput)'/'\(scoresOutput)' made with other suppression settings")
+        }
+        try accumulator.merge(later.accumulator)
     }
 }

@@ -1,7 +1,7 @@
 import SNNTensor
 
 /// mIoU and pixel accuracy of per-pixel class scores `[N, K, H, W]` against masks.
-public struct SegmentationMetric: TaskMetric {
+public struct SegmentationMetric: TaskMetric, Codable, Equatable {
     /// The model output holding the per-pixel class scores.
     public let output: String
     /// Pixel counts by (ground truth, prediction) so far.
@@ -22,5 +22,13 @@ public struct SegmentationMetric: TaskMetric {
     /// "miou" and "pixel_accuracy"; 0 while undefined.
     public var values: [String: Double] {
         ["miou": confusion.meanIoU ?? 0, "pixel_accuracy": confusion.pixelAccuracy ?? 0]
+    }
+
+    /// Adds the confusion counts of `later`, a metric of the same output and classes.
+    public mutating func append(_ later: SegmentationMetric) throws {
+        guard later.output == output else {
+            throw TaskError.invalidArgument("cannot add the confusion counts of '\(later.output)' to those of '\(output)'")
+        }
+        try confusion.merge(later.confusion)
     }
 }

@@ -239,8 +239,8 @@ struct BenchSNN: ParsableCommand {
     @Option(name: .long, help: "Timed runs.")
     var iterations: Int = 3
 
-    @Option(name: .long, help: "Samples per shard (one core carries each shard through the network).")
-    var shard: Int = SimulationOptions(timeSteps: 1).shardSize
+    @Option(name: .customLong("samples-per-core"), help: "Samples one core carries through the network at a time.")
+    var samplesPerCore: Int = SimulationOptions(timeSteps: 1).shardSize
 
     @Flag(name: .long, help: "Also print where the time goes, per operator type.")
     var profile = false
@@ -277,14 +277,14 @@ struct BenchSNN: ParsableCommand {
 
     func run() throws {
         try common.apply()
-        guard batch > 0, timeSteps > 0, iterations > 0, shard > 0 else { throw ValidationError("--batch, -T, --iterations and --shard must be positive") }
+        guard batch > 0, timeSteps > 0, iterations > 0, samplesPerCore > 0 else { throw ValidationError("--batch, -T, --iterations and --samples-per-core must be positive") }
         try Failure.run {
             let graph = try ModelLoader.load(model)
             let shapes = try ModelLoader.inputShapes(graph, given: nil, batch: batch)
             let shape = shapes[graph.runtimeInputs[0].name]!
             var options = SimulationOptions(timeSteps: timeSteps, checkpoints: [timeSteps])
             options.chunk = chunk
-            options.shardSize = shard
+            options.shardSize = samplesPerCore
             options.keepEveryStep = false
             options.collectTimings = profile
             options.convolutionKernel = kernel

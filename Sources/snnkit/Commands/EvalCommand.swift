@@ -22,6 +22,7 @@ struct EvalCommand: ParsableCommand {
     @OptionGroup var conversion: ConversionFlags
     @OptionGroup var quantization: QuantizationFlags
     @OptionGroup var evaluation: EvaluationFlags
+    @OptionGroup var parts: PartFlags
 
     @Flag(name: .long, help: "Also convert with layer-wise LTB, max-norm and robust-norm on the same batches and compare.")
     var baselines = false
@@ -29,6 +30,8 @@ struct EvalCommand: ParsableCommand {
     @OptionGroup var simulation: SimulationFlags
     @OptionGroup var dataOptions: DataOptions
     @OptionGroup var common: CommonOptions
+
+    func validate() throws { try parts.validate(report: evaluation.report) }
 
     func run() throws {
         try common.apply()
@@ -48,6 +51,13 @@ struct EvalCommand: ParsableCommand {
                     simulationBar.update(done: done, total: total)
                 },
                 baseline: { method in if !quiet { FileHandle.standardError.write(Data("baseline \(method)...\n".utf8)) } })
+            if let part = try parts.selected() {
+                let result = try Pipeline.evaluatePart(modelFile: model, calibration: calibration, conversion: options,
+                                                       quantization: try quantization.options(), data: data, part: part, task: data.task,
+                                                       settings: settings, baselines: baselines, identity: evaluation.identity(), progress: progress)
+                simulationBar.finish()
+                return try parts.finish(result, json: common.json)
+            }
             let run = try Pipeline.evaluate(graph, calibration: calibration, conversion: options, quantization: try quantization.options(),
                                             data: data, task: data.task, settings: settings, baselines: baselines, progress: progress)
             simulationBar.finish()

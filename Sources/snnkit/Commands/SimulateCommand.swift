@@ -14,6 +14,9 @@ struct SimulateCommand: ParsableCommand {
         Examples:
           snnkit simulate resnet20.snn.onnx --data test.npz --preset cifar10 -T 256 --report out/
           snnkit simulate resnet20.snn.onnx --data test.npz --preset cifar10 --compare-bits 8,6,4 --compare-granularity channel,layer
+        Split over processes or a cluster (Scripts/slurm/): each process runs one part, then snnkit merge makes the report:
+          snnkit simulate resnet20.snn.onnx --data test.npz --preset cifar10 --part 0/4 --part-file parts/part-0.json
+          snnkit merge parts/part-*.json --report out/
         """)
 
     @Argument(help: "Converted model (.snn.onnx).")
@@ -29,6 +32,7 @@ struct SimulateCommand: ParsableCommand {
     var compareStateBits: Int = QuantizationOptions.widestState
 
     @OptionGroup var evaluation: EvaluationFlags
+    @OptionGroup var parts: PartFlags
     @OptionGroup var simulation: SimulationFlags
     @OptionGroup var dataOptions: DataOptions
     @OptionGroup var common: CommonOptions
@@ -52,13 +56,28 @@ struct SimulateCommand: ParsableCommand {
         return forms
     }
 
-    func validate() throws { _ = try integerForms() }
+    func validate() throws {
+        _ = try integerForms()
+        try parts.validate(report: evaluation.report)
+    }
 
     func run() throws {
         try common.apply()
         let settings = try simulation.settings()
         let forms = try integerForms()
         try Failure.run {
+            if let part = try parts.selected() {
+                let data = try evaluation.open(dataOptions)
+                let bar = ProgressBar(label: "simulating part \(part)", unit: "img", quiet: common.quiet || common.json)
+                let progress = PipelineProgress(simulation: { done, total in bar.update(done: done, total: total) }, baseline: { name in
+                    bar.finish()
+                    if !common.quiet && !common.json { FileHandle.standardError.write(Data("simulating the integer form: \(name)\n".utf8)) }
+                })
+                let result = try Pipeline.simulatePart(modelFile: model, data: data, part: part, task: data.task, settings: settings,
+                                                       integerForms: forms, identity: evaluation.identity(), progress: progress)
+                bar.finish()
+                return try parts.finish(result, json: common.json)
+            }
             let converted = try ConvertedModel(contentsOf: model)
             let data = try evaluation.open(dataOptions)
             let bar = ProgressBar(label: "simulating", unit: "img", quiet: common.quiet || common.json)

@@ -58,6 +58,11 @@ struct EvaluationFlags: ParsableArguments {
         return s
     }
 
+    /// What a part of a split run records about its data beyond the data itself, compared across parts.
+    func identity() -> [String: String] {
+        ["ground truth": labels ?? targets ?? "in the data file", "limit": limit.map(String.init) ?? "none"]
+    }
+
     /// Opens the data and its ground truth, warning about implausible preprocessing.
     func open(_ dataOptions: DataOptions) throws -> LabeledBatches {
         try settings().open(try dataOptions.settings(), warn: Warning.print)

@@ -19,8 +19,8 @@ struct SimulationFlags: ParsableArguments {
     @Option(name: .long, help: "Steps simulated per layer at a time.")
     var chunk: Int = 16
 
-    @Option(name: .long, help: "Samples per shard: each shard runs through the whole network on one core. Kernels follow each shard's firing density, so this (not --threads) is part of what fixes the result.")
-    var shard: Int = SimulationOptions(timeSteps: 1).shardSize
+    @Option(name: .customLong("samples-per-core"), help: "Samples one core carries through the whole network at a time (a batch is cut into such groups). Kernels follow each group's firing density, so this (not --threads) is part of what fixes the result.")
+    var samplesPerCore: Int = SimulationOptions(timeSteps: 1).shardSize
 
     @Option(name: .long, help: "Convolution kernel in the spiking part: auto (by spike density), dense, events, tables or matrix (AMX int8 tiles, on CPUs that have them; tables elsewhere). All give the same result up to float rounding.")
     var kernel: ConvolutionKernel = .auto
@@ -51,7 +51,7 @@ struct SimulationFlags: ParsableArguments {
         guard let mode = MaxPoolMode(rawValue: maxpool) else { throw ValidationError("--maxpool is running-sum or per-step") }
         s.maxPooling = mode
         s.chunk = chunk
-        s.shardSize = shard
+        s.shardSize = samplesPerCore
         s.convolutionKernel = kernel
         s.reset = reset
         s.initialPotential = initialPotential

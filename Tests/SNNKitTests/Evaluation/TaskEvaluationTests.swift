@@ -11,6 +11,7 @@ import Testing
         var targets: [TaskTargets]
         var name: String { "test-data.npz" }
         var batchCount: Int { targets.count }
+        var batchSize: Int { targets.first?.count ?? 1 }
         var sampleCount: Int { targets.reduce(0) { $0 + $1.count } }
         func batch(_ index: Int) throws -> (images: Tensor, targets: TaskTargets) {
             let per = images.count / images.shape[0]
