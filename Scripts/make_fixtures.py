@@ -908,6 +908,24 @@ def network_cases():
     c.output("output")
     c.save()
 
+    # (f) a CIFAR-10-shaped classifier (random weights), for runs on real 32x32 images
+    # (the Slurm split-and-merge test)
+    c = Case("net_f_cifar", 13,
+             "CIFAR-10-shaped classifier: conv-ReLU-maxpool-conv-ReLU-maxpool-conv-ReLU-GAP-flatten-Gemm, "
+             "input [N, 3, 32, 32], 10 classes")
+    x = c.input("input", c.normal([2, 3, 32, 32]))
+    h = c.relu(c.conv(x, 3, 8, 3, "features.0"), "features.1")
+    h = c.node("MaxPool", [h], name="features.2", kernel_shape=[2, 2], strides=[2, 2])
+    h = c.relu(c.conv(h, 8, 16, 3, "features.3"), "features.4")
+    h = c.node("MaxPool", [h], name="features.5", kernel_shape=[2, 2], strides=[2, 2])
+    h = c.relu(c.conv(h, 16, 16, 3, "features.6"), "features.7")
+    h = c.node("GlobalAveragePool", [h], name="pool")
+    h = c.node("Flatten", [h], name="flatten", axis=1)
+    c.node("Gemm", [h, c.weight("classifier.weight", [10, 16]), c.init("classifier.bias", c.normal([10], 0.1))],
+           "logits", name="classifier", transB=1)
+    c.output("logits")
+    c.save()
+
 
 # ---------------------------------------------------------------------------
 # Bad inputs

@@ -10,6 +10,11 @@
 # The NIR export tests need libhdf5 (loaded at run time) and check the files with the
 # reference reader (Python's nir, h5py, onnx): installed here when missing and possible
 # (root with Debian's apt, pip); where they cannot be had, those tests say they were skipped.
+#
+# Then the split-and-merge evaluation on a one-node Slurm cluster (Scripts/test_slurm.sh,
+# which installs Slurm and munge when it can and otherwise says SKIPPED) and the parse
+# check of the Kubernetes manifests (PyYAML). Both run only for the whole suite (no
+# arguments given to swift test).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if ! ldconfig -p 2>/dev/null | grep -q 'libhdf5\(_serial\)\?\.so'; then
@@ -24,6 +29,17 @@ if command -v "$PYTHON" >/dev/null && ! "$PYTHON" -c 'import nir, h5py, numpy, o
     "$PYTHON" -m pip install -q nir h5py onnx >/dev/null 2>&1 || echo "   nir could not be installed: the reader check will be skipped"
 fi
 swift test "$@"
+if [ $# -eq 0 ]; then
+    Scripts/test_slurm.sh .build/debug/snnkit
+    if command -v "$PYTHON" >/dev/null && ! "$PYTHON" -c 'import yaml' 2>/dev/null; then
+        "$PYTHON" -m pip install -q pyyaml >/dev/null 2>&1 || true
+    fi
+    if command -v "$PYTHON" >/dev/null && "$PYTHON" -c 'import yaml' 2>/dev/null; then
+        "$PYTHON" Scripts/kubernetes/check.py
+    else
+        echo "SKIPPED: the Kubernetes manifest check needs PyYAML, which could not be installed"
+    fi
+fi
 if [ -z "${SNNKIT_TARGET_CPU:-}" ] && grep -qw avx512f /proc/cpuinfo 2>/dev/null; then
     echo "== again for AVX2 (SNNKIT_TARGET_CPU=haswell, scratch path .build-haswell)"
     SNNKIT_TARGET_CPU=haswell swift test --scratch-path .build-haswell "$@"
