@@ -44,17 +44,7 @@ start=$(now)
 "$snnkit" merge "$out"/parts/part-*-of-"$parts".json --report "$out/merged" > "$out/merged.txt"
 echo "merge: $(since "$start") s ($(du -ch "$out"/parts/*.json | tail -1 | cut -f1) of part files)"
 
-python3 - "$out/single/report.json" "$out/merged/report.json" <<'PY'
-import json, sys
-def strip(x):
-    if isinstance(x, dict): return {k: strip(v) for k, v in x.items() if k not in ("created", "seconds", "images_per_second")}
-    if isinstance(x, list): return [strip(v) for v in x]
-    return x
-def leaves(x): return sum(leaves(v) for v in x.values()) if isinstance(x, dict) else sum(leaves(v) for v in x) if isinstance(x, list) else 1
-a, b = (strip(json.load(open(p))) for p in sys.argv[1:3])
-print(f"merged report.json {'equals' if a == b else 'DIFFERS FROM'} the one-process report ({leaves(a)} values, date and timings aside)")
-sys.exit(0 if a == b else 1)
-PY
+python3 "$(dirname "$0")/../Scripts/compare_reports.py" "$out/single/report.json" "$out/merged/report.json"
 for f in curves.csv top1.svg energy.svg firing-rates.svg; do
     [ -f "$out/single/$f" ] && { cmp -s "$out/single/$f" "$out/merged/$f" && echo "$f: identical" || echo "$f: DIFFERS"; }
 done
