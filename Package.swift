@@ -100,6 +100,12 @@ let package = Package(
             dependencies: ["SNNSupport", "SNNTensor", "SNNGraph", "SNNONNX", "SNNData", "SNNTasks", "SNNConversion",
                            "SNNSpikeKernels", "SNNSimulation", "SNNEvaluation", "SNNReport", "SNNPipeline", "SNNNIR"],
             path: "Sources/SNNKit"),
+        // The readers fuzzed by snnkit-fuzz, as a library so that the regression tests replay
+        // the very same code on the inputs that once crashed it.
+        .target(
+            name: "SNNFuzzing",
+            dependencies: ["SNNGraph", "SNNONNX", "SNNData", "SNNConversion", "SNNSimulation", "SNNPipeline"],
+            path: "Sources/Fuzzing"),
         .target(
             name: "SNNDemo",
             dependencies: ["SNNKit"],
@@ -119,8 +125,15 @@ let package = Package(
         .testTarget(
             name: "SNNKitTests",
             dependencies: ["SNNKit", "SNNDemo", "SNNBenchmarking", "snnkit", "SNNAMX", "SNNTensor", "SNNSpikeKernels", "SNNData",
-                           "SNNSimulation", "SNNNIR", "SNNReport"],
+                           "SNNSimulation", "SNNNIR", "SNNReport", "SNNFuzzing"],
             path: "Tests/SNNKitTests",
             swiftSettings: fastMath),
     ]
 )
+
+// The libFuzzer executable, only when SNNKIT_FUZZ is set: it has no main of its own
+// (libFuzzer's), so it links only with -sanitize=fuzzer. Scripts/fuzz.sh builds it.
+if ProcessInfo.processInfo.environment["SNNKIT_FUZZ"] != nil {
+    package.products.append(.executable(name: "snnkit-fuzz", targets: ["snnkit-fuzz"]))
+    package.targets.append(.executableTarget(name: "snnkit-fuzz", dependencies: ["SNNFuzzing"], path: "Fuzz/Sources"))
+}

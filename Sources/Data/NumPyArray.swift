@@ -105,12 +105,15 @@ public struct NumPyArray: Sendable {
 
     /// elements x elementSize, refusing shapes whose size overflows rather than trapping.
     static func byteCount(shape: [Int], elementSize: Int, file: String) throws -> Int {
-        var total = elementSize
+        // The product of the non-zero sizes must fit too: an empty array of (0, 2^32, 2^32)
+        // holds no bytes, but its per-sample stride would overflow every reader.
+        var total = elementSize, extent = elementSize
         for dim in shape {
             guard dim >= 0 else { throw DataError.badHeader(file: file, field: "shape", detail: "negative dimension in \(DataError.format(shape))") }
-            let (product, overflow) = total.multipliedReportingOverflow(by: dim)
+            let (product, overflow) = extent.multipliedReportingOverflow(by: max(dim, 1))
             guard !overflow else { throw DataError.badHeader(file: file, field: "shape", detail: "\(DataError.format(shape)) is too large") }
-            total = product
+            extent = product
+            total *= dim
         }
         return total
     }

@@ -67,8 +67,17 @@ extension NodeCompiler {
         let dilations = a.dilations.isEmpty ? [1, 1] : a.dilations
         let outputPadding = a.outputPadding.isEmpty ? [0, 0] : a.outputPadding
         var pads = a.pads.isEmpty ? [0, 0, 0, 0] : a.pads
+        guard strides.count == 2, dilations.count == 2, outputPadding.count == 2, pads.count == 4,
+              strides.allSatisfy({ $0 > 0 }), dilations.allSatisfy({ $0 > 0 }), pads.allSatisfy({ $0 >= 0 }),
+              zip(outputPadding, strides).allSatisfy({ $0 >= 0 && $0 < max($1, dilations.max()!) }) else {
+            throw fail("strides \(strides) and dilations \(dilations) must be positive pairs, pads \(pads) 4 values >= 0, "
+                       + "output_padding \(outputPadding) a pair below the strides")
+        }
+        try WindowGeometry.checkBounded(node: node.name, ["strides": strides, "dilations": dilations, "pads": pads,
+                                                          "output_shape": a.outputShape ?? []])
         var explicit: (Int, Int)? = nil
         if let shape = a.outputShape {
+            guard shape.count >= 2, shape.suffix(2).allSatisfy({ $0 > 0 }) else { throw fail("output_shape \(shape) must end in 2 positive sizes") }
             let target = Array(shape.suffix(2))
             explicit = (target[0], target[1])
             pads = [0, 0, 0, 0]

@@ -197,8 +197,12 @@ extension NodeCompiler {
         } else if let scales {
             guard scales.count == rank else { throw fail("scales \(scales) must have \(rank) values") }
             for i in 0..<rank {
-                guard scales[i] > 0 else { throw fail("scales \(scales) must be positive") }
-                outShape[i] = Int((Double(x.shape[i]) * Double(scales[i])).rounded(.down))
+                guard scales[i] > 0, scales[i].isFinite else { throw fail("scales \(scales) must be positive and finite") }
+                let size = (Double(x.shape[i]) * Double(scales[i])).rounded(.down)
+                guard size <= Double(Planner.maximumElements) else {
+                    throw fail("scales \(scales) make axis \(i) \(size) long, more than the \(Planner.maximumElements) elements SNNKit allocates at most")
+                }
+                outShape[i] = Int(size)
                 spatialScales[i] = Double(scales[i])
             }
         } else {

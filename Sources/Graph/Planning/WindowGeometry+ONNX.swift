@@ -14,6 +14,7 @@ extension WindowGeometry {
               kernel.allSatisfy({ $0 > 0 }) else {
             throw GraphError.invalidAttribute(node: node, message: "strides \(strides), dilations \(dilations) and kernel \(kernel) must be positive pairs")
         }
+        try checkBounded(node: node, ["kernel_shape": kernel, "strides": strides, "dilations": dilations, "pads": pads])
         var begin = [0, 0], end = [0, 0]
         switch autoPad {
         case .notSet:
@@ -40,4 +41,11 @@ extension WindowGeometry {
                               pads: (top: begin[0], left: begin[1], bottom: end[0], right: end[1]))
     }
 
+    /// Throws unless every window attribute is at most `Planner.maximumElements`: larger
+    /// values are mistakes, and products of two bounded values cannot overflow an Int.
+    static func checkBounded(node: String, _ attributes: [String: [Int]]) throws {
+        for (name, values) in attributes.sorted(by: { $0.key < $1.key }) where values.contains(where: { abs($0) > Planner.maximumElements }) {
+            throw GraphError.invalidAttribute(node: node, message: "\(name) \(values) is out of range (at most \(Planner.maximumElements))")
+        }
+    }
 }

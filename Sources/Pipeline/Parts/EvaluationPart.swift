@@ -66,6 +66,10 @@ public struct EvaluationPart: Sendable, Codable {
     /// Reads and checks a part file; throws `PipelineError` naming the file when it cannot be
     /// read, is not a part file, is truncated or damaged, or comes from another release.
     public init(contentsOf path: String) throws {
+        // An empty file is said to be one (and Foundation's reader leaks a page on it).
+        if (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) == 0 {
+            throw PipelineError("\(path) is empty, not a complete part file; run that part again")
+        }
         let bytes: Data
         do { bytes = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
             throw PipelineError("\(path): cannot read the part file: \(AtomicFile.reason(error))")

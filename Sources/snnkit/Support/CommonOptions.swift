@@ -51,17 +51,7 @@ struct ModelLoader {
     }
 
     static func inputShapes(_ graph: Graph, given: ShapeArgument?, batch: Int = 1) throws -> [String: [Int]] {
-        var shapes = [String: [Int]]()
-        for (i, input) in graph.runtimeInputs.enumerated() {
-            if i == 0, let given {
-                shapes[input.name] = given.dims
-            } else if let dims = input.dimensions {
-                shapes[input.name] = dims.enumerated().map { axis, d in d.value.flatMap { $0 > 0 ? $0 : nil } ?? (axis == 0 ? batch : 1) }
-                if i == 0 && batch != 1 { shapes[input.name]![0] = batch }
-            } else {
-                throw GraphError.badInput(name: input.name, message: "the model does not declare its shape; pass --input-shape")
-            }
-        }
-        return shapes
+        let first = graph.runtimeInputs.first.flatMap { input in given.map { [input.name: $0.dims] } } ?? [:]
+        return try graph.declaredInputShapes(batch: batch, given: first)
     }
 }
