@@ -10,6 +10,7 @@
 # The NIR export tests need libhdf5 (loaded at run time) and check the files with the
 # reference reader (Python's nir, h5py, onnx): installed here when missing and possible
 # (root with Debian's apt, pip); where they cannot be had, those tests say they were skipped.
+# The same for strace, which the atomic-output tests use to kill a run at each write.
 #
 # Then the split-and-merge evaluation on a one-node Slurm cluster (Scripts/test_slurm.sh,
 # which installs Slurm and munge when it can and otherwise says SKIPPED) and the parse
@@ -22,6 +23,10 @@ if ! ldconfig -p 2>/dev/null | grep -q 'libhdf5\(_serial\)\?\.so'; then
         echo "== installing libhdf5 (Debian's libhdf5-103-1) for the NIR export tests"
         (apt-get update -qq && apt-get install -y -qq libhdf5-103-1) >/dev/null 2>&1 || echo "   libhdf5 could not be installed: the NIR file tests will be skipped"
     fi
+fi
+if ! command -v strace >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "== installing strace (Debian) for the killed-while-writing tests"
+    (apt-get update -qq && apt-get install -y -qq strace) >/dev/null 2>&1 || echo "   strace could not be installed: those tests will be skipped"
 fi
 PYTHON="${SNNKIT_PYTHON:-python3}"
 if command -v "$PYTHON" >/dev/null && ! "$PYTHON" -c 'import nir, h5py, numpy, onnx' 2>/dev/null; then

@@ -19,7 +19,7 @@ public enum NIRFile {
         // thread-safe builds) would only add noise on stderr.
         _ = h5.errorSetAuto(0, nil, nil)
         let directory = url.deletingLastPathComponent()
-        let temporary = directory.appendingPathComponent(".\(url.lastPathComponent).tmp-\(ProcessInfo.processInfo.processIdentifier)")
+        let temporary = AtomicFile.temporaryURL(for: url)
         let file = h5.fileCreate(temporary.path, HDF5Library.truncate, HDF5Library.defaultProperties, HDF5Library.defaultProperties)
         guard file >= 0 else {
             let reason = FileManager.default.isWritableFile(atPath: directory.path) ? "HDF5 could not create it" : "the folder is not writable or does not exist"

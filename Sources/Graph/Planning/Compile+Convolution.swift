@@ -161,7 +161,7 @@ extension NodeCompiler {
         let inner = x.shape[2...].reduce(1, *)
         let outShape = x.shape
         let (m, s) = (multiplier, shift)
-        return foldingIfConstant(single(outShape) { inputs in
+        return try foldingIfConstant(single(outShape) { inputs in
             var t = inputs[0]!
             t.storage.withUnsafeMutableBufferPointer { y in
                 for plane in 0..<(y.count / max(inner, 1)) {

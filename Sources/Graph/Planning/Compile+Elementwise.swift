@@ -24,7 +24,7 @@ extension NodeCompiler {
         default:
             preconditionFailure("unary() called for \(node.op.onnxType)")
         }
-        return foldingIfConstant(single(shape) { inputs in
+        return try foldingIfConstant(single(shape) { inputs in
             var t = inputs[0]!
             transform(&t)
             return t
@@ -69,7 +69,7 @@ extension NodeCompiler {
         let x = try required(0, "input")
         try requireFloat(x)
         let a = try normalizeAxis(axis, rank: x.shape.count)
-        return foldingIfConstant(single(x.shape) { Softmax.forward($0[0]!, axis: a, coerceTo2D: coerceTo2D) })
+        return try foldingIfConstant(single(x.shape) { Softmax.forward($0[0]!, axis: a, coerceTo2D: coerceTo2D) })
     }
 
     /// Identity and inference-mode Dropout (whose optional mask output is all ones).
@@ -116,7 +116,7 @@ extension NodeCompiler {
         case .min: .minimum
         case .max: .maximum
         }
-        return foldingIfConstant(single(outShape) { inputs in
+        return try foldingIfConstant(single(outShape) { inputs in
             Broadcast.apply(inputs[0]!, inputs[1]!, operation)!
         })
     }

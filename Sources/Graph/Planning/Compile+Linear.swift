@@ -35,7 +35,7 @@ extension NodeCompiler {
         let transA = g.transA
         let bias = columnBias
         let extra = addend
-        return foldingIfConstant(single(outShape) { inputs in
+        return try foldingIfConstant(single(outShape) { inputs in
             let rhs = constantB ?? pack(inputs[1]!)
             let lhs = inputs[0]!.storage.withUnsafeBufferPointer {
                 PackedLHS(rows: m, depth: k, source: $0.baseAddress!, rowStride: transA ? 1 : k, depthStride: transA ? m : 1)
@@ -78,7 +78,7 @@ extension NodeCompiler {
                 PackedRHS(depth: k, columns: n, source: $0.baseAddress!, depthStride: n, columnStride: 1)
             }
             let rows = aShape.dropLast().reduce(1, *)
-            return foldingIfConstant(single(finalShape) { inputs in
+            return try foldingIfConstant(single(finalShape) { inputs in
                 let lhs = inputs[0]!.storage.withUnsafeBufferPointer {
                     PackedLHS(rows: rows, depth: k, source: $0.baseAddress!, rowStride: k, depthStride: 1)
                 }
@@ -91,7 +91,7 @@ extension NodeCompiler {
         let aBatchStrides = Broadcast.broadcastStrides(Array(aShape.dropLast(2)), to: batch)
         let bBatchStrides = Broadcast.broadcastStrides(Array(bShape.dropLast(2)), to: batch)
         let batchStrides = Tensor.strides(of: batch)
-        return foldingIfConstant(single(finalShape) { inputs in
+        return try foldingIfConstant(single(finalShape) { inputs in
             let x = inputs[0]!, y = inputs[1]!
             return Tensor(shape: finalShape) { out in
                 x.storage.withUnsafeBufferPointer { xa in

@@ -38,6 +38,7 @@ extension NodeCompiler {
                 shape.append(d)
             }
         }
+        try checkSize(shape, value: node.outputs.first ?? "")
         let total = x.shape.reduce(1, *)
         if let i = inferred {
             let known = shape.reduce(1, *)
@@ -84,7 +85,7 @@ extension NodeCompiler {
             let values = Layout.stridedCopy(t.values, shape: shape, sourceStrides: perm.map { strides[$0] }, offset: 0)
             return .folded([.int(IntTensor(shape: shape, values: values))])
         }
-        return foldingIfConstant(single(shape) { Layout.transpose($0[0]!, permutation: perm) })
+        return try foldingIfConstant(single(shape) { Layout.transpose($0[0]!, permutation: perm) })
     }
 
     func concat(axis: Int) throws -> CompiledNode {
@@ -106,7 +107,7 @@ extension NodeCompiler {
         }
         for p in parts { try requireFloat(p) }
         let outShape = shape
-        return foldingIfConstant(single(outShape) { inputs in Layout.concat(inputs.compactMap { $0 }, axis: a) })
+        return try foldingIfConstant(single(outShape) { inputs in Layout.concat(inputs.compactMap { $0 }, axis: a) })
     }
 
     /// ONNX Slice bounds for one axis: clamps starts/ends like NumPy, steps may be negative.
@@ -149,7 +150,7 @@ extension NodeCompiler {
             return .folded([.int(IntTensor(shape: counts, values: values))])
         }
         let (b, c, s) = (begin, counts, stepAll)
-        return foldingIfConstant(single(counts) { Layout.slice($0[0]!, starts: b, counts: c, steps: s) })
+        return try foldingIfConstant(single(counts) { Layout.slice($0[0]!, starts: b, counts: c, steps: s) })
     }
 
     func pad(mode: Layout.PadMode) throws -> CompiledNode {
@@ -160,6 +161,7 @@ extension NodeCompiler {
         let rank = x.shape.count
         let axes = try optional(3) != nil ? intConstant(3, "axes").map { try normalizeAxis($0, rank: rank) } : Array(0..<rank)
         guard pads.count == 2 * axes.count else { throw fail("pads \(pads) must have 2 values per padded axis (\(axes.count) axes)") }
+        try WindowGeometry.checkBounded(node: node.name, ["pads": pads])
         var before = [Int](repeating: 0, count: rank), after = before
         for (i, axis) in axes.enumerated() {
             before[axis] = pads[i]
@@ -173,7 +175,7 @@ extension NodeCompiler {
             }
         }
         let (b, a) = (before, after)
-        return foldingIfConstant(single(shape) { Layout.pad($0[0]!, before: b, after: a, mode: mode, value: value) })
+        return try foldingIfConstant(single(shape) { Layout.pad($0[0]!, before: b, after: a, mode: mode, value: value) })
     }
 
     /// Resize (opset 10: X, scales; 11+: X, roi, scales, sizes) and Upsample (X, scales).
@@ -214,7 +216,7 @@ extension NodeCompiler {
         let (oh, ow) = (outShape[rank - 2], outShape[rank - 1])
         let (sh, sw) = (spatialScales[rank - 2], spatialScales[rank - 1])
         guard oh > 0, ow > 0 else { throw fail("resize output \(outShape) is empty") }
-        return foldingIfConstant(single(outShape) { Resize.forward($0[0]!, outH: oh, outW: ow, scaleH: sh, scaleW: sw, options: options) })
+        return try foldingIfConstant(single(outShape) { Resize.forward($0[0]!, outH: oh, outW: ow, scaleH: sh, scaleW: sw, options: options) })
     }
 
     func shape(start: Int, end: Int?) throws -> CompiledNode {
@@ -241,7 +243,7 @@ extension NodeCompiler {
             return .folded([.int(IntTensor(shape: shape, values: Layout.takeArray(t.values, shape: t.shape, indices: indices, axis: a)))])
         }
         let indexShape = indicesFact.shape
-        return foldingIfConstant(single(shape) { Layout.take($0[0]!, indices: indices, indicesShape: indexShape, axis: a) })
+        return try foldingIfConstant(single(shape) { Layout.take($0[0]!, indices: indices, indicesShape: indexShape, axis: a) })
     }
 
     func cast(to: ElementType) throws -> CompiledNode {
@@ -269,10 +271,12 @@ extension NodeCompiler {
     }
 
     /// Refuses shapes too large to allocate before anything is allocated.
+    /// Sizes of 0 count as 1: an empty tensor allocates nothing, but its strides still
+    /// multiply the other sizes.
     func checkSize(_ shape: [Int], value: String) throws {
         var total = 1
         for d in shape {
-            let (p, overflow) = total.multipliedReportingOverflow(by: max(d, 0))
+            let (p, overflow) = total.multipliedReportingOverflow(by: max(d, 1))
             if overflow || p > Planner.maximumElements { throw GraphError.tooLarge(node: node.name, value: value, shape: shape) }
             total = p
         }

@@ -153,10 +153,12 @@ struct NodeCompiler {
 
     /// Folds the node when all of its inputs are constants, otherwise builds the kernel.
     /// Used by float operators so that, e.g., a Constant node feeding an Add folds away.
-    func foldingIfConstant(_ compiled: CompiledNode) -> CompiledNode {
-        guard case .kernel(_, let run) = compiled else { return compiled }
+    /// Output sizes are checked first: folding allocates now, before the planner's own check.
+    func foldingIfConstant(_ compiled: CompiledNode) throws -> CompiledNode {
+        guard case .kernel(let shapes, let run) = compiled else { return compiled }
         let present = inputs.compactMap { $0 }
         guard !present.isEmpty, present.allSatisfy({ $0.constant != nil }) else { return compiled }
+        for (shape, name) in zip(shapes, node.outputs) { try checkSize(shape, value: name) }
         let tensors: [Tensor?] = inputs.map { fact in
             if case .float(let t)? = fact?.constant { return t }
             return nil
