@@ -49,6 +49,7 @@ public enum Pipeline {
     /// name) in its `ConvertedModelInfo`.
     public static func convert(_ model: Graph, calibration: any CalibrationSource, options: ConversionOptions = ConversionOptions(),
                                sourceModel: String? = nil, progress: ((CalibrationProgress) -> Void)? = nil) throws -> ConversionResult {
+        try checkMemory(model, calibrating: calibration)
         var result = try Converter(options: options).convert(model, calibration: calibration, progress: progress)
         if var info = try ConvertedModelInfo(reading: result.graph) {
             let name = sourceModel ?? (model.source.isEmpty ? nil : URL(fileURLWithPath: model.source).lastPathComponent)
@@ -65,6 +66,7 @@ public enum Pipeline {
                                 settings: SimulationSettings, progress: ((Int, Int) -> Void)? = nil) throws -> EvaluationResult {
         var options = try model.evaluationOptions(settings)
         options.task = task
+        try checkMemory(model.graph, evaluating: data, budget: settings.memoryBudget)
         return try Evaluator(ann: model.ann, converted: try settings.simulated(model.graph), options: options).evaluate(data, progress: progress)
     }
 
@@ -92,6 +94,7 @@ public enum Pipeline {
         if baselines && (alreadyConverted || calibration == nil) {
             throw PipelineError("baselines need calibration data and an unconverted model: the baseline rules convert the ReLU network again")
         }
+        try checkMemory(model, evaluating: data, budget: settings.memoryBudget)
         var result: ConversionResult? = nil
         var converted: ConvertedModel
         let ann: Graph

@@ -42,6 +42,8 @@ public struct SimulationSettings: Sendable, Equatable {
     /// Simulate with the thresholds folded into the weights (unit thresholds and spikes,
     /// as exported to NIR): the same spikes up to float rounding at exact ties.
     public var foldThresholds = false
+    /// The memory a batch may take; nil: what the machine has available when the run starts.
+    public var memoryBudget: MemoryBudget? = nil
 
     /// Settings for `timeSteps` steps, scored at `checkpoints` (default: powers of two).
     public init(timeSteps: Int = 256, checkpoints: [Int]? = nil) {

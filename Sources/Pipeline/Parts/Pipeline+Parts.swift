@@ -18,6 +18,7 @@ extension Pipeline {
         let fingerprint = try FileFingerprint(ofFileAt: modelFile)
         let converted = try ConvertedModel(contentsOf: modelFile)
         let slice = try PartOfData(data, part: part)
+        try checkMemory(converted.graph, evaluating: data, budget: settings.memoryBudget)
         var options = try converted.evaluationOptions(settings)
         options.task = task
         let main = try Evaluator(ann: converted.ann, converted: try settings.simulated(converted.graph), options: options)
