@@ -44,7 +44,7 @@ extension WindowGeometry {
     /// Throws unless every window attribute is at most `Planner.maximumElements`: larger
     /// values are mistakes, and products of two bounded values cannot overflow an Int.
     static func checkBounded(node: String, _ attributes: [String: [Int]]) throws {
-        for (name, values) in attributes.sorted(by: { $0.key < $1.key }) where values.contains(where: { abs($0) > Planner.maximumElements }) {
+        for (name, values) in attributes.sorted(by: { $0.key < $1.key }) where values.contains(where: { $0 > Planner.maximumElements || $0 < -Planner.maximumElements }) {
             throw GraphError.invalidAttribute(node: node, message: "\(name) \(values) is out of range (at most \(Planner.maximumElements))")
         }
     }
