@@ -47,11 +47,12 @@ wait || true
 printf '%-16s %8s %12s %8s %s\n' target seconds executions corpus findings
 for t in "${targets[@]}"; do
     log=.build-fuzz/logs/$t.log
-    runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo "?")
-    took=$(grep -o 'stat::total_time: *[0-9]*' "$log" 2>/dev/null | grep -o '[0-9]*$' || true)
-    size=$(ls ".build-fuzz/corpus/$t" | wc -l)
-    found=$(ls ".build-fuzz/artifacts/$t" | wc -l)
-    printf '%-16s %8s %12s %8s %s\n' "$t" "${took:-$seconds}" "$runs" "$size" "$found$( [ "$found" -gt 0 ] && echo " (see .build-fuzz/artifacts/$t, $log)")"
+    # libFuzzer's last lines: "#N DONE cov: .. corp: SIZE/.." and "Done N runs in S second(s)".
+    runs=$(grep -oE 'Done [0-9]+ runs' "$log" | grep -oE '[0-9]+' || grep -oE 'number_of_executed_units: *[0-9]+' "$log" | grep -oE '[0-9]+$' || echo "?")
+    took=$(grep -oE 'runs in [0-9]+ second' "$log" | grep -oE '[0-9]+' || echo "?")
+    size=$(grep -oE 'corp: [0-9]+' "$log" | tail -1 | grep -oE '[0-9]+' || echo "?")
+    found=$(grep -c "Test unit written" "$log" || true)
+    printf '%-16s %8s %12s %8s %s\n' "$t" "$took" "$runs" "$size" "$found$( [ "$found" -gt 0 ] && echo " (see .build-fuzz/artifacts/$t, $log)")"
     [ "$found" -eq 0 ] || status=1
 done
 exit $status

@@ -151,4 +151,32 @@ import Testing
         let none = try snnkit.run(["merge"])
         #expect(none.status == 64)
     }
+
+    /// The thread count changes nothing in the report: classification through the binary,
+    /// segmentation and detection through the library.
+    @Test func reportsAreIdenticalForOneAndTwoThreads() throws {
+        let snnkit = try SNNKitBinary.locate()
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        for threads in ["1", "2"] {
+            let run = try snnkit.run(["simulate", E2EFiles.converted] + Self.simulateArguments + ["--threads", threads, "--report", folder.path(threads)])
+            try #require(run.status == 0, "\(run)")
+        }
+        #expect(try Self.comparable(folder.path("1/report.json")) == Self.comparable(folder.path("2/report.json")))
+
+        defer { Parallel.threads = 0 }
+        let x = Tensor(shape: [4, 1, 2, 2], storage: [1, -1, 0.5, -0.5, -1, -2, 2, 1, 0.3, -0.7, 0.1, 0.2, -0.4, 0.9, -0.1, 0.6])
+        let graph = TaskEvaluationTests.signSegmenter()
+        var options = EvaluationOptions(timeSteps: 16)
+        options.task = .segmentation(ignoreLabel: 255)
+        let evaluator = Evaluator(ann: graph, converted: try TaskEvaluationTests.convert(graph, x), options: options)
+        let data = TaskEvaluationTests.Data(images: x, targets: [.masks([0, 1, 1, 255, 1, 1, 0, 0, 0, 1, 0, 0, 1, 0, 1, 0], shape: [4, 2, 2])])
+        var results = [String]()
+        for threads in [1, 2] {
+            Parallel.threads = threads
+            results.append(try EvaluationTallyTests.json(evaluator.evaluate(data)))
+        }
+        #expect(results[0] == results[1])
+    }
 }
+
