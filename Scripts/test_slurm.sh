@@ -121,7 +121,6 @@ args=("$model" "${images[@]}" "${preset[@]}" --batch-size 8)
 export SNNKIT=$binary
 
 wait_for() {  # job id: waits until it has left the queue, prints its final state
-    local state_now=""
     for _ in $(seq 1 600); do
         squeue -h -j "$1" 2>/dev/null | grep -q . || break
         sleep 1

@@ -56,8 +56,9 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
             case .convertedModel:
                 let model = try ConvertedModel(try ONNXImporter.load(data: bytes, file: fileName))
                 let shapes = try model.graph.declaredInputShapes()
-                let input = try model.graph.runtimeInputs.first.flatMap { shapes[$0.name] }
-                    ?? { throw PipelineError("no input") }()
+                guard let input = model.graph.runtimeInputs.first.flatMap({ shapes[$0.name] }) else {
+                    throw PipelineError("the model has no input")
+                }
                 _ = try Simulator(graph: model.graph, inputShape: input, options: try model.evaluationOptions(SimulationSettings(timeSteps: 2)).simulation)
             case .npy, .idx, .cifar, .npz:
                 let path = try write(bytes, scratch)

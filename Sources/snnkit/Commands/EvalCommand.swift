@@ -39,7 +39,6 @@ struct EvalCommand: ParsableCommand {
         let settings = try simulation.settings()
         let quiet = common.quiet || common.json
         try Failure.run {
-            let graph = try Pipeline.loadModel(model)
             let calibration = try calib.map { try dataOptions.settings().calibration($0, warn: Warning.print) }
             let data = try evaluation.open(dataOptions)
             let calibrationBar = ProgressBar(label: "calibrating", unit: "img", quiet: quiet)
@@ -58,7 +57,7 @@ struct EvalCommand: ParsableCommand {
                 simulationBar.finish()
                 return try parts.finish(result, json: common.json)
             }
-            let run = try Pipeline.evaluate(graph, calibration: calibration, conversion: options, quantization: try quantization.options(),
+            let run = try Pipeline.evaluate(try Pipeline.loadModel(model), calibration: calibration, conversion: options, quantization: try quantization.options(),
                                             data: data, task: data.task, settings: settings, baselines: baselines, progress: progress)
             simulationBar.finish()
             try RunOutput.finish(RunReport(command: "snnkit eval", model: model, run: run), folder: evaluation.report, json: common.json)
