@@ -105,19 +105,21 @@ cifar=${SNNKIT_DATASETS:-$root/../shared/datasets}/cifar10
 if [ -f "$cifar/test_images.npy" ] && [ -f "$cifar/test_labels.npy" ]; then
     images=(--data "$cifar/test_images.npy" --labels "$cifar/test_labels.npy" --limit 320)
     preset=(--preset cifar10)
+    batch=8 long_steps=4096
     model_in=$root/Tests/Fixtures/onnx/net_f_cifar/model.onnx
     calib=$cifar/test_images.npy
     echo "== data: 320 CIFAR-10 test images"
 else
     images=(--data "$root/Tests/Fixtures/e2e/vgg_data.npz")
     preset=(--preset none)
+    batch=2 long_steps=32768
     model_in=$root/Tests/Fixtures/onnx/net_c_vgg/model.onnx
     calib=$root/Tests/Fixtures/e2e/vgg_data.npz
     echo "== data: the CIFAR-10 test set is absent: Tests/Fixtures/e2e's 16 images"
 fi
 model=$work/model.snn.onnx
-"$binary" convert "$model_in" --calib "$calib" "${preset[@]}" --calib-batches 2 --batch-size 16 -o "$model" --quiet > /dev/null
-args=("$model" "${images[@]}" "${preset[@]}" --batch-size 8)
+"$binary" convert "$model_in" --calib "$calib" "${preset[@]}" --calib-batches 2 --batch-size 8 -o "$model" --quiet > /dev/null
+args=("$model" "${images[@]}" "${preset[@]}" --batch-size "$batch")
 export SNNKIT=$binary
 
 wait_for() {  # job id: waits until it has left the queue, prints its final state
@@ -148,9 +150,9 @@ same_report "$work/single/report.json" "$work/merged/report.json"
 
 echo "== a task killed mid-run, rerun alone, then merged"
 rm -rf "$work/parts" "$work/merged"
-# Task 2 of a fresh array (long enough to be caught running: T = 4096) is killed while it
-# runs; the others finish.
-long=(-T 4096 --checkpoints 32,256,4096)
+# Task 2 of a fresh array (long enough to be caught running) is killed while it runs; the
+# others finish.
+long=(-T "$long_steps" --checkpoints "32,256,$long_steps")
 array=$(sbatch --parsable --array=0-3 "$root/Scripts/slurm/simulate-part.sbatch" 4 "$work/parts" "${args[@]}" "${long[@]}")
 array=${array%%;*}
 running=0
