@@ -1,6 +1,8 @@
 import SNNConversion
 import SNNEvaluation
+import SNNGraph
 import SNNSimulation
+import SNNTasks
 
 extension ConvertedModel {
     /// The evaluator's options for simulating this model with `settings`: the stored
@@ -20,6 +22,14 @@ extension ConvertedModel {
         }
         options.simulation.membraneBounds = membraneBounds
         return options
+    }
+
+    /// The evaluator that simulates this model with `settings` and scores it for `task`
+    /// against `ann` (default: its own ANN, the neurons back to ReLU).
+    public func evaluator(_ settings: SimulationSettings, task: EvaluationTask, ann: Graph? = nil) throws -> Evaluator {
+        var options = try evaluationOptions(settings)
+        options.task = task
+        return Evaluator(ann: ann ?? self.ann, converted: try settings.simulated(graph), options: options)
     }
 
     /// The saturating membranes of an integer SNN (its state width in the graph's float

@@ -36,11 +36,10 @@ extension Pipeline {
             let name = "\(width.weightBits)-bit, per \(width.granularity.rawValue)" +
                 (width.stateBits == QuantizationOptions.widestState ? "" : ", \(width.stateBits)-bit state")
             progress?(name)
-            var options = try form.evaluationOptions(settings)
-            options.task = task
-            let tally = try Evaluator(ann: form.ann, converted: try settings.simulated(form.graph), options: options).tally(data)
+            let evaluator = try form.evaluator(settings, task: task)
+            let tally = try evaluator.tally(data)
             var delay = 0
-            switch options.delay {
+            switch evaluator.options.delay {
             case .estimated(let d), .fixed(let d): delay = d
             case .none, .half: break
             }

@@ -64,10 +64,9 @@ public enum Pipeline {
     /// model's stored estimate.
     public static func simulate(_ model: ConvertedModel, on data: any EvaluationData, task: EvaluationTask = .defaultClassification,
                                 settings: SimulationSettings, progress: ((Int, Int) -> Void)? = nil) throws -> EvaluationResult {
-        var options = try model.evaluationOptions(settings)
-        options.task = task
+        let evaluator = try model.evaluator(settings, task: task)
         try checkMemory(model.graph, evaluating: data, budget: settings.memoryBudget)
-        return try Evaluator(ann: model.ann, converted: try settings.simulated(model.graph), options: options).evaluate(data, progress: progress)
+        return try evaluator.evaluate(data, progress: progress)
     }
 
     /// `snnkit eval`: converts `model` on `calibration` when it is a ReLU network (a
@@ -112,10 +111,9 @@ public enum Pipeline {
             ann = try Converter.prepare(model)
         }
         if let quantization { converted = try quantize(converted, options: quantization) }
-        var options = try converted.evaluationOptions(settings)
-        options.task = task
-        let main = try Evaluator(ann: ann, converted: try settings.simulated(converted.graph), options: options)
-            .tally(data, progress: progress.simulation)
+        let evaluator = try converted.evaluator(settings, task: task, ann: ann)
+        let options = evaluator.options
+        let main = try evaluator.tally(data, progress: progress.simulation)
         var baselineTallies: [BaselineTally]? = nil
         if baselines, let calibration, let result {
             baselineTallies = try Baselines.tallies(source: model, ann: ann, calibration: calibration, batches: result.batchesUsed,

@@ -9,8 +9,8 @@ import SNNTasks
 extension Pipeline {
     /// `snnkit simulate --part k/n`: simulates the converted model in `modelFile` on part
     /// `part` of `data` (and its integer forms at `integerForms`), and returns the part's
-    /// statistics for `merge`. `settings` names what else changes the numbers (the data's
-    /// preprocessing, say), to be compared across parts.
+    /// statistics for `merge`. `identity` names what else changes the numbers (the ground
+    /// truth file, say), to be compared across parts.
     public static func simulatePart(modelFile: String, data: any EvaluationData, part: DataPart, task: EvaluationTask = .defaultClassification,
                                     settings: SimulationSettings, integerForms: [QuantizationOptions] = [], identity: [String: String] = [:],
                                     progress: PipelineProgress = PipelineProgress()) throws -> EvaluationPart {
@@ -19,10 +19,7 @@ extension Pipeline {
         let converted = try ConvertedModel(contentsOf: modelFile)
         let slice = try PartOfData(data, part: part)
         try checkMemory(converted.graph, evaluating: data, budget: settings.memoryBudget)
-        var options = try converted.evaluationOptions(settings)
-        options.task = task
-        let main = try Evaluator(ann: converted.ann, converted: try settings.simulated(converted.graph), options: options)
-            .tally(slice, progress: progress.simulation)
+        let main = try converted.evaluator(settings, task: task).tally(slice, progress: progress.simulation)
         let forms = integerForms.isEmpty ? nil
             : try integerFormTallies(of: converted, widths: integerForms, on: slice, task: task, settings: settings, progress: progress.baseline)
         var keys = partSettings(settings, task: task, data: data, identity: identity)
