@@ -32,7 +32,7 @@ if ! command -v slurmctld >/dev/null || ! command -v slurmd >/dev/null || ! comm
 fi
 [ "$(id -u)" = 0 ] || skip "a one-node cluster needs root (slurmd runs jobs as their users)"
 
-state=$(mktemp -d /tmp/snnkit-slurm.XXXXXX)
+state=$(mktemp -d -t snnkit-slurm.XXXXXX)
 work=$state/work
 mkdir -p "$state/ctld" "$state/d" "$state/munge" "$work"
 pids=()

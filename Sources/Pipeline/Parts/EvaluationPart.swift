@@ -54,6 +54,7 @@ public struct EvaluationPart: Sendable, Codable {
     public func write(to path: String) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         let data: Data
         do { data = try encoder.encode(self) } catch {
             throw PipelineError("cannot encode the part for \(path): \(error)")
@@ -85,7 +86,10 @@ public struct EvaluationPart: Sendable, Codable {
             throw PipelineError("\(path) was written by SNNKit \(header.snnkitVersion ?? "?") (part layout \(header.version ?? 0)); "
                                 + "this is \(SNNKitVersion.current) (layout \(Self.layoutVersion)): run every part with the same release")
         }
-        do { self = try JSONDecoder().decode(Self.self, from: bytes) } catch {
+        // Non-finite values (a model's NaN detection score, say) are written as strings, as report.json writes them.
+        let decoder = JSONDecoder()
+        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        do { self = try decoder.decode(Self.self, from: bytes) } catch {
             throw PipelineError("\(path) is a damaged part file: \(Self.describe(error)); run that part again")
         }
         do {

@@ -131,6 +131,27 @@ import Testing
         try refused([parts[0], damaged, parts[2]], [damaged, "damaged part file"])
     }
 
+    /// An infinite value (an output gap of a model whose outputs overflow) is written and
+    /// read back as report.json writes it, not refused.
+    @Test func nonFiniteValuesSurviveThePartFile() throws {
+        let snnkit = try SNNKitBinary.locate()
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let file = try Self.simulateParts(snnkit, folder, parts: 1)[0]
+        var object = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: file))) as? [String: Any])
+        var tally = try #require(object["tally"] as? [String: Any])
+        var gaps = try #require(tally["outputGaps"] as? [[Any]])
+        gaps[0][0] = "inf"
+        tally["outputGaps"] = gaps
+        object["tally"] = tally
+        try JSONSerialization.data(withJSONObject: object).write(to: URL(fileURLWithPath: file))
+        let part = try EvaluationPart(contentsOf: file)
+        #expect(part.tally.result().snn[0].gapToClipANN == .infinity)
+        let copy = folder.path("copy.json")
+        try part.write(to: copy)
+        #expect(try EvaluationPart(contentsOf: copy).tally.result().snn[0].gapToClipANN == .infinity)
+    }
+
     /// Bad --part values are usage errors (exit 64), and a part never writes a report.
     @Test func badPartFlagsAreUsageErrors() throws {
         let snnkit = try SNNKitBinary.locate()
