@@ -59,4 +59,12 @@ for t in "${targets[@]}"; do
     printf '%-16s %8s %12s %8s %s\n' "$t" "$took" "$runs" "$size" "$found$( [ "$found" -gt 0 ] && echo " (see .fuzz/artifacts/$t, $log)")"
     [ "$found" -eq 0 ] || status=1
 done
+# A finding's report (the sanitizer's or libFuzzer's first lines and the stack), so that a CI
+# log says what failed without the artifacts.
+for t in "${targets[@]}"; do
+    log=.fuzz/logs/$t.log
+    grep -q "Test unit written" "$log" || continue
+    echo "== $t: first finding"
+    sed -n '/^==[0-9]*==\s*ERROR\|^==[0-9]*== ERROR\|ERROR: libFuzzer/,/^SUMMARY/p' "$log" | grep -vE "fuzzer::|__sanitizer_print|libc_start|_start \(" | head -30
+done
 exit $status

@@ -61,9 +61,18 @@ struct GraphBuilder {
         var nodes = [Node]()
         var integerConstants = [String: IntegerEncoding]()
         let parser = OperatorParser(file: file, opset: opset)
+        var usedNames = Set<String>()
         for (index, nodeProto) in proto.node.enumerated() {
             var named = nodeProto
+            // ONNX does not require node names, nor unique ones; the graph does (planning and
+            // messages find nodes by name). A missing or repeated name takes the node's index.
             if named.name.isEmpty { named.name = "\(nodeProto.opType)_\(index)" }
+            var suffix = 0
+            while usedNames.contains(named.name) {
+                named.name = "\(nodeProto.name.isEmpty ? nodeProto.opType : nodeProto.name)_\(index)" + (suffix == 0 ? "" : "_\(suffix)")
+                suffix += 1
+            }
+            usedNames.insert(named.name)
             if named.opType == "Constant" && (named.domain.isEmpty || named.domain == "ai.onnx") {
                 guard let output = named.output.first else { continue }
                 constants[output] = try constantValue(named)
