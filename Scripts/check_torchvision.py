@@ -60,7 +60,7 @@ TORCHVISION_MODELS = [
     "fcn_resnet50",
     "deeplabv3_resnet50",
 ]
-CIFAR = ["cifar_resnet20", "cifar_vgg11"]
+CIFAR = ["cifar_resnet20", "cifar_vgg11", "cifar_mobilenetv2"]
 ALL_MODELS = TORCHVISION_MODELS + CIFAR
 SEGMENTATION = {"fcn_resnet50", "deeplabv3_resnet50"}
 

@@ -374,6 +374,22 @@ def norm_and_activation_cases():
     c.output("Y")
     c.save()
 
+    # MobileNet's pattern: a convolution whose only reader is ReLU6 runs it in its store.
+    c = Case("conv_depthwise_stride2_relu6", 13, "depthwise 3x3 stride 2 pads 1 then Clip(0, 6), input scaled by 3")
+    x = c.input("X", c.normal([3, 8, 9, 9], 3.0))
+    c.node("Conv", [x, c.weight("W", [8, 1, 3, 3]), c.init("B", c.normal([8], 0.1))], "Z", name="dw",
+           kernel_shape=[3, 3], pads=[1, 1, 1, 1], strides=[2, 2], group=8)
+    c.node("Clip", ["Z", c.f32("min", 0.0), c.f32("max", 6.0)], "Y", name="relu6")
+    c.output("Y")
+    c.save()
+
+    c = Case("conv_1x1_relu6_4x4", 13, "1x1 convolution on 4x4 maps of 5 images (columns over the batch) then Clip(0, 6)")
+    x = c.input("X", c.normal([5, 24, 4, 4], 3.0))
+    c.node("Conv", [x, c.weight("W", [40, 24, 1, 1]), c.init("B", c.normal([40], 0.1))], "Z", name="pw", kernel_shape=[1, 1])
+    c.node("Clip", ["Z", c.f32("min", 0.0), c.f32("max", 6.0)], "Y", name="relu6")
+    c.output("Y")
+    c.save()
+
     for opset in (11, 13):
         for axis, tag in ((1, "axis1"), (-1, "axis_neg1")):
             if opset < 13:

@@ -5,6 +5,7 @@ benchmarks; nothing here is a runtime dependency of snnkit.
 
     cifar_resnet20(num_classes=10)   He et al. (2016) CIFAR ResNet-20
     cifar_vgg11(width=0.5)           VGG-11 with BatchNorm for 32x32 inputs
+    cifar_mobilenetv2(width=0.5)     MobileNetV2 (depthwise 3x3, ReLU6, inverted residuals) for 32x32 inputs
     export_onnx(model, path, input_shape, opset=17)
 """
 
@@ -23,6 +24,9 @@ __all__ = [
     "cifar_resnet20",
     "CifarVGG",
     "cifar_vgg11",
+    "InvertedResidual",
+    "CifarMobileNetV2",
+    "cifar_mobilenetv2",
     "export_onnx",
     "inline_initializer_identities",
     "randomize_batchnorm_",
@@ -158,9 +162,84 @@ def cifar_vgg11(width: float = 0.5, num_classes: int = 10) -> CifarVGG:
     return CifarVGG(VGG11_CFG, width=width, num_classes=num_classes)
 
 
+# --------------------------------------------------------------------------
+# MobileNetV2 for CIFAR (Sandler et al., "MobileNetV2: Inverted Residuals and
+# Linear Bottlenecks", 2018), with the strides of the CIFAR adaptations: the
+# stem and the first two stages keep 32x32, so the map is 4x4 at the end.
+# --------------------------------------------------------------------------
+
+# (expansion t, output channels c at width 1, repeats n, first stride s)
+MOBILENETV2_CFG = [(1, 16, 1, 1), (6, 24, 2, 1), (6, 32, 3, 2), (6, 64, 4, 2), (6, 96, 3, 1), (6, 160, 3, 2), (6, 320, 1, 1)]
+
+
+class InvertedResidual(nn.Module):
+    """1x1 expansion (ReLU6), depthwise 3x3 (ReLU6), linear 1x1 projection;
+    an identity shortcut when the stride is 1 and the channels match."""
+
+    def __init__(self, in_ch: int, out_ch: int, stride: int, expansion: int):
+        super().__init__()
+        hidden = in_ch * expansion
+        layers: list[nn.Module] = []
+        if expansion != 1:
+            layers += [nn.Conv2d(in_ch, hidden, 1, bias=False), nn.BatchNorm2d(hidden), nn.ReLU6(inplace=True)]
+        layers += [
+            nn.Conv2d(hidden, hidden, 3, stride=stride, padding=1, groups=hidden, bias=False),
+            nn.BatchNorm2d(hidden),
+            nn.ReLU6(inplace=True),
+            nn.Conv2d(hidden, out_ch, 1, bias=False),
+            nn.BatchNorm2d(out_ch),
+        ]
+        self.block = nn.Sequential(*layers)
+        self.shortcut = stride == 1 and in_ch == out_ch
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.block(x)
+        return x + y if self.shortcut else y
+
+
+class CifarMobileNetV2(nn.Module):
+    """Stem conv3x3 (stride 1), the seven inverted-residual stages, a 1x1
+    conv to `last` channels, global average pool and one Linear layer."""
+
+    def __init__(self, width: float = 0.5, num_classes: int = 10, last: int = 1280):
+        super().__init__()
+        ch = lambda c: max(8, int(round(c * width / 4)) * 4)  # noqa: E731
+        in_ch = ch(32)
+        layers: list[nn.Module] = [nn.Conv2d(3, in_ch, 3, padding=1, bias=False), nn.BatchNorm2d(in_ch), nn.ReLU6(inplace=True)]
+        for t, c, n, s in MOBILENETV2_CFG:
+            for i in range(n):
+                layers.append(InvertedResidual(in_ch, ch(c), s if i == 0 else 1, t))
+                in_ch = ch(c)
+        last_ch = ch(last)
+        layers += [nn.Conv2d(in_ch, last_ch, 1, bias=False), nn.BatchNorm2d(last_ch), nn.ReLU6(inplace=True)]
+        self.features = nn.Sequential(*layers)
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.classifier = nn.Linear(last_ch, num_classes)
+        for m in self.modules():
+            if isinstance(m, nn.Conv2d):
+                nn.init.kaiming_normal_(m.weight, mode="fan_out")
+            elif isinstance(m, nn.BatchNorm2d):
+                nn.init.ones_(m.weight)
+                nn.init.zeros_(m.bias)
+            elif isinstance(m, nn.Linear):
+                nn.init.normal_(m.weight, 0, 0.01)
+                nn.init.zeros_(m.bias)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.pool(self.features(x))
+        return self.classifier(torch.flatten(x, 1))
+
+
+def cifar_mobilenetv2(width: float = 0.5, num_classes: int = 10) -> CifarMobileNetV2:
+    """MobileNetV2 for 32x32 inputs; channels scaled by `width` (0.5: stem 16,
+    stages 8, 12, 16, 32, 48, 80, 160, last 1x1 conv 640)."""
+    return CifarMobileNetV2(width=width, num_classes=num_classes)
+
+
 CIFAR_MODELS = {
     "cifar_resnet20": cifar_resnet20,
     "cifar_vgg11": cifar_vgg11,
+    "cifar_mobilenetv2": cifar_mobilenetv2,
 }
 
 

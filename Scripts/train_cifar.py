@@ -5,7 +5,7 @@ Usage:
     python Scripts/train_cifar.py --model resnet20 --out DIR
     python Scripts/train_cifar.py --model vgg11 --out DIR --epochs 20 --seed 0
 
-Trains `cifar_resnet20()` or `cifar_vgg11(width=0.5)` from `snn_models.py`
+Trains `cifar_resnet20()`, `cifar_vgg11(width=0.5)` or `cifar_mobilenetv2(width=0.5)` from `snn_models.py`
 on the 20 000 CIFAR-10 training images in `--data` (default
 `../shared/datasets/cifar10` next to the repository, see its README.md):
 random crop of a 4-pixel zero-padded image plus horizontal flip, SGD with
@@ -47,7 +47,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from snn_models import count_macs, cifar_resnet20, cifar_vgg11, export_onnx  # noqa: E402
+from snn_models import count_macs, cifar_mobilenetv2, cifar_resnet20, cifar_vgg11, export_onnx  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA = ROOT.parent / "shared" / "datasets" / "cifar10"
@@ -61,6 +61,7 @@ STD = np.array([0.2470, 0.2435, 0.2616], dtype=np.float32)
 MODELS = {
     "resnet20": dict(ctor=lambda: cifar_resnet20(), epochs=22),
     "vgg11": dict(ctor=lambda: cifar_vgg11(width=0.5), epochs=28),
+    "mobilenetv2": dict(ctor=lambda: cifar_mobilenetv2(width=0.5), epochs=30),
 }
 
 INPUT_NAME = "input"
@@ -309,7 +310,7 @@ def main(argv=None) -> int:
 
     info = dict(
         model=args.model,
-        constructor="cifar_resnet20()" if args.model == "resnet20" else "cifar_vgg11(width=0.5)",
+        constructor={"resnet20": "cifar_resnet20()", "vgg11": "cifar_vgg11(width=0.5)", "mobilenetv2": "cifar_mobilenetv2(width=0.5)"}[args.model],
         onnx=str(onnx_path.resolve()),
         state_dict=str((out / f"{args.model}.pt").resolve()),
         test_top1_torch=torch_acc,

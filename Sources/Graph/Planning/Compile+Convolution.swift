@@ -42,10 +42,10 @@ extension NodeCompiler {
         let out4 = kernel.outputShape(inputShape: xShape)
         guard out4[2] > 0, out4[3] > 0 else { throw fail("output would be empty: input \(x.shape), window too large") }
         let outShape = oneD ? [out4[0], out4[1], out4[3]] : out4
-        let relu = fusedRelu
+        let clamp = fusedClamp
         return single(outShape) { inputs in
             let input = oneD ? inputs[0]!.reshaped(xShape) : inputs[0]!
-            return kernel.forward(input, relu: relu).reshaped(outShape)
+            return kernel.forward(input, clamp: clamp).reshaped(outShape)
         }
     }
 

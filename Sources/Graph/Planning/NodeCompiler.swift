@@ -25,13 +25,14 @@ struct InputFact {
 struct NodeCompiler {
     let node: Node
     let inputs: [InputFact?]
-    /// Fuse a ReLU into the kernel's store (set by the planner for conv -> relu pairs).
-    var fusedRelu = false
+    /// An activation applied in the kernel's store (set by the planner for a convolution whose
+    /// only reader is a ReLU or a Clip).
+    var fusedClamp: Clamp?
 
-    init(node: Node, inputs: [InputFact?], fusedRelu: Bool = false) {
+    init(node: Node, inputs: [InputFact?], fusedClamp: Clamp? = nil) {
         self.node = node
         self.inputs = inputs
-        self.fusedRelu = fusedRelu
+        self.fusedClamp = fusedClamp
     }
 
     func compile() throws -> CompiledNode {

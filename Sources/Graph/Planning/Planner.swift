@@ -61,7 +61,7 @@ public final class ExecutionPlan: @unchecked Sendable {
         }
         self.inputShapes = resolvedInputs
 
-        let fusion = options.fuseActivations ? Planner.convReluPairs(graph) : [:]
+        let fusion = options.fuseActivations ? Planner.convActivationPairs(graph) : [:]
         var fused = Set<Int>()
         var steps = [Step]()
         var slotOf = [String: Int]()
@@ -83,10 +83,10 @@ public final class ExecutionPlan: @unchecked Sendable {
             }
             var outputs = node.outputs
             var compiler = NodeCompiler(node: node, inputs: inputFacts)
-            if let relu = fusion[index] {
-                compiler.fusedRelu = true
-                outputs = graph.nodes[relu].outputs
-                fused.insert(relu)
+            if let (activation, clamp) = fusion[index] {
+                compiler.fusedClamp = clamp
+                outputs = graph.nodes[activation].outputs
+                fused.insert(activation)
             }
             switch try compiler.compile() {
             case .folded(let values):
@@ -215,15 +215,22 @@ enum Planner {
         return shape
     }
 
-    /// conv node index -> relu node index, for a ReLU that is its conv's only reader.
-    static func convReluPairs(_ graph: Graph) -> [Int: Int] {
+    /// conv node index -> (activation node index, its clamp), for a ReLU or a Clip with constant
+    /// bounds that is its conv's only reader: the convolution applies it in its store.
+    static func convActivationPairs(_ graph: Graph) -> [Int: (Int, Clamp)] {
         let consumers = graph.consumers()
         let outputs = Set(graph.outputs.map(\.name))
-        var pairs = [Int: Int]()
+        var pairs = [Int: (Int, Clamp)]()
         for (i, node) in graph.nodes.enumerated() {
             guard case .conv = node.op, let out = node.outputs.first, !outputs.contains(out),
-                  let readers = consumers[out], readers.count == 1, case .relu = graph.nodes[readers[0]].op else { continue }
-            pairs[i] = readers[0]
+                  let readers = consumers[out], readers.count == 1, graph.nodes[readers[0]].inputs.first == out else { continue }
+            switch graph.nodes[readers[0]].op {
+            case .relu: pairs[i] = (readers[0], .relu)
+            case .clip(let low, let high) where (low ?? -.infinity) <= (high ?? .infinity)  // else the Clip itself refuses
+                                                && graph.nodes[readers[0]].inputs.dropFirst().allSatisfy(\.isEmpty):
+                pairs[i] = (readers[0], Clamp(lower: low ?? -.infinity, upper: high ?? .infinity))
+            default: continue
+            }
         }
         return pairs
     }

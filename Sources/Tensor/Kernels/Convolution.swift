@@ -142,24 +142,24 @@ public final class Convolution: Sendable {
         [s[0], outputChannels, window.outputHeight(s[2]), window.outputWidth(s[3])]
     }
 
-    /// Runs the convolution on an NCHW input; `relu` fuses max(x, 0) into the store.
-    public func forward(_ input: Tensor, relu: Bool = false) -> Tensor {
+    /// Runs the convolution on an NCHW input; `clamp` (a ReLU or ReLU6) is applied in the store.
+    public func forward(_ input: Tensor, clamp: Clamp? = nil) -> Tensor {
         let outShape = outputShape(inputShape: input.shape)
         return Tensor(shape: outShape) { out in
             input.storage.withUnsafeBufferPointer { x in
                 if !tapPackedWeights.isEmpty {
-                    viaShiftedRows(x.baseAddress!, inputShape: input.shape, out.baseAddress!, outShape: outShape, relu: relu)
+                    viaShiftedRows(x.baseAddress!, inputShape: input.shape, out.baseAddress!, outShape: outShape, clamp: clamp)
                 } else if packedWeights.isEmpty {
-                    depthwise(x.baseAddress!, inputShape: input.shape, out.baseAddress!, outShape: outShape, relu: relu)
+                    depthwise(x.baseAddress!, inputShape: input.shape, out.baseAddress!, outShape: outShape, clamp: clamp)
                 } else {
-                    viaGEMM(x.baseAddress!, inputShape: input.shape, out.baseAddress!, outShape: outShape, relu: relu)
+                    viaGEMM(x.baseAddress!, inputShape: input.shape, out.baseAddress!, outShape: outShape, clamp: clamp)
                 }
             }
         }
     }
 
     private func viaGEMM(_ x: UnsafePointer<Float>, inputShape: [Int], _ y: UnsafeMutablePointer<Float>,
-                         outShape: [Int], relu: Bool) {
+                         outShape: [Int], clamp: Clamp?) {
         let (batch, inH, inW) = (inputShape[0], inputShape[2], inputShape[3])
         let (outH, outW) = (outShape[2], outShape[3])
         let pixels = outH * outW
@@ -171,6 +171,9 @@ public final class Convolution: Sendable {
         let items = batch * groups * panels
         let pointwise = window.kernel == (1, 1) && window.stride == (1, 1) && window.padTop == 0 &&
             window.padLeft == 0 && window.padBottom == 0 && window.padRight == 0
+        if pointwise && groups == 1 && Self.batchesColumns(pixels: pixels, batch: batch) {
+            return pointwiseOverBatch(x, inputShape: inputShape, y, clamp: clamp)
+        }
         bias.withUnsafeBufferPointer { biasBuffer in
             Parallel.forEachRange(items) { range in
                 withUnsafeTemporaryAllocation(of: Float.self, capacity: depth * nr) { scratch in
@@ -187,7 +190,7 @@ public final class Convolution: Sendable {
                             gatherPanel(image, inH: inH, inW: inW, outW: outW, pixels: pixels, channels: cinG,
                                         firstPixel: panel * nr, into: panelBuffer)
                         }
-                        let epilogue = GEMM.Epilogue(rowBias: biasBuffer.baseAddress! + g * coutG, relu: relu)
+                        let epilogue = GEMM.Epilogue(rowBias: biasBuffer.baseAddress! + g * coutG, clamp: clamp)
                         let c = y + (n * outputChannels + g * coutG) * pixels + panel * nr
                         GEMM.multiplyPanel(lhs: packedWeights[g], rowPanels: 0..<packedWeights[g].panels,
                                            rhsPanel: panelBuffer, columns: min(nr, pixels - panel * nr),
@@ -205,7 +208,7 @@ public final class Convolution: Sendable {
     /// Either way each output is the same left-to-right sum over k = (tap, channel), so the
     /// two paths agree bit for bit and are chosen for speed alone.
     private func viaShiftedRows(_ x: UnsafePointer<Float>, inputShape: [Int], _ y: UnsafeMutablePointer<Float>,
-                                outShape: [Int], relu: Bool) {
+                                outShape: [Int], clamp: Clamp?) {
         let (batch, inH, inW) = (inputShape[0], inputShape[2], inputShape[3])
         let (outH, outW) = (outShape[2], outShape[3])
         let hp = inH + window.padTop + window.padBottom
@@ -234,9 +237,9 @@ public final class Convolution: Sendable {
         var taps = [Int]()
         for ki in 0..<kh { for kj in 0..<kw { taps.append(ki * window.dilation.h * wp + kj * window.dilation.w) } }
         if tapPackedWeights[0].panels >= Self.packingRowPanels {
-            packedShiftedRows(padded, taps: taps, batch: batch, plane: plane, wp: wp, outH: outH, outW: outW, y: y, relu: relu)
+            packedShiftedRows(padded, taps: taps, batch: batch, plane: plane, wp: wp, outH: outH, outW: outW, y: y, clamp: clamp)
         } else {
-            inPlaceShiftedRows(padded, taps: taps, batch: batch, plane: plane, wp: wp, outH: outH, outW: outW, y: y, relu: relu)
+            inPlaceShiftedRows(padded, taps: taps, batch: batch, plane: plane, wp: wp, outH: outH, outW: outW, y: y, clamp: clamp)
         }
     }
 
@@ -250,7 +253,7 @@ public final class Convolution: Sendable {
     /// padded positions (those with ow >= outW computed and dropped), per image; packing
     /// them would cost more than the one or two row panels that read them.
     private func inPlaceShiftedRows(_ padded: UnsafePointer<Float>, taps: [Int], batch: Int, plane: Int, wp: Int, outH: Int, outW: Int,
-                                    y: UnsafeMutablePointer<Float>, relu: Bool) {
+                                    y: UnsafeMutablePointer<Float>, clamp: Clamp?) {
         let nr = GEMM.tileColumns
         let cinG = inputChannels / groups, coutG = outputChannels / groups
         let positions = outH * wp
@@ -287,7 +290,7 @@ public final class Convolution: Sendable {
                                             let run = min(count - j, wp - ow)
                                             if ow < outW {
                                                 let valid = min(run, outW - ow)
-                                                Self.storeBiased(source + j, to: outPlane + oh * outW + ow, count: valid, bias: bias, relu: relu)
+                                                Self.storeBiased(source + j, to: outPlane + oh * outW + ow, count: valid, bias: bias, clamp: clamp)
                                             }
                                             j += run
                                         }
@@ -304,7 +307,7 @@ public final class Convolution: Sendable {
     /// Many output channels: each depth block of the panel's shifted rows is packed once
     /// and read in sequence by every row panel; the columns are the batch's valid pixels.
     private func packedShiftedRows(_ padded: UnsafePointer<Float>, taps: [Int], batch: Int, plane: Int, wp: Int, outH: Int, outW: Int,
-                                   y: UnsafeMutablePointer<Float>, relu: Bool) {
+                                   y: UnsafeMutablePointer<Float>, clamp: Clamp?) {
         let nr = GEMM.tileColumns
         let cinG = inputChannels / groups, coutG = outputChannels / groups
         let pixels = outH * outW, columns = batch * pixels
@@ -352,7 +355,7 @@ public final class Convolution: Sendable {
                                 let co = rowPanel * GEMM.tileRows + r
                                 let bias = biasBuffer[g * coutG + co], source = tiles + (rowPanel * GEMM.tileRows + r) * nr
                                 for run in runs {
-                                    Self.storeBiased(source + run.column, to: y + run.target + co * pixels, count: run.length, bias: bias, relu: relu)
+                                    Self.storeBiased(source + run.column, to: y + run.target + co * pixels, count: run.length, bias: bias, clamp: clamp)
                                 }
                             }
                         }
@@ -362,12 +365,12 @@ public final class Convolution: Sendable {
         }
     }
 
-    /// A run of a tile row to the output, plus the channel's bias and the fused ReLU.
+    /// A run of a tile row to the output, plus the channel's bias and the fused activation.
     @inline(__always)
     private static func storeBiased(_ source: UnsafePointer<Float>, to target: UnsafeMutablePointer<Float>, count: Int, bias: Float,
-                                    relu: Bool) {
-        if relu {
-            for t in 0..<count { target[t] = max(source[t] + bias, 0) }
+                                    clamp: Clamp?) {
+        if let clamp {
+            for t in 0..<count { target[t] = clamp(source[t] + bias) }
         } else {
             for t in 0..<count { target[t] = source[t] + bias }
         }
@@ -464,43 +467,6 @@ public final class Convolution: Sendable {
         if filled < nr {
             let depth = channels * kh * kw
             for k in 0..<depth { for j in filled..<nr { out[k * nr + j] = 0 } }
-        }
-    }
-
-    /// Direct depthwise convolution: each output channel reads one input channel.
-    private func depthwise(_ x: UnsafePointer<Float>, inputShape: [Int], _ y: UnsafeMutablePointer<Float>,
-                           outShape: [Int], relu: Bool) {
-        let (batch, inH, inW) = (inputShape[0], inputShape[2], inputShape[3])
-        let (outH, outW) = (outShape[2], outShape[3])
-        let multiplier = outputChannels / groups
-        let (kh, kw) = window.kernel
-        let (sh, sw) = window.stride
-        let (dh, dw) = window.dilation
-        weights.withUnsafeBufferPointer { wBuffer in
-            Parallel.forEach(batch * outputChannels) { item in
-                let co = item % outputChannels
-                let n = item / outputChannels
-                let plane = x + (n * inputChannels + co / multiplier) * inH * inW
-                let w = wBuffer.baseAddress! + co * kh * kw
-                let out = y + item * outH * outW
-                let b = bias[co]
-                for oh in 0..<outH {
-                    for ow in 0..<outW {
-                        var sum: Float = 0
-                        for ki in 0..<kh {
-                            let ih = oh * sh - window.padTop + ki * dh
-                            if ih < 0 || ih >= inH { continue }
-                            for kj in 0..<kw {
-                                let iw = ow * sw - window.padLeft + kj * dw
-                                if iw < 0 || iw >= inW { continue }
-                                sum += plane[ih * inW + iw] * w[ki * kw + kj]
-                            }
-                        }
-                        sum += b
-                        out[oh * outW + ow] = relu ? max(sum, 0) : sum
-                    }
-                }
-            }
         }
     }
 

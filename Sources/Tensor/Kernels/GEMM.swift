@@ -24,16 +24,16 @@ public enum GEMM {
         public var rowBias: UnsafePointer<Float>? = nil
         /// Added to every element of column n (a fully connected layer's bias).
         public var columnBias: UnsafePointer<Float>? = nil
-        /// Clamp below at zero (a fused ReLU).
-        public var relu: Bool = false
+        /// Bounds applied last (a fused ReLU or ReLU6), or nil.
+        public var clamp: Clamp? = nil
         /// Add the tile to what C already holds instead of overwriting it.
         public var accumulate: Bool = false
         /// An epilogue; the default stores the plain product.
         public init(rowBias: UnsafePointer<Float>? = nil, columnBias: UnsafePointer<Float>? = nil,
-                    relu: Bool = false, accumulate: Bool = false) {
+                    clamp: Clamp? = nil, accumulate: Bool = false) {
             self.rowBias = rowBias
             self.columnBias = columnBias
-            self.relu = relu
+            self.clamp = clamp
             self.accumulate = accumulate
         }
     }
@@ -49,9 +49,61 @@ public enum GEMM {
         lhs: PackedLHS, rowPanels: Range<Int>, rhsPanel: UnsafePointer<Float>, columns: Int,
         columnOffset: Int, c: UnsafeMutablePointer<Float>, ldc: Int, epilogue: Epilogue
     ) {
+        withTiles(lhs: lhs, rowPanels: rowPanels, rhsPanel: rhsPanel) { tiles in
+            for (i, panel) in rowPanels.enumerated() {
+                let row0 = panel * tileRows
+                store(tile: tiles + i * tileRows * tileColumns, rows: min(tileRows, lhs.rows - row0), columns: columns,
+                      row0: row0, columnOffset: columnOffset, c: c + row0 * ldc, ldc: ldc, epilogue: epilogue)
+            }
+        }
+    }
+
+    /// Columns `first..<first + count` of a panel, stored contiguously from `target` (row m
+    /// of C at `target + m * ldc`): where a panel's columns belong to several images.
+    public struct ColumnRun: Sendable {
+        /// The run's first column in the panel.
+        public var first: Int
+        /// Columns in the run.
+        public var count: Int
+        /// Offset in C of row 0 of the run's first column.
+        public var target: Int
+        /// A run of `count` columns from `first`, stored from offset `target`.
+        public init(first: Int, count: Int, target: Int) {
+            self.first = first
+            self.count = count
+            self.target = target
+        }
+    }
+
+    /// Multiplies all row panels of `lhs` with one packed column panel of B, storing the
+    /// panel's columns in `runs` (the row bias and clamp of `epilogue` applied; column bias
+    /// and accumulation are not supported here).
+    public static func multiplyPanel(lhs: PackedLHS, rhsPanel: UnsafePointer<Float>, runs: UnsafeBufferPointer<ColumnRun>,
+                                     c: UnsafeMutablePointer<Float>, ldc: Int, epilogue: Epilogue) {
+        precondition(epilogue.columnBias == nil && !epilogue.accumulate, "scattered stores take a row bias and a clamp only")
+        withTiles(lhs: lhs, rowPanels: 0..<lhs.panels, rhsPanel: rhsPanel) { tiles in
+            for m in 0..<lhs.rows {
+                let tileRow = tiles + (m / tileRows) * tileRows * tileColumns + (m % tileRows) * tileColumns
+                let bias = epilogue.rowBias.map { $0[m] } ?? 0
+                for run in runs {
+                    let source = tileRow + run.first, destination = c + run.target + m * ldc
+                    if let clamp = epilogue.clamp {
+                        for j in 0..<run.count { destination[j] = clamp(source[j] + bias) }
+                    } else {
+                        for j in 0..<run.count { destination[j] = source[j] + bias }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The 8 x 32 tiles of row panels `rowPanels` times one B panel, blocked over depth,
+    /// passed to `body` one after the other (tile i at `i * tileRows * tileColumns`).
+    @inline(__always)
+    static func withTiles(lhs: PackedLHS, rowPanels: Range<Int>, rhsPanel: UnsafePointer<Float>,
+                          _ body: (UnsafeMutablePointer<Float>) -> Void) {
         lhs.storage.withUnsafeBufferPointer { packedA in
-            let count = rowPanels.count
-            withUnsafeTemporaryAllocation(of: Float.self, capacity: max(1, count) * tileRows * tileColumns) { tiles in
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: max(1, rowPanels.count) * tileRows * tileColumns) { tiles in
                 let tileBase = tiles.baseAddress!
                 var k0 = 0
                 repeat {
@@ -63,11 +115,7 @@ public enum GEMM {
                     }
                     k0 += depth
                 } while k0 < lhs.depth
-                for (i, panel) in rowPanels.enumerated() {
-                    let row0 = panel * tileRows
-                    store(tile: tileBase + i * tileRows * tileColumns, rows: min(tileRows, lhs.rows - row0), columns: columns,
-                          row0: row0, columnOffset: columnOffset, c: c + row0 * ldc, ldc: ldc, epilogue: epilogue)
-                }
+                body(tileBase)
             }
         }
     }
@@ -231,9 +279,9 @@ public enum GEMM {
                     v0 += load16(destination)
                     v1 += load16(destination + 16)
                 }
-                if epilogue.relu {
-                    v0 = v0.replacing(with: 0, where: v0 .< 0)
-                    v1 = v1.replacing(with: 0, where: v1 .< 0)
+                if let clamp = epilogue.clamp {
+                    v0 = clamp(v0)
+                    v1 = clamp(v1)
                 }
                 store16(v0, destination)
                 store16(v1, destination + 16)
@@ -242,7 +290,7 @@ public enum GEMM {
                     var v = source[j] + rowBias
                     if let columnBias = epilogue.columnBias { v += columnBias[columnOffset + j] }
                     if epilogue.accumulate { v += destination[j] }
-                    if epilogue.relu { v = max(v, 0) }
+                    if let clamp = epilogue.clamp { v = clamp(v) }
                     destination[j] = v
                 }
             }

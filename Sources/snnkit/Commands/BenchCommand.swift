@@ -91,7 +91,15 @@ struct BenchANN: ParsableCommand {
 }
 
 extension BenchANN {
-    /// Time between consecutive node completions, summed per operator type.
+    /// The operator type, and for a convolution its kind and kernel ("Conv depthwise 3x3").
+    static func profileLabel(_ node: Node, _ graph: Graph) -> String {
+        guard let kind = ConvolutionKind(node: node, in: graph), let w = node.input(1).flatMap({ graph.constants[$0]?.shape }) else {
+            return node.op.onnxType
+        }
+        return "Conv \(kind.rawValue) \(w[2])x\(w[3])"
+    }
+
+    /// Time between consecutive node completions, summed per operator type (convolutions per kind).
     func printProfile(_ plan: ExecutionPlan, feeds: [String: Tensor]) throws {
         var totals = [String: Double]()
         var last = DispatchTime.now().uptimeNanoseconds
@@ -99,7 +107,7 @@ extension BenchANN {
             last = DispatchTime.now().uptimeNanoseconds
             _ = try plan.run(feeds, observe: { node, _ in
                 let now = DispatchTime.now().uptimeNanoseconds
-                totals[plan.graph.nodes[node].op.onnxType, default: 0] += Double(now - last) * 1e-9
+                totals[Self.profileLabel(plan.graph.nodes[node], plan.graph), default: 0] += Double(now - last) * 1e-9
                 last = now
             })
         }

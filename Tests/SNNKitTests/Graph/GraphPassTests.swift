@@ -15,6 +15,22 @@ import Testing
         return out[graph.outputs[0].name]!
     }
 
+    /// A ReLU6 (Clip) after a convolution runs in the convolution's store: the same values
+    /// as the unfused plan, bit for bit; a Clip whose bounds cross is still refused.
+    @Test func clipFusesIntoItsConvolution() throws {
+        for name in ["conv_depthwise_stride2_relu6", "conv_1x1_relu6_4x4"] {
+            let (graph, input) = try load(name)
+            let inputName = graph.runtimeInputs[0].name
+            let fused = try ExecutionPlan(graph: graph, inputShapes: [inputName: input.shape])
+            #expect(fused.executedNodes.count == 1, "\(name): the Clip was not fused")
+            #expect(try fused.run([inputName: input])[graph.outputs[0].name]! == (try run(graph, input)), "\(name)")
+            var crossed = graph
+            let clip = crossed.nodes.firstIndex { $0.op.onnxType == "Clip" }!
+            crossed.nodes[clip].op = .clip(min: 6, max: 0)
+            #expect(throws: GraphError.self) { try ExecutionPlan(graph: crossed, inputShapes: [inputName: input.shape]) }
+        }
+    }
+
     @Test func foldingRemovesEveryBatchNormAndKeepsTheOutput() throws {
         for name in ["net_a_classifier", "net_b_resnet_blocks", "batchnorm_op15"] {
             let (graph, input) = try load(name)

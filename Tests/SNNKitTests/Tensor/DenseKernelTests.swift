@@ -96,6 +96,13 @@ import Testing
         [5, 40, 1, 1, 1, 1, 0, 0, 0, 0, 5, 9],
         [3, 17, 1, 7, 2, 1, 3, 3, 3, 3, 23, 19],
         [16, 33, 1, 3, 1, 3, 3, 3, 3, 3, 12, 40],
+        // Depthwise: strides 1-3, dilations, asymmetric pads, multipliers 2 and 4, maps down to 1x1.
+        [72, 72, 72, 3, 2, 1, 1, 1, 1, 1, 32, 32],
+        [20, 20, 20, 3, 1, 1, 1, 1, 1, 1, 4, 4],
+        [6, 12, 6, 5, 3, 2, 2, 0, 3, 1, 17, 14],
+        [4, 16, 4, 3, 2, 1, 0, 1, 2, 0, 9, 8],
+        [5, 5, 5, 3, 1, 1, 1, 1, 1, 1, 1, 1],
+        [3, 3, 3, 1, 2, 1, 0, 0, 0, 0, 5, 7],
     ])
     func convolutionMatchesReference(_ p: [Int]) {
         let (cin, cout, groups, k, s, d) = (p[0], p[1], p[2], p[3], p[4], p[5])
@@ -109,13 +116,16 @@ import Testing
         let reference = Convolution.reference(input: x, weights: w, bias: b, outputChannels: cout, groups: groups, window: window)
         #expect(fast.shape == reference.shape)
         #expect(relativeError(fast, reference) <= 1e-5)
-        let fused = conv.forward(x, relu: true)
+        let fused = conv.forward(x, clamp: .relu)
         #expect(fused.storage == fast.storage.map { max($0, 0) })
+        let relu6 = conv.forward(x, clamp: Clamp(lower: 0, upper: 0.5))
+        #expect(relu6.storage == fast.storage.map { min(max($0, 0), 0.5) })
     }
 
     /// Stride-1 convolutions with enough output channels pack their panels, whose 32
     /// columns run over the batch's valid pixels: a 2x2 or 3x5 map puts several images,
-    /// and a wide one two rows, in one panel. Both paths (packed, and in place for few
+    /// and a wide one two rows, in one panel; so do pointwise ones on maps that fill their
+    /// panels badly. Both paths (packed, and in place for few
     /// channels) must give the reference's values, and the same bits as each other.
     @Test(arguments: [
         // (cin, cout, groups, kernel, dilation, pad, H, W, images)
@@ -123,6 +133,10 @@ import Testing
         [12, 80, 2, 3, 1, 1, 3, 5, 5],
         [8, 33, 1, 3, 2, 2, 6, 37, 2],
         [6, 16, 1, 3, 1, 1, 4, 4, 9],
+        // Pointwise on small maps: the GEMM's columns run over the batch (see batchesColumns).
+        [48, 80, 1, 1, 1, 0, 4, 4, 5],
+        [7, 9, 1, 1, 1, 0, 7, 7, 3],
+        [33, 12, 1, 1, 1, 0, 1, 3, 40],
     ])
     func packedPanelsSpanImagesAndRows(_ p: [Int]) {
         let (cin, cout, groups, k, d, pad) = (p[0], p[1], p[2], p[3], p[4], p[5])
