@@ -942,6 +942,31 @@ def network_cases():
     c.output("logits")
     c.save()
 
+    # (g) MobileNetV2's inverted residual: 1x1 expansion, depthwise 3x3, linear 1x1
+    # projection plus the identity, all with ReLU6 (Clip 0..6)
+    c = Case("net_g_inverted_residual", 13,
+             "stem conv3x3-ReLU6, then an inverted residual: 1x1 expand (x4)-ReLU6, depthwise 3x3-ReLU6, "
+             "linear 1x1 project + identity; a strided depthwise block; GAP-flatten-Gemm")
+    x = c.input("input", c.normal([2, 3, 8, 8]))
+
+    def relu6(h, name):
+        return c.node("Clip", [h, c.f32(f"{name}.min", 0.0), c.f32(f"{name}.max", 6.0)], name=name)
+
+    h = relu6(c.conv(x, 3, 8, 3, "stem"), "stem.relu6")
+    e = relu6(c.conv(h, 8, 32, 1, "block1.expand", pad=0), "block1.relu6a")
+    e = relu6(c.conv(e, 32, 32, 3, "block1.depthwise", group=32), "block1.relu6b")
+    p = c.conv(e, 32, 8, 1, "block1.project", pad=0)
+    h = c.node("Add", [h, p], name="block1.add")
+    e = relu6(c.conv(h, 8, 32, 1, "block2.expand", pad=0), "block2.relu6a")
+    e = relu6(c.conv(e, 32, 32, 3, "block2.depthwise", stride=2, group=32), "block2.relu6b")
+    h = c.conv(e, 32, 16, 1, "block2.project", pad=0)
+    h = c.node("GlobalAveragePool", [h], name="pool")
+    h = c.node("Flatten", [h], name="flatten", axis=1)
+    c.node("Gemm", [h, c.weight("classifier.weight", [10, 16]), c.init("classifier.bias", c.normal([10], 0.1))],
+           "logits", name="classifier", transB=1)
+    c.output("logits")
+    c.save()
+
 
 # ---------------------------------------------------------------------------
 # Bad inputs

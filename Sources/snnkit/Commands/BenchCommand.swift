@@ -281,6 +281,14 @@ struct BenchSNN: ParsableCommand {
         /// Image-steps per second at that floor, and the run's share of it.
         var floorImageStepsPerSecond: Double
         var fractionOfFloor: Double
+        /// Multiply-adds per image-step of the convolutions that run dense at every step, by
+        /// kind (`Simulator.denseWorkPerSampleStep`): none in VGG or ResNet, MobileNet's
+        /// depthwise and expansion layers.
+        var denseMultiplyAddsPerImageStep: [String: Int]
+        /// The floor counting those multiply-adds too, one lane each like a synaptic add,
+        /// and the run's share of it: the floor of a network with dense layers.
+        var floorWithDenseImageStepsPerSecond: Double
+        var fractionOfFloorWithDense: Double
     }
 
     func run() throws {
@@ -322,11 +330,17 @@ struct BenchSNN: ParsableCommand {
             let adds = ArithmeticPeak.measureSingleCore() / 2
             let opsPerImageStep = ops / Double(batch * timeSteps)
             let floor = opsPerImageStep > 0 ? adds * Double(Parallel.threads) / opsPerImageStep : 0
+            let dense = simulator.denseWorkPerSampleStep
+            let denseMACs = Double(dense.values.reduce(0, +))
+            let floorWithDense = opsPerImageStep + denseMACs > 0 ? adds * Double(Parallel.threads) / (opsPerImageStep + denseMACs) : 0
             let rate = Double(batch * timeSteps) / median
             let report = Report(model: model, batch: batch, timeSteps: timeSteps, threads: Parallel.threads, medianSeconds: median,
                                 meanSeconds: times.reduce(0, +) / Double(times.count), imageStepsPerSecond: rate, synapticOpsPerSecond: ops / median,
                                 spikesPerNeuronPerStep: spikes / max(neurons * Double(batch * timeSteps), 1), addsPerSecondPerCore: adds,
-                                floorImageStepsPerSecond: floor, fractionOfFloor: floor > 0 ? rate / floor : 0)
+                                floorImageStepsPerSecond: floor, fractionOfFloor: floor > 0 ? rate / floor : 0,
+                                denseMultiplyAddsPerImageStep: Dictionary(uniqueKeysWithValues: dense.map { ($0.key.rawValue, $0.value) }),
+                                floorWithDenseImageStepsPerSecond: floorWithDense,
+                                fractionOfFloorWithDense: floorWithDense > 0 ? rate / floorWithDense : 0)
             if common.json { try JSONOutput.print(report); return }
             if profile {
                 let all = simulator.timings.values.reduce(0, +)
@@ -345,6 +359,11 @@ struct BenchSNN: ParsableCommand {
                          report.spikesPerNeuronPerStep, iterations, median))
             print(String(format: "arithmetic floor: %.0f image-steps/s (%.2f M synaptic ops per image-step at %.1f G adds/s per core x %d); this run %.0f%% of it",
                          floor, opsPerImageStep / 1e6, adds / 1e9, report.threads, report.fractionOfFloor * 100))
+            if denseMACs > 0 {
+                let kinds = dense.sorted { $0.value > $1.value }.map { String(format: "%.2f M %@", Double($0.value) / 1e6, $0.key.rawValue) }
+                print(String(format: "with the layers that run dense at every step (%@ multiply-adds per image-step): floor %.0f image-steps/s; this run %.0f%% of it",
+                             kinds.joined(separator: ", "), floorWithDense, report.fractionOfFloorWithDense * 100))
+            }
         }
     }
 }

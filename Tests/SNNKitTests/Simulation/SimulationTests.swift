@@ -97,12 +97,26 @@ struct ReferenceSimulator {
         return (try Converter(options: options).convert(graph, calibration: calibration).graph, shape)
     }
 
-    @Test(arguments: ["net_a_classifier", "net_b_resnet_blocks", "net_c_vgg", "net_d_segmentation", "net_e_dense_block"],
+    @Test(arguments: ["net_a_classifier", "net_b_resnet_blocks", "net_c_vgg", "net_d_segmentation", "net_e_dense_block",
+                      "net_g_inverted_residual"],
           ConvolutionKernel.allCases)
     func engineMatchesTheReference(_ name: String, _ kernel: ConvolutionKernel) throws {
         let (graph, shape) = try converted(name)
         try expectEngineMatchesTheReference(graph, input: TestData.batch([3] + shape.dropFirst(), seed: 7), kernel: kernel,
                                             residual: name == "net_b_resnet_blocks", pooled: name == "net_c_vgg" && kernel != .dense)
+    }
+
+    /// The dense work of an inverted residual's SNN, counted by hand: the depthwise layers
+    /// have no spike kernel (8x8x32 and, strided, 4x4x32 outputs of 9 taps), and the second
+    /// expansion reads the first block's sum, not spikes (8x8x32 outputs of 8 inputs). The
+    /// spike-fed 1x1 layers and the readout's projection do no dense work.
+    @Test func denseWorkOfAnInvertedResidual() throws {
+        let (graph, shape) = try converted("net_g_inverted_residual")
+        let simulator = try Simulator(graph: graph, inputShape: [3] + shape.dropFirst(), options: SimulationOptions(timeSteps: 4))
+        #expect(simulator.denseWorkPerSampleStep == [.depthwise: 8 * 8 * 32 * 9 + 4 * 4 * 32 * 9, .pointwise: 8 * 8 * 32 * 8])
+        let (vgg, vggShape) = try converted("net_c_vgg")
+        #expect(try Simulator(graph: vgg, inputShape: [3] + vggShape.dropFirst(), options: SimulationOptions(timeSteps: 4))
+            .denseWorkPerSampleStep.isEmpty)
     }
 
     /// A converted three-layer network on 3 x 3 planes with channel counts that are not a
