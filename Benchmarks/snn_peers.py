@@ -3,7 +3,8 @@
 PyTorch (a plain torch loop) and with SpikingJelly's own multi-step IF neuron,
 at the same batch, number of steps and thread count.
 
-For each model (snn_models.py: cifar_vgg11(width=0.5), cifar_resnet20; the
+For each model (snn_models.py: cifar_vgg11(width=0.5), cifar_resnet20,
+cifar_mobilenetv2(width=0.5) as `mobilenetv2`; the
 trained $SNNKIT_MODELS/<model>.pt when present (default folder ../models next
 to the repository), else seeded random weights with randomized BatchNorm) this
 
@@ -106,7 +107,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "Scripts"))
 import snn_models  # noqa: E402
 from compare_spikingjelly import CIFAR_DIR, CIFAR_MEAN, CIFAR_STD, build_model, calibration_file  # noqa: E402
 
-MODEL_ALIASES = {"cifar_vgg11": "vgg11", "cifar_resnet20": "resnet20"}
+MODEL_ALIASES = {"cifar_vgg11": "vgg11", "cifar_resnet20": "resnet20", "cifar_mobilenetv2": "mobilenetv2"}
 
 
 # --------------------------------------------------------------------------

@@ -187,9 +187,10 @@ class CnnFc(nn.Module):
 MODELS = {
     "resnet20": snn_models.cifar_resnet20,
     "vgg11": lambda: snn_models.cifar_vgg11(width=0.5),
+    "mobilenetv2": lambda: snn_models.cifar_mobilenetv2(width=0.5),
     "cnn_fc": CnnFc,
 }
-ALIASES = {"cifar_resnet20": "resnet20", "cifar_vgg11": "vgg11"}
+ALIASES = {"cifar_resnet20": "resnet20", "cifar_vgg11": "vgg11", "cifar_mobilenetv2": "mobilenetv2"}
 
 
 def build_model(name: str, weights: str, seed: int) -> tuple[nn.Module, str]:
