@@ -924,6 +924,15 @@ def network_cases():
     c.output("output")
     c.save()
 
+    def classifier_head(c, h, channels):
+        """Global average pool, flatten and a 10-class Gemm named `logits`; saves the case."""
+        h = c.node("GlobalAveragePool", [h], name="pool")
+        h = c.node("Flatten", [h], name="flatten", axis=1)
+        c.node("Gemm", [h, c.weight("classifier.weight", [10, channels]), c.init("classifier.bias", c.normal([10], 0.1))],
+               "logits", name="classifier", transB=1)
+        c.output("logits")
+        c.save()
+
     # (f) a CIFAR-10-shaped classifier (random weights), for runs on real 32x32 images
     # (the Slurm split-and-merge test)
     c = Case("net_f_cifar", 13,
@@ -935,12 +944,7 @@ def network_cases():
     h = c.relu(c.conv(h, 8, 16, 3, "features.3"), "features.4")
     h = c.node("MaxPool", [h], name="features.5", kernel_shape=[2, 2], strides=[2, 2])
     h = c.relu(c.conv(h, 16, 16, 3, "features.6"), "features.7")
-    h = c.node("GlobalAveragePool", [h], name="pool")
-    h = c.node("Flatten", [h], name="flatten", axis=1)
-    c.node("Gemm", [h, c.weight("classifier.weight", [10, 16]), c.init("classifier.bias", c.normal([10], 0.1))],
-           "logits", name="classifier", transB=1)
-    c.output("logits")
-    c.save()
+    classifier_head(c, h, 16)
 
     # (g) MobileNetV2's inverted residual: 1x1 expansion, depthwise 3x3, linear 1x1
     # projection plus the identity, all with ReLU6 (Clip 0..6)
@@ -960,12 +964,7 @@ def network_cases():
     e = relu6(c.conv(h, 8, 32, 1, "block2.expand", pad=0), "block2.relu6a")
     e = relu6(c.conv(e, 32, 32, 3, "block2.depthwise", stride=2, group=32), "block2.relu6b")
     h = c.conv(e, 32, 16, 1, "block2.project", pad=0)
-    h = c.node("GlobalAveragePool", [h], name="pool")
-    h = c.node("Flatten", [h], name="flatten", axis=1)
-    c.node("Gemm", [h, c.weight("classifier.weight", [10, 16]), c.init("classifier.bias", c.normal([10], 0.1))],
-           "logits", name="classifier", transB=1)
-    c.output("logits")
-    c.save()
+    classifier_head(c, h, 16)
 
 
 # ---------------------------------------------------------------------------
