@@ -17,4 +17,10 @@ struct SNNKitCommand: ParsableCommand {
           snnkit bench ann resnet18.onnx --batch 8 --threads 2
         """,
         subcommands: [DemoCommand.self, ConvertCommand.self, ExportCommand.self, SimulateCommand.self, EvalCommand.self, MergeCommand.self, InspectCommand.self, VerifyCommand.self, BenchCommand.self])
+
+    /// Tunes the allocator before anything else runs (see `AllocatorTuning`), then parses and runs.
+    static func main() {
+        AllocatorTuning.keepLargeBlocks()
+        main(nil)
+    }
 }

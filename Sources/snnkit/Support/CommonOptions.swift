@@ -14,7 +14,6 @@ struct CommonOptions: ParsableArguments {
     var quiet = false
 
     func apply() throws {
-        AllocatorTuning.keepLargeBlocks()
         if let threads {
             guard threads > 0 else { throw ValidationError("--threads must be at least 1") }
             Parallel.threads = threads
