@@ -605,7 +605,7 @@ def main() -> int:
     hdr += f" {'snnkit img*st/s':>15}"
     for peer in peers:
         hdr += f" {'SNNKit/' + peer:>12}"
-    hdr += f" {'rate snnkit':>11} {'rate torch':>10} {'snnkit SOP/s':>12} {'of floor':>8}"
+    hdr += f" {'rate snnkit':>11} {'rate torch':>10} {'snnkit SOP/s':>12} {'of floor':>8} {'w/ dense':>8}"
     print(hdr)
     print("-" * len(hdr))
     for r in rows:
@@ -621,6 +621,10 @@ def main() -> int:
         # The arithmetic floor `bench snn` measures (its cores' add throughput / SOPs per image-step).
         floor = sk.get("floor_image_steps_per_second", 0)
         line += f" {sk.get('image_steps_per_second', float('nan')) / floor:>8.0%}" if floor else f" {'-':>8}"
+        # ... and the floor that also counts the layers running dense at every step (depthwise
+        # convolutions, convolutions fed by sums), where the network has any.
+        dense_floor = sk.get("floor_with_dense_image_steps_per_second", 0) if sk.get("dense_multiply_adds_per_image_step") else 0
+        line += f" {sk.get('image_steps_per_second', float('nan')) / dense_floor:>8.0%}" if dense_floor else f" {'-':>8}"
         print(line)
     if args.weight_bits:
         print(f"\nInteger form ({args.weight_bits}-bit weights, per-channel power-of-two scales, 24-bit state), same rounds:")
