@@ -66,6 +66,9 @@ final class HDF5Library: @unchecked Sendable {
     /// The library, loaded once; nil when no candidate loads.
     nonisolated(unsafe) private static var loaded: Result<HDF5Library, NIRExportError>?
     private static let lock = NSLock()
+    /// Held around every use of the library (`NIRFile.write`): a build without thread safety
+    /// keeps global state that two threads would corrupt.
+    static let calls = NSLock()
 
     /// The loaded library, or `NIRExportError.hdf5Missing` naming the package to install.
     static func shared() throws -> HDF5Library {

@@ -15,6 +15,12 @@ public enum NIRFile {
     /// failure leaves no partial file. Throws `NIRExportError.hdf5Missing` without libhdf5.
     public static func write(_ graph: NIRGraph, to url: URL) throws {
         let h5 = try HDF5Library.shared()
+        // HDF5 builds without thread safety (its default) must not be entered by two threads
+        // at once: concurrent exports (tests run in parallel, a library user's tasks) take turns.
+        try HDF5Library.calls.withLock { try write(graph, to: url, with: h5) }
+    }
+
+    private static func write(_ graph: NIRGraph, to url: URL, with h5: HDF5Library) throws {
         // SNNKit reports failures itself; HDF5's automatic stack dump (per thread in
         // thread-safe builds) would only add noise on stderr.
         _ = h5.errorSetAuto(0, nil, nil)
