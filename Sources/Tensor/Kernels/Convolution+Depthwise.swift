@@ -48,7 +48,7 @@ extension Convolution {
                         let result = scratch + sh * sw * phaseStride
                         for item in range {
                             let ci = item % inputChannels, n = item / inputChannels
-                            Self.fillPhases(x + item * inH * inW, inH: inH, inW: inW, window: window, wq: wq, rowsQ: rowsQ,
+                            Self.fillPhases(x + item * inH * inW, inH: inH, inW: inW, window: window, wq: wq,
                                             phaseStride: phaseStride, into: scratch)
                             for m in 0..<multiplier {
                                 let co = ci * multiplier + m
@@ -68,7 +68,7 @@ extension Convolution {
     /// the positions that hold input pixels are written; the zeros around them are left from
     /// the scratch's initialisation, which every plane of the same shape shares.
     @inline(__always)
-    static func fillPhases(_ plane: UnsafePointer<Float>, inH: Int, inW: Int, window: WindowGeometry, wq: Int, rowsQ: Int,
+    static func fillPhases(_ plane: UnsafePointer<Float>, inH: Int, inW: Int, window: WindowGeometry, wq: Int,
                            phaseStride: Int, into phases: UnsafeMutablePointer<Float>) {
         let (sh, sw) = window.stride
         if sh == 1 && sw == 1 {
