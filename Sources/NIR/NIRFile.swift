@@ -25,12 +25,14 @@ public enum NIRFile {
         // thread-safe builds) would only add noise on stderr.
         _ = h5.errorSetAuto(0, nil, nil)
         let directory = url.deletingLastPathComponent()
+        // Checked before HDF5 tries: a failed H5Fcreate leaves an identifier open that makes
+        // the library print "infinite loop closing library" when the process exits.
+        guard FileManager.default.isWritableFile(atPath: directory.path) else {
+            throw OutputError.unwritable(file: url.path, reason: "the folder is not writable or does not exist")
+        }
         let temporary = AtomicFile.temporaryURL(for: url)
         let file = h5.fileCreate(temporary.path, HDF5Library.truncate, HDF5Library.defaultProperties, HDF5Library.defaultProperties)
-        guard file >= 0 else {
-            let reason = FileManager.default.isWritableFile(atPath: directory.path) ? "HDF5 could not create it" : "the folder is not writable or does not exist"
-            throw OutputError.unwritable(file: url.path, reason: reason)
-        }
+        guard file >= 0 else { throw OutputError.unwritable(file: url.path, reason: "HDF5 could not create it") }
         let writer = Writer(h5: h5, file: url.path)
         do {
             try writer.dataset(file, "version", .string(formatVersion))
