@@ -9,12 +9,17 @@ extension NodeCompiler {
         let shape = x.shape
         let transform: @Sendable (inout Tensor) -> Void
         switch node.op {
-        case .relu:
-            transform = { t in t.storage.withUnsafeMutableBufferPointer { y in for i in 0..<y.count { y[i] = max(y[i], 0) } } }
-        case .clip(let low, let high):
-            let lo = low ?? -Float.infinity, hi = high ?? Float.infinity
-            guard lo <= hi else { throw GraphError.invalidAttribute(node: node.name, message: "Clip min \(lo) > max \(hi)") }
-            transform = { t in t.storage.withUnsafeMutableBufferPointer { y in for i in 0..<y.count { y[i] = min(max(y[i], lo), hi) } } }
+        case .relu, .clip:
+            // The same `Clamp` a convolution applies when the activation is fused into it.
+            var bounds = Clamp.relu
+            if case .clip(let low, let high) = node.op {
+                bounds = Clamp(lower: low ?? -.infinity, upper: high ?? .infinity)
+                guard bounds.lower <= bounds.upper else {
+                    throw GraphError.invalidAttribute(node: node.name, message: "Clip min \(bounds.lower) > max \(bounds.upper)")
+                }
+            }
+            let clamp = bounds
+            transform = { t in t.storage.withUnsafeMutableBufferPointer { y in for i in 0..<y.count { y[i] = clamp(y[i]) } } }
         case .leakyRelu(let alpha):
             transform = { t in t.storage.withUnsafeMutableBufferPointer { y in for i in 0..<y.count { y[i] = y[i] < 0 ? y[i] * alpha : y[i] } } }
         case .sigmoid:

@@ -41,7 +41,7 @@ extension Convolution {
                                 for k in 0..<cin {
                                     let row = packed + k * nr
                                     for r in 0..<count {
-                                        (row + runs[r].first).update(from: x + sources[r] + k * pixels, count: runs[r].count)
+                                        Self.copyRow(x + sources[r] + k * pixels, to: row + runs[r].first, count: runs[r].count)
                                     }
                                     if filled < nr { (row + filled).update(repeating: 0, count: nr - filled) }
                                 }

@@ -290,7 +290,7 @@ public final class Convolution: Sendable {
                                             let run = min(count - j, wp - ow)
                                             if ow < outW {
                                                 let valid = min(run, outW - ow)
-                                                Self.storeBiased(source + j, to: outPlane + oh * outW + ow, count: valid, bias: bias, clamp: clamp)
+                                                GEMM.storeBiased(source + j, to: outPlane + oh * outW + ow, count: valid, bias: bias, clamp: clamp)
                                             }
                                             j += run
                                         }
@@ -355,24 +355,13 @@ public final class Convolution: Sendable {
                                 let co = rowPanel * GEMM.tileRows + r
                                 let bias = biasBuffer[g * coutG + co], source = tiles + (rowPanel * GEMM.tileRows + r) * nr
                                 for run in runs {
-                                    Self.storeBiased(source + run.column, to: y + run.target + co * pixels, count: run.length, bias: bias, clamp: clamp)
+                                    GEMM.storeBiased(source + run.column, to: y + run.target + co * pixels, count: run.length, bias: bias, clamp: clamp)
                                 }
                             }
                         }
                     }
                 }
             }
-        }
-    }
-
-    /// A run of a tile row to the output, plus the channel's bias and the fused activation.
-    @inline(__always)
-    private static func storeBiased(_ source: UnsafePointer<Float>, to target: UnsafeMutablePointer<Float>, count: Int, bias: Float,
-                                    clamp: Clamp?) {
-        if let clamp {
-            for t in 0..<count { target[t] = clamp(source[t] + bias) }
-        } else {
-            for t in 0..<count { target[t] = source[t] + bias }
         }
     }
 

@@ -86,14 +86,20 @@ public enum GEMM {
                 let tileRow = tiles + (m / tileRows) * tileRows * tileColumns + (m % tileRows) * tileColumns
                 let bias = epilogue.rowBias.map { $0[m] } ?? 0
                 for run in runs {
-                    let source = tileRow + run.first, destination = c + run.target + m * ldc
-                    if let clamp = epilogue.clamp {
-                        for j in 0..<run.count { destination[j] = clamp(source[j] + bias) }
-                    } else {
-                        for j in 0..<run.count { destination[j] = source[j] + bias }
-                    }
+                    storeBiased(tileRow + run.first, to: c + run.target + m * ldc, count: run.count, bias: bias, clamp: epilogue.clamp)
                 }
             }
+        }
+    }
+
+    /// A run of a tile row to the output, plus the row's bias and the fused activation.
+    @inline(__always)
+    static func storeBiased(_ source: UnsafePointer<Float>, to target: UnsafeMutablePointer<Float>, count: Int, bias: Float,
+                            clamp: Clamp?) {
+        if let clamp {
+            for t in 0..<count { target[t] = clamp(source[t] + bias) }
+        } else {
+            for t in 0..<count { target[t] = source[t] + bias }
         }
     }
 
