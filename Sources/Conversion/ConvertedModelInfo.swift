@@ -24,6 +24,10 @@ public struct ConvertedModelInfo: Sendable, Equatable {
     public var initialPotential: Float
     /// File name of the ReLU network it was converted from, when known.
     public var sourceModel: String?
+    /// Readout window starts chosen on held-out calibration data, when chosen.
+    public var readoutSchedule: ReadoutSchedule?
+    /// The run length the initial potentials were calibrated for, when calibrated per channel.
+    public var potentialSteps: Int?
 
     /// Creates the record of one conversion.
     public init(version: String = SNNKitVersion.current, method: String, eta: Float?, calibrationBatches: Int, batchSize: Int,
@@ -48,6 +52,8 @@ public struct ConvertedModelInfo: Sendable, Equatable {
         static let delay = "snnkit.delay"
         static let initialPotential = "snnkit.initial_potential"
         static let sourceModel = "snnkit.source_model"
+        static let readoutSchedule = "snnkit.readout_starts"
+        static let potentialSteps = "snnkit.potential_steps"
     }
 
     /// Replaces the `snnkit.*` entries of `graph.metadata` with this record.
@@ -61,6 +67,8 @@ public struct ConvertedModelInfo: Sendable, Equatable {
         graph.metadata[Key.delay] = String(delay)
         graph.metadata[Key.initialPotential] = String(initialPotential)
         graph.metadata[Key.sourceModel] = sourceModel
+        graph.metadata[Key.readoutSchedule] = readoutSchedule?.description
+        graph.metadata[Key.potentialSteps] = potentialSteps.map { String($0) }
     }
 
     /// The record stored in `graph`, or nil when the graph carries none (a model not
@@ -87,5 +95,9 @@ public struct ConvertedModelInfo: Sendable, Equatable {
         delay = try value(Key.delay, count, { Int($0).flatMap { $0 >= 0 ? $0 : nil } })
         initialPotential = try value(Key.initialPotential, "a finite number", { Float($0).flatMap { $0.isFinite ? $0 : nil } })
         sourceModel = m[Key.sourceModel]
+        readoutSchedule = try m[Key.readoutSchedule].map { _ in
+            try value(Key.readoutSchedule, "comma-separated T:start pairs with 0 <= start < T", { ReadoutSchedule(parsing: $0) })
+        }
+        potentialSteps = try m[Key.potentialSteps].map { _ in try value(Key.potentialSteps, "a positive whole number", { Int($0).flatMap { $0 > 0 ? $0 : nil } }) }
     }
 }

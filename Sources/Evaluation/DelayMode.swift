@@ -10,6 +10,8 @@ public enum DelayMode: Sendable, Equatable, Codable {
     case fixed(Int)
     /// t0 = T/2 (the paper's choice for segmentation).
     case half
+    /// The starts chosen per run length on held-out calibration data at conversion.
+    case calibrated(ReadoutSchedule)
 
     /// The readout window's start t0 for a run of `t` steps: the output is averaged over (t0, t].
     public func start(forSteps t: Int) -> Int {
@@ -17,6 +19,7 @@ public enum DelayMode: Sendable, Equatable, Codable {
         case .none: return 0
         case .estimated(let d), .fixed(let d): return DelayEstimate(steps: d, perLayer: []).start(forSteps: t)
         case .half: return t / 2
+        case .calibrated(let schedule): return schedule.start(forSteps: t)
         }
     }
 }

@@ -158,8 +158,8 @@ private struct Mapping {
             guard w.shape.count == 2 else { throw refuse("only a matrix product with a 2-D constant maps to NIR's Linear.") }
             let (k, n) = (w.shape[0], w.shape[1])
             try emit(node, NIRNode(type: "Linear", parameters: ["weight": .array((0..<(n * k)).map { w.storage[($0 % k) * n + $0 / k] }, [n, k])]))
-        case .ifNeuron(let ratio):
-            try mapNeuron(node, initialPotential: ratio)
+        case .ifNeuron:
+            try mapNeuron(node, initialPotentials: graph.initialPotentialRatios(of: node) ?? [0.5])
         case .binary(.mul) where node.inputs.count == 2 && graph.floatConstant(node.inputs[1]) != nil:
             try mapScale(node)
         case .binary(.add) where node.inputs.allSatisfy({ graph.constants[$0] == nil }):
@@ -212,11 +212,12 @@ private struct Mapping {
     }
 
     /// An IF neuron with unit threshold; SNNKit's own semantics go into its metadata.
-    mutating func mapNeuron(_ node: Node, initialPotential ratio: Float) throws {
+    mutating func mapNeuron(_ node: Node, initialPotentials ratios: [Float]) throws {
         let shape = sampleShape(node.inputs[0]), count = shape.reduce(1, *)
         let theta = original.floatConstant(original.nodes.first { $0.name == node.name }?.inputs[1] ?? "")
         var metadata: [String: NIRValue] = [
-            "snnkit.reset": .string("subtract"), "snnkit.initial_potential": .float(Double(ratio)),
+            "snnkit.reset": .string("subtract"),
+            "snnkit.initial_potential": ratios.count == 1 ? .float(Double(ratios[0])) : .array(ratios, [ratios.count]),
             "snnkit.spike_amplitude": .float(1), "snnkit.comparison": .string("v > v_threshold"),
         ]
         if let theta { metadata["snnkit.threshold"] = .array(theta.storage, [theta.count]) }
@@ -275,14 +276,13 @@ private struct Mapping {
 
     /// SNNKit's intent for the whole graph, for a consumer to read (and match).
     func graphMetadata() -> [String: NIRValue] {
-        let ratio = original.nodes.lazy.compactMap { node -> Float? in
-            if case .ifNeuron(let r) = node.op { return r } else { return nil }
-        }.first ?? 0.5
+        let ratios = original.nodes.compactMap { original.initialPotentialRatios(of: $0) }
+        let shared = Set(ratios.flatMap { $0 }).count <= 1 ? ratios.first?.first ?? 0.5 : nil
         var m: [String: NIRValue] = [
             "snnkit.producer": .string("snnkit " + SNNKitVersion.current),
             "snnkit.neuron": .string("integrate-and-fire in discrete steps (dt = 1, r = 1): v += I; spike where v > 1; v -= 1 where spiked"),
             "snnkit.reset": .string("subtract (NIR's IF resets to v_reset = 0; simulate with --reset zero to match that)"),
-            "snnkit.initial_potential": .float(Double(ratio)),
+            "snnkit.initial_potential": shared.map { .float(Double($0)) } ?? .string("calibrated per channel: each IF node's snnkit.initial_potential"),
             "snnkit.initial_potential_note": .string("v(0) = this x threshold; NIR starts at 0 (simulate with --initial-potential 0 to match)"),
             "snnkit.thresholds": .string("folded into the weights: every IF has threshold 1 and unit spikes"),
             "snnkit.input": .string("the preprocessed image as a constant input current at every step"),

@@ -10,7 +10,7 @@ extension ConvertedModel {
     /// when an initial potential asked for is not a whole number of the integer layers'
     /// units (the simulation would no longer be the integer machine's).
     public func evaluationOptions(_ settings: SimulationSettings) throws -> EvaluationOptions {
-        var options = try settings.evaluationOptions(storedDelay: info?.delay)
+        var options = try settings.evaluationOptions(storedDelay: info?.delay, schedule: info?.readoutSchedule)
         guard let quantization else { return options }
         if let ratio = settings.initialPotential {
             for layer in quantization.layers {

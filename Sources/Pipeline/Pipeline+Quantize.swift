@@ -41,6 +41,7 @@ extension Pipeline {
             var delay = 0
             switch evaluator.options.delay {
             case .estimated(let d), .fixed(let d): delay = d
+            case .calibrated(let schedule): delay = schedule.start(forSteps: settings.timeSteps)
             case .none, .half: break
             }
             return BaselineTally(method: name, calibrationBatches: model.info?.calibrationBatches ?? 0, delay: delay, tally: tally)

@@ -28,6 +28,8 @@ public struct PipelineProgress {
 public struct PipelineRun: Sendable {
     /// The conversion, when the model was converted in this run.
     public var conversion: ConversionResult?
+    /// The low-latency calibrations after the conversion, when any ran.
+    public var tuning: LatencyTuningReport? = nil
     /// ANN, clip-ANN and SNN scores, activity and energy.
     public var evaluation: EvaluationResult
     /// The baseline threshold rules, when asked for.
@@ -73,28 +75,33 @@ public enum Pipeline {
     /// converted model is used as it is), quantizes it when `quantization` is given (the
     /// integer SNN is then scored against the float ANN), then simulates and scores it on
     /// `data`; with `baselines`, also converts with the standard baseline rules on the same
-    /// batches. Every setting is checked before the conversion starts.
+    /// batches. A model converted here is tuned for short runs by `tuning` (`tune`; readout
+    /// starts chosen on data by default) before it is quantized. Every setting is checked
+    /// before the conversion starts.
     public static func evaluate(_ model: Graph, calibration: (any CalibrationSource)?, conversion: ConversionOptions = ConversionOptions(),
-                                quantization: QuantizationOptions? = nil, data: any EvaluationData,
+                                tuning: LatencyTuning = .standard, quantization: QuantizationOptions? = nil, data: any EvaluationData,
                                 task: EvaluationTask = .defaultClassification, settings: SimulationSettings,
                                 baselines: Bool = false, progress: PipelineProgress = PipelineProgress()) throws -> PipelineRun {
-        let t = try evaluationTallies(model, calibration: calibration, conversion: conversion, quantization: quantization, data: data,
-                                      task: task, settings: settings, baselines: baselines, progress: progress)
-        return PipelineRun(conversion: t.conversion, evaluation: t.main.result(), baselines: t.baselines?.map(\.run), quantization: t.quantization)
+        let t = try evaluationTallies(model, calibration: calibration, conversion: conversion, tuning: tuning, quantization: quantization,
+                                      data: data, task: task, settings: settings, baselines: baselines, progress: progress)
+        return PipelineRun(conversion: t.conversion, tuning: t.tuning, evaluation: t.main.result(), baselines: t.baselines?.map(\.run),
+                           quantization: t.quantization)
     }
 
     /// The statistics behind `evaluate`, before they become scores.
     static func evaluationTallies(_ model: Graph, calibration: (any CalibrationSource)?, conversion: ConversionOptions,
-                                  quantization: QuantizationOptions?, data: any EvaluationData, task: EvaluationTask,
+                                  tuning: LatencyTuning = .standard, quantization: QuantizationOptions?, data: any EvaluationData, task: EvaluationTask,
                                   settings: SimulationSettings, baselines: Bool, progress: PipelineProgress) throws -> RunTallies {
         try settings.validate()
         try quantization?.validate()
+        try tuning.validate()
         let alreadyConverted = !model.neuronLayers().isEmpty
         if baselines && (alreadyConverted || calibration == nil) {
             throw PipelineError("baselines need calibration data and an unconverted model: the baseline rules convert the ReLU network again")
         }
         try checkMemory(model, evaluating: data, budget: settings.memoryBudget)
         var result: ConversionResult? = nil
+        var tuned: LatencyTuningReport? = nil
         var converted: ConvertedModel
         let ann: Graph
         if alreadyConverted {
@@ -109,6 +116,7 @@ public enum Pipeline {
             result = r
             converted = try ConvertedModel(r)
             ann = try Converter.prepare(model)
+            if !tuning.isEmpty { (converted, tuned) = try tune(converted, calibration: calibration, tuning: tuning, options: conversion) }
         }
         if let quantization { converted = try quantize(converted, options: quantization) }
         let evaluator = try converted.evaluator(settings, task: task, ann: ann)
@@ -119,7 +127,7 @@ public enum Pipeline {
             baselineTallies = try Baselines.tallies(source: model, ann: ann, calibration: calibration, batches: result.batchesUsed,
                                                     options: options, data: data, progress: progress.baseline)
         }
-        return RunTallies(conversion: result, main: main, baselines: baselineTallies, quantization: converted.quantization)
+        return RunTallies(conversion: result, tuning: tuned, main: main, baselines: baselineTallies, quantization: converted.quantization)
     }
 }
 
@@ -127,6 +135,7 @@ public enum Pipeline {
 /// and what a part of a split run writes.
 struct RunTallies {
     var conversion: ConversionResult?
+    var tuning: LatencyTuningReport? = nil
     var main: EvaluationTally
     var baselines: [BaselineTally]?
     var quantization: QuantizationRecord?

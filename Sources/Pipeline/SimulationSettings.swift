@@ -7,8 +7,11 @@ import SNNSimulation
 /// Where the readout average starts, as asked for: the converted model's own estimate, or
 /// an explicit rule.
 public enum ReadoutDelay: Sendable, Equatable {
-    /// The delay stored at conversion (`ConvertedModelInfo.delay`); none if not stored.
+    /// The readout starts chosen at conversion (`ConvertedModelInfo.readoutSchedule`), else
+    /// the delay estimated then (`ConvertedModelInfo.delay`); none if neither is stored.
     case auto
+    /// The delay estimated at conversion even when starts were chosen on data.
+    case estimated
     case none
     /// t0 = T/2.
     case half
@@ -39,6 +42,8 @@ public struct SimulationSettings: Sendable, Equatable {
     /// How a neuron resets after a spike: subtract the threshold (exact) or go to zero
     /// (NIR's IF, and most hardware).
     public var reset: ResetMode = .subtract
+    /// Spikes a neuron may emit per step (burst neurons; 1: the plain IF neuron).
+    public var burst: Int = 1
     /// Simulate with the thresholds folded into the weights (unit thresholds and spikes,
     /// as exported to NIR): the same spikes up to float rounding at exact ties.
     public var foldThresholds = false
@@ -63,6 +68,7 @@ public struct SimulationSettings: Sendable, Equatable {
         if case .steps(let d) = delay, d < 0 { throw PipelineError.setting("the readout delay must be 0 or more steps, not \(d)") }
         guard chunk > 0 else { throw PipelineError.setting("the chunk must be at least 1 step, not \(chunk)") }
         guard shardSize > 0 else { throw PipelineError.setting("a shard must hold at least 1 sample, not \(shardSize)") }
+        guard (1...16).contains(burst) else { throw PipelineError.setting("a burst is 1 to 16 spikes per step (--burst), not \(burst)") }
         if let v0 = initialPotential, !(v0.isFinite && v0 >= 0 && v0 < 1) {
             throw PipelineError.setting("the initial potential is a fraction of the threshold in [0, 1), not \(v0)")
         }
@@ -77,8 +83,9 @@ public struct SimulationSettings: Sendable, Equatable {
         return g
     }
 
-    /// The evaluator's options, with `storedDelay` (the converted model's estimate) for `.auto`.
-    public func evaluationOptions(storedDelay: Int?) throws -> EvaluationOptions {
+    /// The evaluator's options, with `storedDelay` (the converted model's estimate) and
+    /// `schedule` (its readout starts chosen on data) for `.auto`.
+    public func evaluationOptions(storedDelay: Int?, schedule: ReadoutSchedule? = nil) throws -> EvaluationOptions {
         try validate()
         var o = EvaluationOptions(timeSteps: timeSteps, checkpoints: checkpoints.map { Array(Set($0)).sorted() })
         o.simulation.maxPooling = maxPooling
@@ -86,8 +93,10 @@ public struct SimulationSettings: Sendable, Equatable {
         o.simulation.shardSize = shardSize
         o.simulation.convolutionKernel = convolutionKernel
         o.simulation.reset = reset
+        o.simulation.burst = burst
         switch delay {
-        case .auto: o.delay = storedDelay.map { .estimated($0) } ?? .none
+        case .auto: o.delay = schedule.map { .calibrated($0) } ?? storedDelay.map { .estimated($0) } ?? .none
+        case .estimated: o.delay = storedDelay.map { .estimated($0) } ?? .none
         case .none: o.delay = .none
         case .half: o.delay = .half
         case .steps(let d): o.delay = .fixed(d)

@@ -73,6 +73,13 @@ public struct ConversionSummary: Codable, Sendable {
     public var layers: [NeuronLayerReport]
     /// Clip-ANN agreement with the ANN against calibration batches.
     public var agreementCurve: [AgreementPoint]
+    /// The run length the initial potentials were calibrated for, when they were.
+    public var potentialSteps: Int? = nil
+    /// The channels' mean shortfall against the clip-ANN before the potential calibration
+    /// and after each of its passes.
+    public var potentialShortfall: [Double]? = nil
+    /// The readout starts chosen on held-out batches ("T:start" pairs), when chosen.
+    public var readoutStarts: String? = nil
 
     /// The summary of conversion result `r`.
     public init(_ r: ConversionResult) {

@@ -46,7 +46,8 @@ final class FusedSpikingLayer {
     /// `convolution`: one whose every kernel reads packed spikes (`readsPatterns`).
     /// `pool`: the max pool's window side and the convolution's [C, H, W] output, which the
     /// window tiles exactly.
-    init(convolution: SpikingConvolution, thresholds: [Float], sampleShape: [Int], initialPotential: Float, fanout: [Float],
+    /// `initialPotentials`: v(0) / theta per channel, or one ratio for all.
+    init(convolution: SpikingConvolution, thresholds: [Float], sampleShape: [Int], initialPotentials: [Float], fanout: [Float],
          pool: (size: Int, convolutionShape: [Int])? = nil, reset: ResetMode = .subtract, bounds: MembraneBounds? = nil) {
         self.convolution = convolution
         zeroReset = reset == .zero
@@ -66,7 +67,8 @@ final class FusedSpikingLayer {
             for p in 0..<pixels { fan[p * stride + c] = fanout[c * pixels + p] }
         }
         fanoutRows = fan
-        initialSample = (0..<(pixels * stride)).map { $0 % stride < cout ? initialPotential * row[$0 % stride] : 0 }
+        let ratios = lanes(initialPotentials, padding: 0)
+        initialSample = (0..<(pixels * stride)).map { $0 % stride < cout ? ratios[$0 % stride] * row[$0 % stride] : 0 }
         if let pool {
             self.pool = (pool.size, pool.convolutionShape[1], pool.convolutionShape[2])
             let outW = sampleShape[2], rows = max(1, min(sampleShape[1], 128 / (pool.size * pool.size * outW)))

@@ -21,6 +21,8 @@ extension IFLayerState {
         let probe: GapProbe?
         /// Reset to 0 instead of subtracting theta (`ResetMode.zero`).
         var zeroReset = false
+        /// Spikes a neuron may emit per step (`SimulationOptions.burst`).
+        var burst = 1
 
         /// One step of `count` consecutive neurons; returns (spikes, synaptic operations).
         @inline(__always)
@@ -121,12 +123,36 @@ extension IFLayerState {
             return (spike, fire)
         }
 
+        /// `fire16` for burst neurons: fire while v > theta, up to `limit` times, each time
+        /// subtracting theta (or resetting to 0, which ends the burst); the spike carries
+        /// n x theta and each of the n counts. With `limit` 1 it computes what `fire16` does.
+        @inline(__always)
+        mutating func burst16(_ v: UnsafeMutablePointer<Float>, input: SIMD16<Float>, theta: SIMD16<Float>, fanout: UnsafePointer<Float>,
+                              limit: Int, zeroReset: Bool,
+                              bounds: (lower: SIMD16<Float>, upper: SIMD16<Float>)?) -> (spike: SIMD16<Float>, fire: SIMDMask<SIMD16<Int32>>) {
+            var potential = UnsafeRawPointer(v).loadUnaligned(as: SIMD16<Float>.self) + input
+            if let bounds { potential = potential.clamped(lowerBound: bounds.lower, upperBound: bounds.upper) }
+            var count = SIMD16<Float>()
+            for _ in 0..<limit {
+                let fire = potential .> theta
+                if !any(fire) { break }
+                potential = zeroReset ? potential.replacing(with: 0, where: fire) : potential - SIMD16<Float>().replacing(with: theta, where: fire)
+                count += SIMD16<Float>().replacing(with: 1, where: fire)
+            }
+            UnsafeMutableRawPointer(v).storeBytes(of: potential, as: SIMD16<Float>.self)
+            weighted += count * UnsafeRawPointer(fanout).loadUnaligned(as: SIMD16<Float>.self)
+            fired &+= SIMD16<Int32>(truncatingIfNeeded: SIMD16<Int32>(count))
+            return (count * theta, count .> 0)
+        }
+
         @inline(__always)
         mutating func step16(_ l: Layer, _ s: Int, _ x: Int, _ q: Int) -> SIMDMask<SIMD16<Int32>> {
             func load(_ p: UnsafePointer<Float>) -> SIMD16<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self) }
             let input = l.bypass.map { load(l.z + (x &- l.zBack)) + load($0 + x) } ?? load(l.z + (x &- l.zBack))
             let bounds = l.lower.map { (load($0 + q), load(l.upper! + q)) }
-            let (spike, fire) = fire16(l.v + s, input: input, theta: load(l.theta + q), fanout: l.fan + q, zeroReset: l.zeroReset, bounds: bounds)
+            let (spike, fire) = l.burst > 1
+                ? burst16(l.v + s, input: input, theta: load(l.theta + q), fanout: l.fan + q, limit: l.burst, zeroReset: l.zeroReset, bounds: bounds)
+                : fire16(l.v + s, input: input, theta: load(l.theta + q), fanout: l.fan + q, zeroReset: l.zeroReset, bounds: bounds)
             if let out = l.out { UnsafeMutableRawPointer(out + x).storeBytes(of: spike, as: SIMD16<Float>.self) }
             l.probe?.add(spike, at: s)
             return fire
@@ -136,11 +162,16 @@ extension IFLayerState {
         mutating func step1(_ l: Layer, _ s: Int, _ x: Int, _ q: Int) -> Bool {
             var potential = l.v[s] + (l.bypass.map { l.z[x &- l.zBack] + $0[x] } ?? l.z[x &- l.zBack])
             if let lower = l.lower, let upper = l.upper { potential = min(max(potential, lower[q]), upper[q]) }
-            let fire = potential > l.theta[q]
-            l.v[s] = fire ? (l.zeroReset ? 0 : potential - l.theta[q]) : potential
-            l.out?[x] = fire ? l.theta[q] : 0
-            if fire { spikes += 1; tail += l.fan[q]; l.probe?.sums[s] += l.theta[q] }
-            return fire
+            var count = 0
+            while count < l.burst && potential > l.theta[q] {
+                potential = l.zeroReset ? 0 : potential - l.theta[q]
+                count += 1
+            }
+            l.v[s] = potential
+            let spike = Float(count) * l.theta[q]
+            l.out?[x] = spike
+            if count > 0 { spikes += count; tail += Float(count) * l.fan[q]; l.probe?.sums[s] += spike }
+            return count > 0
         }
     }
 }

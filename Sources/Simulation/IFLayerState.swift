@@ -25,6 +25,8 @@ final class IFLayerState {
     let fanout: [Float]
     /// Reset to 0 instead of subtracting theta (`ResetMode.zero`).
     let zeroReset: Bool
+    /// Spikes a neuron may emit per step (`SimulationOptions.burst`).
+    let burst: Int
     /// Saturation bounds per value (`MembraneBounds`), or nil for an unbounded membrane.
     let lowerPerValue: [Float]?
     let upperPerValue: [Float]?
@@ -56,19 +58,24 @@ final class IFLayerState {
         let initialSample: [Float]
         /// Reset to 0 instead of subtracting theta (`ResetMode.zero`).
         let zeroReset: Bool
+        /// Spikes a neuron may emit per step (`SimulationOptions.burst`).
+        let burst: Int
         /// The saturation bounds of every value of a sample, when the membrane has them.
         let lowerPerValue: [Float]?
         let upperPerValue: [Float]?
 
-        init(thresholds: [Float], sampleShape: [Int], initialPotential: Float, reset: ResetMode = .subtract, bounds: MembraneBounds? = nil) {
+        /// `initialPotentials`: v(0) / theta per channel, or one ratio for all.
+        init(thresholds: [Float], sampleShape: [Int], initialPotentials: [Float], reset: ResetMode = .subtract, bounds: MembraneBounds? = nil,
+             burst: Int = 1) {
             zeroReset = reset == .zero
+            self.burst = burst
             let channels = sampleShape.first ?? 1, perSample = sampleShape.reduce(1, *)
             let inner = perSample / max(channels, 1)
             func perValue(_ values: [Float]) -> [Float] {
                 (0..<perSample).map { values[values.count == 1 ? 0 : min($0 / max(inner, 1), channels - 1)] }
             }
             thresholdPerValue = perValue(thresholds)
-            initialSample = thresholdPerValue.map { initialPotential * $0 }
+            initialSample = zip(perValue(initialPotentials), thresholdPerValue).map { $0 * $1 }
             lowerPerValue = bounds.map { perValue($0.lower) }
             upperPerValue = bounds.map { perValue($0.upper) }
         }
@@ -83,6 +90,7 @@ final class IFLayerState {
         self.fanout = fanout
         thresholdPerValue = layout.thresholdPerValue
         zeroReset = layout.zeroReset
+        burst = layout.burst
         lowerPerValue = layout.lowerPerValue
         upperPerValue = layout.upperPerValue
         self.membrane = membrane ? Self.repeated(layout.initialSample, batch) : []
@@ -121,7 +129,7 @@ final class IFLayerState {
     func step(_ current: Tensor, adding bypass: Tensor? = nil, steps: Int, constant: Bool = false) -> Output {
         let perSample = self.perSample, batch = self.batch
         let shape = constant ? [steps * current.shape[0]] + current.shape.dropFirst() : current.shape
-        let packs = emitsPatterns && sampleShape.count == 3
+        let packs = emitsPatterns && sampleShape.count == 3 && burst == 1
         let floats = emitsFloats || !packs
         let channels = sampleShape.first ?? 1, inner = perSample / max(channels, 1)
         // Items: pieces of `Self.piece` values, or with patterns groups of eight channels.
@@ -151,7 +159,7 @@ final class IFLayerState {
                                             GapProbe.with(self, &gaps) { probe, gp in
                                                 let layer = Layer(z: z.baseAddress!, bypass: bypass == nil ? nil : extra.baseAddress!,
                                                                   out: floats ? out.baseAddress! : nil, v: v.baseAddress!, fan: fan.baseAddress!,
-                                                                  theta: theta, lower: lower, upper: upper, probe: probe, zeroReset: zeroReset)
+                                                                  theta: theta, lower: lower, upper: upper, probe: probe, zeroReset: zeroReset, burst: burst)
                                                 let bp = bits.baseAddress!, scp = sc.baseAddress!, ocp = oc.baseAddress!
                                                 Parallel.forEach(items, minimumPerThread: 1) { item in
                                                     let n = item / pieces, lo = (item % pieces) * span

@@ -5,10 +5,10 @@ extension PlanningContext {
     func neuronLayouts() -> [String: IFLayerState.Layout] {
         var layouts = [String: IFLayerState.Layout]()
         for node in graph.nodes {
-            guard case .ifNeuron(let v0) = node.op, let theta = graph.floatConstant(node.inputs[1]),
+            guard let v0 = graph.initialPotentialRatios(of: node), let theta = graph.floatConstant(node.inputs[1]),
                   let shape = shapes[node.inputs[0]] else { continue }
-            layouts[node.name] = IFLayerState.Layout(thresholds: theta.storage, sampleShape: Array(shape.dropFirst()), initialPotential: v0,
-                                                          reset: options.reset, bounds: options.membraneBounds[node.name])
+            layouts[node.name] = IFLayerState.Layout(thresholds: theta.storage, sampleShape: Array(shape.dropFirst()), initialPotentials: v0,
+                                                          reset: options.reset, bounds: options.membraneBounds[node.name], burst: options.burst)
         }
         return layouts
     }
@@ -19,12 +19,12 @@ extension PlanningContext {
         var layers = [String: FusedSpikingLayer]()
         for (conv, fusion) in fusions {
             guard let convolution = kernels[conv], let node = graph.nodes.first(where: { $0.name == fusion.neuron }),
-                  case .ifNeuron(let v0) = node.op, let theta = graph.floatConstant(node.inputs[1]),
+                  let v0 = graph.initialPotentialRatios(of: node), let theta = graph.floatConstant(node.inputs[1]),
                   let shape = shapes[node.inputs[0]] else { continue }
             let convolutionShape = graph.nodes.first { $0.name == conv }.flatMap { shapes[$0.outputs[0]] }
             let pool = poolSizes[conv].flatMap { size in convolutionShape.map { (size, Array($0.dropFirst())) } }
             layers[conv] = FusedSpikingLayer(convolution: convolution, thresholds: theta.storage, sampleShape: Array(shape.dropFirst()),
-                                             initialPotential: v0, fanout: fanouts[node.name] ?? [], pool: pool,
+                                             initialPotentials: v0, fanout: fanouts[node.name] ?? [], pool: pool,
                                              reset: options.reset, bounds: options.membraneBounds[node.name])
         }
         return layers

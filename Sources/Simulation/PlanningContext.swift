@@ -71,7 +71,8 @@ struct PlanningContext {
         for i in partition.dynamicNodes {
             let node = graph.nodes[i]
             guard case .conv = node.op, let x = shapes[node.inputs[0]],
-                  let kernel = try SpikingConvolution(node: node, in: graph, inputShape: x, producers: producers,
+                  // Burst spikes are graded, not 0/1: no spike kernel may read them.
+                  let kernel = try SpikingConvolution(node: node, in: graph, inputShape: x, producers: options.burst > 1 ? [:] : producers,
                                                       tableMemoryLimit: options.tableMemoryLimit) else { continue }
             kernels[node.name] = kernel
         }

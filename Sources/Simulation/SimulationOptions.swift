@@ -45,6 +45,13 @@ public struct SimulationOptions: Sendable {
     public var maxPooling: MaxPoolMode = .runningSum
     /// The neurons' reset (`ResetMode`).
     public var reset: ResetMode = .subtract
+    /// Spikes a neuron may emit in one step (burst neurons, docs/method.md "Low latency"):
+    /// 1 is the plain IF neuron. With k > 1 a neuron fires while v > theta, up to k times
+    /// per step, subtracting theta each time, and sends one spike of amplitude n x theta;
+    /// each of the n spikes counts as a spike and as synaptic operations. Hardware must
+    /// support graded spikes for this, so it is off by default. Burst spikes are not 0/1,
+    /// so the spike kernels and fused layers step aside for the float kernels.
+    public var burst: Int = 1
     /// Saturating membranes, by IF node name (an integer SNN's state width): every neuron
     /// update clamps before the compare.
     public var membraneBounds: [String: MembraneBounds] = [:]

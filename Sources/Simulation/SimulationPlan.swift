@@ -133,6 +133,7 @@ struct SimulationPlan {
     private static func validate(_ options: SimulationOptions) throws {
         guard options.timeSteps > 0 else { throw SimulationError.invalidOptions("T must be at least 1 (got \(options.timeSteps))") }
         guard options.chunk > 0 else { throw SimulationError.invalidOptions("the chunk must be at least 1 step") }
+        guard (1...16).contains(options.burst) else { throw SimulationError.invalidOptions("a burst is 1 to 16 spikes per step, not \(options.burst)") }
         guard options.shardSize > 0 else { throw SimulationError.invalidOptions("the shard must hold at least 1 sample") }
         if let bad = options.checkpoints.first(where: { $0 < 1 || $0 > options.timeSteps }) {
             throw SimulationError.invalidOptions("checkpoint \(bad) is outside 1...\(options.timeSteps) (T_max = \(options.timeSteps))")

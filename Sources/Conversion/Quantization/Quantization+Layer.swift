@@ -108,7 +108,9 @@ extension Quantization {
                                               "up to 2^\(options.stateBits - 2); use a ratio such as 0.5, 0.25 or 0")
     }
 
-    mutating func quantizeLayer(_ index: Int, ratio: Float, parts: [Contribution]) throws {
+    /// `calibrated`: the neuron's per-channel v(0) / theta, when calibrated; each becomes the
+    /// nearest whole number of its channel's units (a chip's initial state is an integer).
+    mutating func quantizeLayer(_ index: Int, ratio: Float, calibrated: [Float]?, parts: [Contribution]) throws {
         let neuron = source.nodes[index].name
         let all = try parts.map { try weights(of: $0) }
         let channels = all.map(\.channels).max() ?? 1
@@ -121,7 +123,7 @@ extension Quantization {
             }
             claimed[w.node] = neuron
         }
-        let range = try smallestExponent(ratio: ratio, neuron: neuron)...(options.stateBits - 2)
+        let range = try (calibrated == nil ? smallestExponent(ratio: ratio, neuron: neuron) : 1)...(options.stateBits - 2)
         // The exponent serves the synapses. A shortcut adds about one threshold per spike
         // (the ratio of two layers' thresholds), so it needs the threshold's range, not the
         // weights': letting it set k left half of a residual layer's weights at zero.
@@ -132,6 +134,14 @@ extension Quantization {
             ? [exponent(for: (0..<channels).flatMap(channelValues), in: range)]
             : (0..<channels).map { exponent(for: channelValues($0), in: range) }
         func k(_ c: Int) -> Int { exponents[exponents.count == 1 ? 0 : c] }
+        if let calibrated {
+            let name = neuron + ".initial_potential_int"
+            graph.constants[name] = .float(Tensor(shape: [channels], storage: (0..<channels).map { c in
+                let units = (Double(calibrated[calibrated.count == 1 ? 0 : c]) * Double(1 << k(c))).rounded()
+                return Float(units) * QuantizationRecord.unit(exponent: k(c))
+            }))
+            graph.nodes[index].inputs[2] = name
+        }
         var clipped = 0, total = 0
         var largestInput = [Int](repeating: 0, count: channels)
         for w in all {

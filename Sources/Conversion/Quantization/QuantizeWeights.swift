@@ -80,7 +80,8 @@ struct Quantization {
             guard analog.isEmpty else {
                 throw ConversionError.badQuantization("neuron '\(node.name)' adds a current computed from the input image to one computed from spikes; such a layer has no integer form")
             }
-            try quantizeLayer(index, ratio: ratio, parts: parts)
+            let calibrated = node.inputs.count > 2 && !node.inputs[2].isEmpty ? source.initialPotentialRatios(of: node) : nil
+            try quantizeLayer(index, ratio: ratio, calibrated: calibrated, parts: parts)
         }
         guard !layers.isEmpty else {
             throw ConversionError.badQuantization("no neuron layer of \(source.source.isEmpty ? "the model" : source.source) reads spikes, so nothing becomes integer")

@@ -29,6 +29,15 @@ extension Graph {
         }
     }
 
+    /// v(0) / theta of IF node `node`, per channel: its third input when it has one (a
+    /// calibrated initial potential), else its `initialPotential` attribute as one value.
+    /// Nil for another operator.
+    public func initialPotentialRatios(of node: Node) -> [Float]? {
+        guard case .ifNeuron(let ratio) = node.op else { return nil }
+        if node.inputs.count > 2, !node.inputs[2].isEmpty, let perChannel = floatConstant(node.inputs[2]) { return perChannel.storage }
+        return [ratio]
+    }
+
     /// Nodes with no neuron downstream: the analog readout tail that runs on time-averaged
     /// outputs, where non-linear operators such as Softmax are allowed. `isNeuron` says
     /// which operators spike: the IF neurons of a converted graph by default; conversion

@@ -72,8 +72,10 @@ public enum Operator: Sendable, Equatable {
     /// inputs: shape; output filled with the scalar `value` (float or integer)
     case constantOfShape(value: Constant)
     /// Integrate-and-fire neuron layer (custom domain ai.snnkit). inputs: current, threshold
-    /// (one value per channel along axis 1, or a single value). As an ANN layer it is the
-    /// clip function min(max(x, 0), theta): the network the spiking one converges to.
+    /// (one value per channel along axis 1, or a single value), and optionally v(0) / theta
+    /// per channel (a calibrated initial potential), which overrides `initialPotential`. As an
+    /// ANN layer it is the clip function min(max(x, 0), theta): the network the spiking one
+    /// converges to.
     case ifNeuron(initialPotential: Float)
     /// A node SNNKit has no implementation for; kept so `inspect` can list it.
     case unsupported(domain: String, type: String)

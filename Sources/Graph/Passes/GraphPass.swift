@@ -26,6 +26,18 @@ extension Graph {
         for i in outputs.indices where outputs[i].name == old { outputs[i].name = new }
     }
 
+    /// Drops the nodes none of the graph outputs depends on, then the constants left unread.
+    public mutating func removeUnusedNodes() {
+        var needed = Set(outputs.map(\.name))
+        var kept = [Bool](repeating: false, count: nodes.count)
+        for i in nodes.indices.reversed() where nodes[i].outputs.contains(where: needed.contains) {
+            kept[i] = true
+            needed.formUnion(nodes[i].inputs)
+        }
+        nodes = nodes.indices.filter { kept[$0] }.map { nodes[$0] }
+        removeUnusedConstants()
+    }
+
     /// Drops constants no node reads any more.
     public mutating func removeUnusedConstants() {
         var used = Set(outputs.map(\.name))

@@ -32,23 +32,28 @@ extension Pipeline {
     /// the model on the same calibration batches, which gives the same converted model
     /// (the conversion is deterministic); the first part's conversion is reported.
     public static func evaluatePart(modelFile: String, calibration: (any CalibrationSource)?, conversion: ConversionOptions = ConversionOptions(),
-                                    quantization: QuantizationOptions? = nil, data: any EvaluationData, part: DataPart,
+                                    tuning: LatencyTuning = .standard, quantization: QuantizationOptions? = nil, data: any EvaluationData, part: DataPart,
                                     task: EvaluationTask = .defaultClassification, settings: SimulationSettings, baselines: Bool = false,
                                     identity: [String: String] = [:], progress: PipelineProgress = PipelineProgress()) throws -> EvaluationPart {
         try settings.validate()
         let fingerprint = try FileFingerprint(ofFileAt: modelFile)
         let model = try loadModel(modelFile)
         let slice = try PartOfData(data, part: part)
-        let t = try evaluationTallies(model, calibration: calibration, conversion: conversion, quantization: quantization, data: slice,
+        let t = try evaluationTallies(model, calibration: calibration, conversion: conversion, tuning: tuning, quantization: quantization, data: slice,
                                       task: task, settings: settings, baselines: baselines, progress: progress)
         var keys = partSettings(settings, task: task, data: data, identity: identity)
         keys["conversion"] = "\(conversion)"
+        keys["tuning"] = "\(tuning)"
         keys["calibration"] = calibration.map { "\($0.origin), \($0.distinctBatches) batches" } ?? "none"
         keys["quantization"] = quantization.map { "\($0)" } ?? "none"
         keys["baselines"] = "\(baselines)"
         return EvaluationPart(command: "snnkit eval", model: modelFile, modelFingerprint: fingerprint, data: data.name, settings: keys,
                               part: part, slice: slice, tally: t.main, baselines: t.baselines, quantization: t.quantization,
-                              conversion: t.conversion.map(ConversionSummary.init))
+                              conversion: t.conversion.map { conversion in
+                                  var summary = ConversionSummary(conversion)
+                                  summary.including(t.tuning)
+                                  return summary
+                              })
     }
 
     /// The settings of a part that change its numbers, as text to compare across parts.

@@ -29,6 +29,8 @@ struct ConvertCommand: ParsableCommand {
 
     @OptionGroup var conversion: ConversionFlags
 
+    @OptionGroup var latency: LatencyFlags
+
     @Option(name: .customLong("initial-potential"), help: "Membrane potential at t = 0, as a fraction of the threshold (0...1), stored in the converted model.")
     var initialPotential: Float = 0.5
 
@@ -48,7 +50,9 @@ struct ConvertCommand: ParsableCommand {
     @OptionGroup var common: CommonOptions
 
     func validate() throws {
-        do { _ = try conversion.options(initialPotential: initialPotential) } catch let error as PipelineError {
+        do {
+            _ = try conversion.options(initialPotential: initialPotential)
+        } catch let error as PipelineError {
             throw ValidationError(error.description)
         }
     }
@@ -60,6 +64,10 @@ struct ConvertCommand: ParsableCommand {
         try Failure.run {
             let graph = try Pipeline.loadModel(model)
             if !graph.neuronLayers().isEmpty {
+                if calib != nil {
+                    try calibrateConverted(graph, to: out, options: options)
+                    return
+                }
                 try quantizeConverted(graph, to: out)
                 return
             }
@@ -73,13 +81,15 @@ struct ConvertCommand: ParsableCommand {
             }
             bar.finish()
             var converted = try ConvertedModel(result)
+            let tuning: LatencyTuningReport
+            (converted, tuning) = try tune(converted, calibration: calibration, options: options)
             if let q = try quantization.options() { converted = try Pipeline.quantize(converted, options: q) }
             var written = try write(converted, to: out)
             if let clip = exportClipONNX {
                 try converted.writeClipANN(to: clip, inputShape: try calibration.batch(0).shape)
                 written.append(clip)
             }
-            let summary = RunReport(command: "snnkit convert", model: model, conversion: result)
+            let summary = RunReport(command: "snnkit convert", model: model, conversion: result, tuning: tuning)
             if let report { written += try ReportWriter.write(summary, to: URL(fileURLWithPath: report)).map(\.path) }
             if common.json {
                 try JSONOutput.print(summary)
@@ -101,6 +111,35 @@ struct ConvertCommand: ParsableCommand {
         return [out, nir]
     }
 
+    /// `converted` tuned for short runs as the latency flags say, with what was measured
+    /// printed unless the output is JSON.
+    func tune(_ converted: ConvertedModel, calibration: any CalibrationSource, options: ConversionOptions) throws -> (ConvertedModel, LatencyTuningReport) {
+        let tuning = latency.tuning()
+        let (tuned, report) = try Pipeline.tune(converted, calibration: calibration, tuning: tuning, options: options)
+        if !common.json { ResultPrinter.tuning(tuning, report) }
+        return (tuned, report)
+    }
+
+    /// A model converted before, given calibration data: its potentials and readout starts
+    /// calibrated on it, then quantized when asked.
+    func calibrateConverted(_ graph: Graph, to out: String, options: ConversionOptions) throws {
+        guard let calib else { throw PipelineError("calibrating \(model) needs calibration data (--calib DATA)") }
+        if exportClipONNX != nil || report != nil {
+            throw PipelineError("--export-clip-onnx and --report describe a threshold calibration, and \(model) is already converted: " +
+                                "give them when converting the ReLU network")
+        }
+        let calibration = try data.settings().calibration(calib, warn: Warning.print)
+        var (converted, summary) = try tune(try ConvertedModel(graph), calibration: calibration, options: options)
+        if let q = try quantization.options() { converted = try Pipeline.quantize(converted, options: q) }
+        let written = try write(converted, to: out)
+        if common.json {
+            try JSONOutput.print(summary)
+            return
+        }
+        if let record = converted.quantization { ResultPrinter.quantization(record) }
+        print("wrote " + written.joined(separator: ", "))
+    }
+
     /// A model converted before: quantized to the widths asked for, without calibration.
     func quantizeConverted(_ graph: Graph, to out: String) throws {
         guard let options = try quantization.options() else {
@@ -110,7 +149,6 @@ struct ConvertCommand: ParsableCommand {
             throw PipelineError("--export-clip-onnx and --report describe a calibration, and \(model) is already converted: " +
                                 "give them when converting the ReLU network")
         }
-        if calib != nil { Warning.print("\(model) is already converted: --calib is not used") }
         let quantized = try Pipeline.quantize(try ConvertedModel(graph), options: options)
         let written = try write(quantized, to: out)
         if common.json {

@@ -20,6 +20,7 @@ struct EvalCommand: ParsableCommand {
     var calib: String?
 
     @OptionGroup var conversion: ConversionFlags
+    @OptionGroup var latency: LatencyFlags
     @OptionGroup var quantization: QuantizationFlags
     @OptionGroup var evaluation: EvaluationFlags
     @OptionGroup var parts: PartFlags
@@ -51,15 +52,17 @@ struct EvalCommand: ParsableCommand {
                 },
                 baseline: { method in if !quiet { FileHandle.standardError.write(Data("baseline \(method)...\n".utf8)) } })
             if let part = try parts.selected() {
-                let result = try Pipeline.evaluatePart(modelFile: model, calibration: calibration, conversion: options,
+                let result = try Pipeline.evaluatePart(modelFile: model, calibration: calibration, conversion: options, tuning: latency.tuning(),
                                                        quantization: try quantization.options(), data: data, part: part, task: data.task,
                                                        settings: settings, baselines: baselines, identity: evaluation.identity(), progress: progress)
                 simulationBar.finish()
                 return try parts.finish(result, json: common.json)
             }
-            let run = try Pipeline.evaluate(try Pipeline.loadModel(model), calibration: calibration, conversion: options, quantization: try quantization.options(),
+            let run = try Pipeline.evaluate(try Pipeline.loadModel(model), calibration: calibration, conversion: options, tuning: latency.tuning(),
+                                            quantization: try quantization.options(),
                                             data: data, task: data.task, settings: settings, baselines: baselines, progress: progress)
             simulationBar.finish()
+            if let report = run.tuning, !common.json { ResultPrinter.tuning(latency.tuning(), report) }
             try RunOutput.finish(RunReport(command: "snnkit eval", model: model, run: run), folder: evaluation.report, json: common.json)
         }
     }

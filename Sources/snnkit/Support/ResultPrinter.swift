@@ -38,6 +38,18 @@ enum ResultPrinter {
         print(table.render())
     }
 
+    /// What the low-latency calibrations measured and chose.
+    static func tuning(_ t: LatencyTuning, _ r: LatencyTuningReport) {
+        if let p = t.potentials, let rounds = r.potentialRounds {
+            print("initial potentials calibrated for T = \(p.steps): channels' mean shortfall against the clip-ANN, before and after each pass: "
+                  + rounds.map { pct($0.relativeError) }.joined(separator: " -> ")
+                  + String(format: " (%.1f s)", rounds.reduce(0) { $0 + $1.seconds }))
+        }
+        if let starts = r.readoutStarts {
+            print(String(format: "readout starts chosen on held-out batches (T:start): %@ (%.1f s)", starts, r.readoutSeconds ?? 0))
+        }
+    }
+
     static func evaluation(_ e: EvaluationResult) {
         let names = e.metricNames
         let label = EvaluationTask.label(e.primaryMetric)

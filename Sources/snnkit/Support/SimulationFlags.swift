@@ -10,7 +10,7 @@ struct SimulationFlags: ParsableArguments {
     @Option(name: .long, help: "Checkpoints to evaluate, e.g. 1,2,4,8 (default: powers of two up to T).")
     var checkpoints: String?
 
-    @Option(name: .long, help: "Readout delay: auto (the converted model's estimate), none, half (t0 = T/2) or a number of steps.")
+    @Option(name: .long, help: "Readout delay: auto (the converted model's readout starts chosen on data, else its estimate), estimated (its estimate), none, half (t0 = T/2) or a number of steps.")
     var delay: String = "auto"
 
     @Option(name: .long, help: "Max pooling in the SNN: running-sum (exact) or per-step (the paper's).")
@@ -27,6 +27,9 @@ struct SimulationFlags: ParsableArguments {
 
     @Option(name: .long, help: "Neuron reset: subtract (v -= threshold, the default) or zero (v = 0, NIR's IF and most hardware).")
     var reset: ResetMode = .subtract
+
+    @Option(name: .long, help: "Burst neurons: spikes a neuron may emit per step (1-16; 1 is the plain IF neuron). Each spike of a burst counts as a spike and as synaptic operations; hardware must support graded spikes.")
+    var burst: Int = 1
 
     @Option(name: .customLong("initial-potential"), help: "v(0) as a fraction of the threshold, for every neuron (default: the converted model's, 0.5; 0 is what an NIR consumer runs). eval also converts with it.")
     var initialPotential: Float?
@@ -54,14 +57,16 @@ struct SimulationFlags: ParsableArguments {
         s.shardSize = samplesPerCore
         s.convolutionKernel = kernel
         s.reset = reset
+        s.burst = burst
         s.initialPotential = initialPotential
         s.foldThresholds = foldThresholds
         switch delay {
         case "auto": s.delay = .auto
+        case "estimated": s.delay = .estimated
         case "none": s.delay = .none
         case "half": s.delay = .half
         default:
-            guard let d = Int(delay) else { throw ValidationError("--delay is auto, none, half or a non-negative number") }
+            guard let d = Int(delay) else { throw ValidationError("--delay is auto, estimated, none, half or a non-negative number") }
             s.delay = .steps(d)
         }
         return s

@@ -39,7 +39,9 @@ import Testing
         let data = DataSettings(batchSize: 100)
         let options = try ConversionOptions(method: "ltb", eta: 0.5, calibrationBatches: "3")
         let conversion = try Pipeline.convert(try Pipeline.loadModel(modelPath), calibration: try data.calibration(files.train), options: options)
-        let model = try ConvertedModel(conversion)
+        // convert tunes the readout starts on the held-out batches by default.
+        let (model, _) = try Pipeline.tune(try ConvertedModel(conversion), calibration: try data.calibration(files.train), tuning: .standard,
+                                           options: options)
         let test = try EvaluationDataSettings(data: files.test, labels: files.labels).open(data)
         let result = try Pipeline.simulate(model, on: test, task: test.task, settings: SimulationSettings(timeSteps: 16, checkpoints: [4, 16]))
 

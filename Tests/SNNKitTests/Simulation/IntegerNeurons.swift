@@ -24,14 +24,18 @@ enum IntegerNeurons {
     }
 
     /// One step of IF node `node` on current `z`; nil for a node that is not a neuron.
-    static func step(_ node: Node, _ z: Tensor, _ record: QuantizationRecord, reset: ResetMode, state: inout State) throws -> Tensor? {
-        guard case .ifNeuron(let ratio) = node.op else { return nil }
+    /// `ratios`: v(0) / theta per channel when calibrated, else nil (the node's attribute).
+    static func step(_ node: Node, _ z: Tensor, _ record: QuantizationRecord, reset: ResetMode, ratios: [Float]? = nil,
+                     state: inout State) throws -> Tensor? {
+        guard case .ifNeuron(let attribute) = node.op else { return nil }
         let c = z.shape[1], inner = z.shape[2...].reduce(1, *)
         func channel(_ i: Int) -> Int { (i / inner) % c }
+        let perChannel = ratios ?? [attribute]
+        func ratio(_ i: Int) -> Float { perChannel[perChannel.count == 1 ? 0 : channel(i)] }
         var y = Tensor(zeros: z.shape)
         guard let layer = record.layers.first(where: { $0.neuron == node.name }) else {
             // A float layer: threshold 1 after folding, float32 adds.
-            var v = state.float[node.name] ?? [Float](repeating: ratio, count: z.count)
+            var v = state.float[node.name] ?? (0..<z.count).map(ratio)
             for i in 0..<z.count {
                 v[i] += z.storage[i]
                 if v[i] > 1 { v[i] = reset == .zero ? 0 : v[i] - 1; y.storage[i] = 1 }
@@ -41,7 +45,11 @@ enum IntegerNeurons {
         }
         let range = record.options.stateRange
         func k(_ i: Int) -> Int { layer.exponents[layer.exponents.count == 1 ? 0 : channel(i)] }
-        var v = state.integer[node.name] ?? (0..<z.count).map { Int64(Double(ratio) * Double(1 << k($0))) }
+        var v = try state.integer[node.name] ?? (0..<z.count).map { i -> Int64 in
+            let units = Double(ratio(i)) * Double(1 << k(i))
+            guard units == units.rounded() else { throw Inexact(description: "\(node.name)[\(i)]: v(0) \(ratio(i)) is not a whole number of 2^-\(k(i))") }
+            return Int64(units)
+        }
         for i in 0..<z.count {
             let units = Double(z.storage[i]) * Double(1 << k(i))
             guard units == units.rounded() else {

@@ -10,6 +10,8 @@ struct ReferenceSimulator {
     let graph: Graph
     let runningSumPooling: Bool
     var reset: ResetMode = .subtract
+    /// Spikes a neuron may emit per step (burst neurons).
+    var burst = 1
     /// An integer SNN's record: its layers then run as the integer machine (`IntegerNeurons`)
     /// and its float layers in float32, as the engine adds.
     var quantization: QuantizationRecord? = nil
@@ -40,7 +42,9 @@ struct ReferenceSimulator {
             let out = try plan.run([name: x], intercept: { index, inputs in
                 let node = graph.nodes[index]
                 guard let z = inputs[0] else { return nil }
-                if let quantization, let y = try IntegerNeurons.step(node, z, quantization, reset: reset, state: &integerState) {
+                if let quantization, let y = try IntegerNeurons.step(node, z, quantization, reset: reset,
+                                                                     ratios: node.inputs.count > 2 ? graph.initialPotentialRatios(of: node) : nil,
+                                                                     state: &integerState) {
                     spikeCounts[node.name, default: []].append(Double(y.storage.filter { $0 != 0 }.count))
                     var total = outputSums[node.name] ?? [Double](repeating: 0, count: z.count)
                     for i in 0..<z.count { total[i] += Double(y.storage[i]) }
@@ -48,16 +52,24 @@ struct ReferenceSimulator {
                     outputs[node.name, default: []].append(total)
                     return [y]
                 }
-                if case .ifNeuron(let v0) = node.op {
+                if case .ifNeuron(let ratio) = node.op {
                     let theta = graph.floatConstant(node.inputs[1])!.storage
+                    // v(0) / theta per channel when calibrated (a third input), else the attribute.
+                    let v0 = node.inputs.count > 2 ? graph.floatConstant(node.inputs[2])!.storage : [ratio]
                     let c = z.shape[1], inner = z.shape[2...].reduce(1, *)
-                    var v = membrane[node.name] ?? (0..<z.count).map { Double(v0) * Double(theta[theta.count == 1 ? 0 : ($0 / inner) % c]) }
+                    func channel(_ i: Int) -> Int { (i / inner) % c }
+                    var v = membrane[node.name] ?? (0..<z.count).map {
+                        Double(v0[v0.count == 1 ? 0 : channel($0)]) * Double(theta[theta.count == 1 ? 0 : channel($0)])
+                    }
                     var y = Tensor(zeros: z.shape)
                     var count = 0.0
                     for i in 0..<z.count {
-                        let th = Double(theta[theta.count == 1 ? 0 : (i / inner) % c])
+                        let th = Double(theta[theta.count == 1 ? 0 : channel(i)])
                         v[i] += Double(z.storage[i])
-                        if v[i] > th { v[i] = reset == .zero ? 0 : v[i] - th; y.storage[i] = Float(th); count += 1 }
+                        var fired = 0
+                        while fired < burst && v[i] > th { v[i] = reset == .zero ? 0 : v[i] - th; fired += 1 }
+                        y.storage[i] = Float(Double(fired) * th)
+                        count += Double(fired)
                     }
                     membrane[node.name] = v
                     spikeCounts[node.name, default: []].append(count)
@@ -220,10 +232,11 @@ struct ReferenceSimulator {
 
     func expectEngineMatchesTheReference(_ graph: Graph, input x: Tensor, kernel: ConvolutionKernel, residual: Bool = false,
                                          pooled: Bool = false, stepBatchingWeightBytes: Int? = nil, tableMemoryLimit: Int? = nil,
-                                         reset: ResetMode = .subtract) throws {
+                                         reset: ResetMode = .subtract, burst: Int = 1) throws {
         let steps = 64
         var options = SimulationOptions(timeSteps: steps)
         options.reset = reset
+        options.burst = burst
         options.chunk = 16
         options.convolutionKernel = kernel
         if let bytes = stepBatchingWeightBytes { options.stepBatchingWeightBytes = bytes }
@@ -237,9 +250,10 @@ struct ReferenceSimulator {
                     "the shortcut feeds the fused layer directly")
         }
         if pooled { #expect(!simulator.fusedPools.isEmpty, "a max pool between a spike-fed convolution and its neurons runs fused") }
+        if burst > 1 { #expect(simulator.fusions.isEmpty, "graded burst spikes run on the float kernels, never fused") }
         #expect(!simulator.constantCurrents.isEmpty, "the first neuron layer reads its constant current without repeating it")
         let result = try simulator.run(x)
-        let reference = try ReferenceSimulator(graph: graph, runningSumPooling: true, reset: reset).run(x, steps: steps)
+        let reference = try ReferenceSimulator(graph: graph, runningSumPooling: true, reset: reset, burst: burst).run(x, steps: steps)
         for layer in result.layers {
             let ours = layer.spikesPerStep.reduce(0, +), theirs = reference.spikes[layer.node]!.reduce(0, +)
             #expect(abs(ours - theirs) <= 0.001 * max(theirs, 1), "\(layer.node): \(ours) vs \(theirs) spikes")

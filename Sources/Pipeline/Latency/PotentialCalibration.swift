@@ -1,0 +1,130 @@
+import Foundation
+import SNNConversion
+import SNNGraph
+import SNNSimulation
+import SNNTensor
+
+/// Initial membrane potentials calibrated per channel for runs of `steps` steps, without
+/// training (docs/method.md, "Low latency").
+///
+/// After T steps a channel's mean output falls short of its clip-ANN activation by an
+/// expected amount μ_c: the charge its neurons did not receive while the layers below
+/// them were still starting to fire, plus its own rounding. A neuron whose membrane starts
+/// T·μ_c higher emits that charge within the T steps, so its mean output matches in
+/// expectation; unlike a bias, the extra charge is paid once, so it fades as 1/T in longer
+/// runs, which converge to the same clip-ANN. This is the bias calibration of Li et al.
+/// (2021, "A free lunch from ANN: towards efficient, accurate spiking neural networks
+/// calibration", ICML) moved into v(0).
+///
+/// μ_c is measured on calibration images (the clip-ANN against the simulated SNN, each
+/// channel's mean over images and pixels); the layers are corrected together and measured
+/// again for `rounds` rounds, since correcting a layer changes what the layers above it
+/// receive.
+public struct PotentialCalibration: Sendable, Equatable {
+    /// The run length the potentials are calibrated for (T*).
+    public var steps: Int
+    /// Rounds of measuring and correcting.
+    public var rounds: Int
+    /// v(0) / theta stays inside this range: a neuron that starts at or above its threshold
+    /// fires with no input at all.
+    public static let ratioBounds: ClosedRange<Float> = -1...0.95
+
+    /// Calibration for runs of `steps` steps, in `rounds` rounds.
+    public init(steps: Int, rounds: Int = 3) {
+        self.steps = steps
+        self.rounds = rounds
+    }
+
+    /// Checks the settings before any work.
+    public func validate() throws {
+        guard (1...4096).contains(steps) else { throw PipelineError.setting("the potential calibration's T (--calibrate-potential) must be in 1...4096, not \(steps)") }
+        guard (1...20).contains(rounds) else { throw PipelineError.setting("the potential calibration needs 1 to 20 rounds, not \(rounds)") }
+    }
+
+    /// The channels' mean shortfall relative to the clip-ANN, sum_c |μ_c| / sum_c mean
+    /// activation_c over all layers, before the first pass or after a pass.
+    public struct Round: Sendable, Codable, Equatable {
+        /// Relative shortfall.
+        public var relativeError: Double
+        /// Seconds the pass took (its simulations).
+        public var seconds: Double
+    }
+
+    /// `model` with calibrated per-channel initial potentials, and the rounds' measurements
+    /// (one more than `rounds`: the first is the error before calibration). `batches`: calibration
+    /// images the thresholds were not calibrated on.
+    public func calibrate(_ model: ConvertedModel, batches: [Tensor], options base: SimulationOptions? = nil) throws -> (ConvertedModel, [Round]) {
+        try validate()
+        guard let first = batches.first else { throw PipelineError("the potential calibration needs at least one batch of calibration images") }
+        let input = model.graph.runtimeInputs[0].name
+        let shapes = try ExecutionPlan(graph: model.graph, inputShapes: [input: first.shape]).shapes
+        var graph = model.graph
+        let thresholds = LayerProbes(graph, shapes: shapes).layers.map { layer -> [Float] in
+            graph.floatConstant(graph.nodes[layer.node].inputs[1])?.storage ?? [1]
+        }
+        // The clip-ANN's channel means do not change with the potentials: computed once.
+        let clipProbes = LayerProbes(graph, shapes: shapes)
+        var clipSums = [[Double]]()
+        var plans = [[Int]: ExecutionPlan]()
+        var images = 0
+        for batch in batches {
+            if plans[batch.shape] == nil { plans[batch.shape] = try ExecutionPlan(graph: clipProbes.graph, inputShapes: [input: batch.shape]) }
+            let sums = clipProbes.channelSums(try plans[batch.shape]!.run([input: batch]))
+            clipSums = clipSums.isEmpty ? sums : zip(clipSums, sums).map { zip($0, $1).map(+) }
+            images += batch.shape[0]
+        }
+        var ratios = clipProbes.layers.map { graph.initialPotentialRatios(of: graph.nodes[$0.node]) ?? [0.5] }
+        /// Per layer and channel, the SNN's mean output over the images, simulated with the
+        /// potentials so far (of layer `only` alone, when given: a simulation up to it).
+        func simulatedMeans(only: Int? = nil) throws -> [[Double]] {
+            let probes = LayerProbes(graph, shapes: shapes, only: only)
+            var sums = [[Double]]()
+            for batch in batches {
+                var options = base ?? SimulationOptions(timeSteps: steps)
+                options.timeSteps = steps
+                options.checkpoints = [steps]
+                options.keepEveryStep = false
+                options.windowStarts = []
+                let result = try Simulator(graph: probes.graph, inputShape: batch.shape, options: options).run(batch)
+                let batchSums = probes.channelSums(try result.outputs(from: 0, to: steps))
+                sums = sums.isEmpty ? batchSums : zip(sums, batchSums).map { zip($0, $1).map(+) }
+            }
+            return sums.map { $0.map { $0 / Double(images) } }
+        }
+        func relativeError(_ means: [[Double]]) -> Double {
+            var shortfall = 0.0, magnitude = 0.0
+            for (clip, snn) in zip(clipSums, means) {
+                for (a, r) in zip(clip, snn) {
+                    shortfall += abs(a / Double(images) - r)
+                    magnitude += abs(a) / Double(images)
+                }
+            }
+            return magnitude > 0 ? shortfall / magnitude : 0
+        }
+        var clock = Date()
+        var report = [Round(relativeError: relativeError(try simulatedMeans()), seconds: Date().timeIntervalSince(clock))]
+        for _ in 0..<rounds {
+            clock = Date()
+            for (l, layer) in clipProbes.layers.enumerated() {
+                // Measured after the layers below were corrected, by a simulation up to this one.
+                let means = try simulatedMeans(only: l)[0]
+                let channels = clipSums[l].count
+                let updated = (0..<channels).map { c -> Float in
+                    let mu = clipSums[l][c] / Double(images) - means[c]
+                    let theta = Double(thresholds[l][thresholds[l].count == 1 ? 0 : c])
+                    let ratio = Double(ratios[l][ratios[l].count == 1 ? 0 : c]) + Double(steps) * mu / theta
+                    return min(max(Float(ratio), Self.ratioBounds.lowerBound), Self.ratioBounds.upperBound)
+                }
+                ratios[l] = updated
+                let name = graph.nodes[layer.node].name + ".initial_potential"
+                graph.constants[name] = .float(Tensor(shape: [channels], storage: updated))
+                if graph.nodes[layer.node].inputs.count < 3 { graph.nodes[layer.node].inputs.append(name) } else { graph.nodes[layer.node].inputs[2] = name }
+            }
+            report.append(Round(relativeError: relativeError(try simulatedMeans()), seconds: Date().timeIntervalSince(clock)))
+        }
+        graph.removeUnusedConstants()
+        var calibrated = model
+        calibrated.graph = graph
+        return (calibrated, report)
+    }
+}

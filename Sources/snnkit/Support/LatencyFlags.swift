@@ -1,0 +1,28 @@
+import ArgumentParser
+import SNNKit
+
+/// The low-latency calibrations after a conversion (`LatencyTuning`), shared by convert and
+/// eval.
+struct LatencyFlags: ParsableArguments {
+    @Option(name: .customLong("calibrate-potential"), help: "Calibrate every channel's initial potential for runs of this many steps, on the held-out calibration batches (low latency at that T; longer runs converge as before).")
+    var calibratePotential: Int?
+
+    @Option(name: .customLong("potential-rounds"), help: "Passes of the potential calibration over the layers.")
+    var potentialRounds: Int = 2
+
+    @Option(name: .customLong("readout-steps"), help: "Choose the readout window's start for runs of up to this many steps on the held-out calibration batches (0: keep only the analytic delay estimate).")
+    var readoutSteps: Int = 256
+
+    func validate() throws {
+        guard (0...4096).contains(readoutSteps) else {
+            throw ValidationError("--readout-steps is 0 (keep the analytic delay) or a number of steps up to 4096, not \(readoutSteps)")
+        }
+        do { try tuning().validate() } catch let error as PipelineError { throw ValidationError(error.description) }
+    }
+
+    /// The library's tuning these flags describe.
+    func tuning() -> LatencyTuning {
+        LatencyTuning(potentials: calibratePotential.map { PotentialCalibration(steps: $0, rounds: potentialRounds) },
+                      readout: readoutSteps == 0 ? nil : ReadoutCalibration(maxSteps: readoutSteps))
+    }
+}
