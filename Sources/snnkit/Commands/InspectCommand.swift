@@ -31,6 +31,10 @@ struct InspectCommand: ParsableCommand {
         var neuronLayers: Int
         /// The integer form's widths and thresholds, when it is a quantized SNN.
         var quantization: QuantizationRecord?
+        /// The readout starts chosen on data ("T:start" pairs), when the model holds them.
+        var readoutStarts: String?
+        /// The run length its initial potentials were calibrated for, when they were.
+        var potentialSteps: Int?
     }
 
     struct Blocker: Encodable {
@@ -58,10 +62,12 @@ struct InspectCommand: ParsableCommand {
                 for o in graph.outputs { outputs[o.name] = plan.shapes[o.name] ?? [] }
             }
             let parameterCount = graph.parameterCount()
+            let info = try ConvertedModelInfo(reading: graph)
             let report = Report(model: model, opset: graph.metadata["onnx.opset"] ?? "?", producer: graph.metadata["onnx.producer"] ?? "",
                                 inputs: inputs, outputs: outputs, layers: layers, parameters: parameterCount,
                                 macs: layers.reduce(0) { $0 + $1.macs }, operators: operatorCounts, blockers: blockers,
-                                neuronLayers: graph.neuronLayers().count, quantization: try QuantizationRecord(reading: graph))
+                                neuronLayers: graph.neuronLayers().count, quantization: try QuantizationRecord(reading: graph),
+                                readoutStarts: info?.readoutSchedule?.description, potentialSteps: info?.potentialSteps)
             if common.json {
                 try JSONOutput.print(report)
             } else {
@@ -89,6 +95,8 @@ struct InspectCommand: ParsableCommand {
             if let q = r.quantization {
                 print(String(format: "integer SNN: %@; %.3f%% of its integer weights clipped", q.summary, q.clippedShare * 100))
             }
+            if let t = r.potentialSteps { print("initial potentials: calibrated per channel for T = \(t)") }
+            if let starts = r.readoutStarts { print("readout starts chosen on data (T:start): \(starts)") }
         } else if r.blockers.isEmpty {
             let neurons = graph.nodes.filter { $0.op.conversionRole == .neuron }.count
             print("conversion: ok, \(neurons) ReLU layers become integrate-and-fire neurons")

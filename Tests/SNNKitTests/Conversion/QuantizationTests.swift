@@ -114,6 +114,26 @@ import Testing
         }
     }
 
+    /// Calibrated per-channel initial potentials become whole numbers of each channel's
+    /// units (the integer machine refuses any other), and the engine still equals it.
+    @Test(arguments: [QuantizationOptions.Granularity.channel, .layer])
+    func calibratedPotentialsBecomeIntegers(_ granularity: QuantizationOptions.Granularity) throws {
+        let graph = LowLatencyTests().withPerChannelPotentials(try residualNetwork(), seed: 9)
+        let q = try Pipeline.quantize(try ConvertedModel(graph), options: QuantizationOptions(weightBits: 6, granularity: granularity))
+        for layer in q.quantization!.layers {
+            let node = try #require(q.graph.nodes.first { $0.name == layer.neuron })
+            let ratios = try #require(q.graph.initialPotentialRatios(of: node))
+            #expect(ratios.count > 1, "\(layer.neuron) keeps a value per channel")
+            for (c, r) in ratios.enumerated() {
+                let k = layer.exponents[layer.exponents.count == 1 ? 0 : c]
+                #expect(QuantizationRecord.isWhole(ratio: r, exponent: k), "\(layer.neuron)[\(c)] = \(r) at 2^-\(k)")
+            }
+        }
+        for kernel in [ConvolutionKernel.auto, .dense] {
+            try expectSameSpikes(q, TestData.batch([3, 3, 6, 6], seed: 11), kernel: kernel)
+        }
+    }
+
     /// A narrow state that saturates: the engine clamps exactly where the machine does.
     @Test(arguments: [ResetMode.subtract, .zero])
     func saturatingMembranesMatchTheIntegerMachine(_ reset: ResetMode) throws {

@@ -30,6 +30,10 @@ import Testing
         #expect(model.info?.potentialSteps == 4)
         #expect(Set(schedule.starts.keys) == [1, 2, 4, 8, 16])
 
+        let inspect = try snnkit.run(["inspect", output])
+        #expect(inspect.status == 0 && inspect.stdout.contains("initial potentials: calibrated per channel for T = 4")
+                && inspect.stdout.contains("readout starts chosen on data (T:start): \(starts)"), "\(inspect)")
+
         let simulate = try snnkit.run(["simulate", output, "--data", E2EFiles.data, "-T", "16", "--batch-size", "8", "--json"])
         try #require(simulate.status == 0, "\(simulate)")
         let snn = try #require(CLIPipelineTests.value(try simulate.json(), "evaluation", "snn") as? [[String: Any]])

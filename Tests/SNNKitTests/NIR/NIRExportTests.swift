@@ -148,6 +148,19 @@ func decoderNetwork() throws -> Graph {
         #expect(nir.metadata["snnkit.initial_potential"] == .float(0.5))
     }
 
+    /// Calibrated initial potentials (one per channel) travel in each IF node's metadata,
+    /// and the graph's entry points there rather than stating one ratio.
+    @Test func calibratedPotentialsAreNamedPerNode() throws {
+        let graph = LowLatencyTests().withPerChannelPotentials(try residualNetwork(), seed: 4)
+        let nir = try NIRExporter.export(graph, model: "residual")
+        for name in ["r1", "r2", "r3"] {
+            let node = try #require(graph.nodes.first { $0.name == name })
+            let ratios = try #require(graph.initialPotentialRatios(of: node))
+            #expect(nir[name]?.metadata["snnkit.initial_potential"] == .floats(ratios, shape: [ratios.count]), "\(name)")
+        }
+        #expect(nir.metadata["snnkit.initial_potential"] == .string("calibrated per channel: each IF node's snnkit.initial_potential"))
+    }
+
     @Test(arguments: [("net_c_vgg", "MaxPool"), ("net_a_classifier", "MaxPool"), ("net_d_segmentation", "ConvTranspose"),
                       ("net_e_dense_block", "Concat")])
     func whatNIRCannotExpressIsRefusedNamingTheNode(_ name: String, _ expected: String) throws {
