@@ -59,72 +59,78 @@ public struct PotentialCalibration: Sendable, Equatable {
         let input = model.graph.runtimeInputs[0].name
         let shapes = try ExecutionPlan(graph: model.graph, inputShapes: [input: first.shape]).shapes
         var graph = model.graph
-        let thresholds = LayerProbes(graph, shapes: shapes).layers.map { layer -> [Float] in
-            graph.floatConstant(graph.nodes[layer.node].inputs[1])?.storage ?? [1]
-        }
+        let probes = LayerProbes(graph, shapes: shapes)
         // The clip-ANN's channel means do not change with the potentials: computed once.
-        let clipProbes = LayerProbes(graph, shapes: shapes)
-        var clipSums = [[Double]]()
-        var plans = [[Int]: ExecutionPlan]()
-        var images = 0
-        for batch in batches {
-            if plans[batch.shape] == nil { plans[batch.shape] = try ExecutionPlan(graph: clipProbes.graph, inputShapes: [input: batch.shape]) }
-            let sums = clipProbes.channelSums(try plans[batch.shape]!.run([input: batch]))
-            clipSums = clipSums.isEmpty ? sums : zip(clipSums, sums).map { zip($0, $1).map(+) }
-            images += batch.shape[0]
-        }
-        var ratios = clipProbes.layers.map { graph.initialPotentialRatios(of: graph.nodes[$0.node]) ?? [0.5] }
-        /// Per layer and channel, the SNN's mean output over the images, simulated with the
-        /// potentials so far (of layer `only` alone, when given: a simulation up to it).
-        func simulatedMeans(only: Int? = nil) throws -> [[Double]] {
-            let probes = LayerProbes(graph, shapes: shapes, only: only)
-            var sums = [[Double]]()
-            for batch in batches {
-                var options = base ?? SimulationOptions(timeSteps: steps)
-                options.timeSteps = steps
-                options.checkpoints = [steps]
-                options.keepEveryStep = false
-                options.windowStarts = []
-                let result = try Simulator(graph: probes.graph, inputShape: batch.shape, options: options).run(batch)
-                let batchSums = probes.channelSums(try result.outputs(from: 0, to: steps))
-                sums = sums.isEmpty ? batchSums : zip(sums, batchSums).map { zip($0, $1).map(+) }
-            }
-            return sums.map { $0.map { $0 / Double(images) } }
-        }
-        func relativeError(_ means: [[Double]]) -> Double {
-            var shortfall = 0.0, magnitude = 0.0
-            for (clip, snn) in zip(clipSums, means) {
-                for (a, r) in zip(clip, snn) {
-                    shortfall += abs(a / Double(images) - r)
-                    magnitude += abs(a) / Double(images)
-                }
-            }
-            return magnitude > 0 ? shortfall / magnitude : 0
+        let target = try clipANNMeans(probes, batches: batches)
+        var options = base ?? SimulationOptions(timeSteps: steps)
+        options.timeSteps = steps
+        options.checkpoints = [steps]
+        options.keepEveryStep = false
+        options.windowStarts = []
+        func measured(only: Int? = nil) throws -> [[Double]] {
+            try Self.simulatedMeans(LayerProbes(graph, shapes: shapes, only: only), batches: batches, options: options)
         }
         var clock = Date()
-        var report = [Round(relativeError: relativeError(try simulatedMeans()), seconds: Date().timeIntervalSince(clock))]
+        var report = [Round(relativeError: Self.relativeError(try measured(), target), seconds: Date().timeIntervalSince(clock))]
         for _ in 0..<rounds {
             clock = Date()
-            for (l, layer) in clipProbes.layers.enumerated() {
+            for (l, layer) in probes.layers.enumerated() {
                 // Measured after the layers below were corrected, by a simulation up to this one.
-                let means = try simulatedMeans(only: l)[0]
-                let channels = clipSums[l].count
-                let updated = (0..<channels).map { c -> Float in
-                    let mu = clipSums[l][c] / Double(images) - means[c]
-                    let theta = Double(thresholds[l][thresholds[l].count == 1 ? 0 : c])
-                    let ratio = Double(ratios[l][ratios[l].count == 1 ? 0 : c]) + Double(steps) * mu / theta
+                let means = try measured(only: l)[0]
+                let node = graph.nodes[layer.node]
+                let theta = graph.floatConstant(node.inputs[1])?.storage ?? [1]
+                let ratios = graph.initialPotentialRatios(of: node) ?? [0.5]
+                let updated = (0..<target[l].count).map { c -> Float in
+                    let shortfall = target[l][c] - means[c]
+                    let ratio = Double(ratios[ratios.count == 1 ? 0 : c]) + Double(steps) * shortfall / Double(theta[theta.count == 1 ? 0 : c])
                     return min(max(Float(ratio), Self.ratioBounds.lowerBound), Self.ratioBounds.upperBound)
                 }
-                ratios[l] = updated
-                let name = graph.nodes[layer.node].name + ".initial_potential"
-                graph.constants[name] = .float(Tensor(shape: [channels], storage: updated))
-                if graph.nodes[layer.node].inputs.count < 3 { graph.nodes[layer.node].inputs.append(name) } else { graph.nodes[layer.node].inputs[2] = name }
+                let name = node.name + ".initial_potential"
+                graph.constants[name] = .float(Tensor(shape: [updated.count], storage: updated))
+                if node.inputs.count < 3 { graph.nodes[layer.node].inputs.append(name) } else { graph.nodes[layer.node].inputs[2] = name }
             }
-            report.append(Round(relativeError: relativeError(try simulatedMeans()), seconds: Date().timeIntervalSince(clock)))
+            report.append(Round(relativeError: Self.relativeError(try measured(), target), seconds: Date().timeIntervalSince(clock)))
         }
         graph.removeUnusedConstants()
         var calibrated = model
         calibrated.graph = graph
         return (calibrated, report)
+    }
+
+    /// Per probed layer and channel, the clip-ANN's mean activation over the images.
+    func clipANNMeans(_ probes: LayerProbes, batches: [Tensor]) throws -> [[Double]] {
+        let input = probes.graph.runtimeInputs[0].name
+        var sums = [[Double]](), plans = [[Int]: ExecutionPlan](), images = 0
+        for batch in batches {
+            if plans[batch.shape] == nil { plans[batch.shape] = try ExecutionPlan(graph: probes.graph, inputShapes: [input: batch.shape]) }
+            let batchSums = probes.channelSums(try plans[batch.shape]!.run([input: batch]))
+            sums = sums.isEmpty ? batchSums : zip(sums, batchSums).map { zip($0, $1).map(+) }
+            images += batch.shape[0]
+        }
+        return sums.map { $0.map { $0 / Double(images) } }
+    }
+
+    /// Per probed layer and channel, the SNN's mean output over steps 1...T and the images.
+    static func simulatedMeans(_ probes: LayerProbes, batches: [Tensor], options: SimulationOptions) throws -> [[Double]] {
+        var sums = [[Double]](), images = 0
+        for batch in batches {
+            let result = try Simulator(graph: probes.graph, inputShape: batch.shape, options: options).run(batch)
+            let batchSums = probes.channelSums(try result.outputs(from: 0, to: options.timeSteps))
+            sums = sums.isEmpty ? batchSums : zip(sums, batchSums).map { zip($0, $1).map(+) }
+            images += batch.shape[0]
+        }
+        return sums.map { $0.map { $0 / Double(images) } }
+    }
+
+    /// sum |target - measured| / sum |target| over every layer's channels.
+    static func relativeError(_ measured: [[Double]], _ target: [[Double]]) -> Double {
+        var shortfall = 0.0, magnitude = 0.0
+        for (clip, snn) in zip(target, measured) {
+            for (a, r) in zip(clip, snn) {
+                shortfall += abs(a - r)
+                magnitude += abs(a)
+            }
+        }
+        return magnitude > 0 ? shortfall / magnitude : 0
     }
 }
