@@ -59,6 +59,8 @@ public enum Demo {
         public var assets: Assets
         /// The conversion and its measurements.
         public var conversion: ConversionResult
+        /// The low-latency calibrations after it (`LatencyTuning.standard`).
+        public var tuning: LatencyTuningReport?
         /// The evaluation of the converted network.
         public var evaluation: EvaluationResult
         /// The report ReportWriter writes for the run.
@@ -89,7 +91,8 @@ public enum Demo {
                testImages: try images("digits-test-images.pb"), testLabels: try labels("digits-test-labels.pb"))
     }
 
-    /// Converts with channel-wise LTB and evaluates ANN, clip-ANN and SNN with delayed evaluation.
+    /// Converts with channel-wise LTB, tunes the result for short runs (`LatencyTuning.standard`)
+    /// and evaluates ANN, clip-ANN and SNN with delayed evaluation.
     public static func run(budget: Budget = Budget(), calibrationProgress: ((CalibrationProgress) -> Void)? = nil,
                            evaluationProgress: ((Int, Int) -> Void)? = nil) throws -> Run {
         let assets = try loadAssets()
@@ -100,6 +103,6 @@ public enum Demo {
                                         settings: SimulationSettings(timeSteps: budget.timeSteps), baselines: budget.baselines,
                                         progress: PipelineProgress(calibration: calibrationProgress, simulation: evaluationProgress))
         let report = RunReport(command: "snnkit demo", model: "digits-cnn.onnx (embedded)", run: run)
-        return Run(assets: assets, conversion: run.conversion!, evaluation: run.evaluation, report: report)
+        return Run(assets: assets, conversion: run.conversion!, tuning: run.tuning, evaluation: run.evaluation, report: report)
     }
 }

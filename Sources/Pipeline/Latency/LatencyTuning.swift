@@ -16,9 +16,12 @@ public struct LatencyTuning: Sendable, Equatable, CustomStringConvertible {
         self.readout = readout
     }
 
-    /// What `snnkit convert` and `eval` run unless told otherwise: readout starts for runs
-    /// of up to 256 steps. The potential calibration is asked for with the T it serves.
-    public static let standard = LatencyTuning(readout: ReadoutCalibration())
+    /// What `snnkit convert` and `eval` run unless told otherwise: potentials calibrated for
+    /// T = 16 in two passes, then readout starts for runs of up to 256 steps. On the CIFAR
+    /// ResNet-20, VGG-11 and MobileNetV2 of the README it is never more than 0.2 points
+    /// below the paper's method at any T from 64 (all 10 000 test images for ResNet-20 and
+    /// VGG-11) and well above it below 64.
+    public static let standard = LatencyTuning(potentials: PotentialCalibration(steps: 16, rounds: 2), readout: ReadoutCalibration())
 
     /// Whether there is nothing to calibrate.
     public var isEmpty: Bool { potentials == nil && readout == nil }

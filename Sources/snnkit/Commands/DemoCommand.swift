@@ -55,7 +55,8 @@ struct DemoCommand: ParsableCommand {
             }
             print("1. Conversion")
             ResultPrinter.conversion(run.conversion)
-            print("\n2. Simulation (delayed evaluation from the estimated delay, t0 = \(run.conversion.delay.steps))")
+            if let tuning = run.tuning { ResultPrinter.tuning(.standard, tuning) }
+            print("\n2. Simulation (delayed evaluation: the readout window starts chosen on held-out data)")
             ResultPrinter.evaluation(run.evaluation)
             if let b = run.report.baselines { ResultPrinter.baselines(b, main: run.evaluation, conversion: run.report.conversion) }
             print("\nreport: " + files.map { $0.path }.joined(separator: "\n        "))

@@ -4,8 +4,8 @@ import SNNKit
 /// The low-latency calibrations after a conversion (`LatencyTuning`), shared by convert and
 /// eval.
 struct LatencyFlags: ParsableArguments {
-    @Option(name: .customLong("calibrate-potential"), help: "Calibrate every channel's initial potential for runs of this many steps, on the held-out calibration batches (low latency at that T; longer runs converge as before).")
-    var calibratePotential: Int?
+    @Option(name: .customLong("calibrate-potential"), help: "Calibrate every channel's initial potential for runs of this many steps, on the held-out calibration batches (low latency at that T; longer runs converge as before). 0: keep v(0) = the --initial-potential ratio.")
+    var calibratePotential: Int = 16
 
     @Option(name: .customLong("potential-rounds"), help: "Passes of the potential calibration over the layers.")
     var potentialRounds: Int = 2
@@ -14,6 +14,7 @@ struct LatencyFlags: ParsableArguments {
     var readoutSteps: Int = 256
 
     func validate() throws {
+        guard calibratePotential >= 0 else { throw ValidationError("--calibrate-potential is 0 (off) or a number of steps, not \(calibratePotential)") }
         guard (0...4096).contains(readoutSteps) else {
             throw ValidationError("--readout-steps is 0 (keep the analytic delay) or a number of steps up to 4096, not \(readoutSteps)")
         }
@@ -22,7 +23,7 @@ struct LatencyFlags: ParsableArguments {
 
     /// The library's tuning these flags describe.
     func tuning() -> LatencyTuning {
-        LatencyTuning(potentials: calibratePotential.map { PotentialCalibration(steps: $0, rounds: potentialRounds) },
+        LatencyTuning(potentials: calibratePotential == 0 ? nil : PotentialCalibration(steps: calibratePotential, rounds: potentialRounds),
                       readout: readoutSteps == 0 ? nil : ReadoutCalibration(maxSteps: readoutSteps))
     }
 }

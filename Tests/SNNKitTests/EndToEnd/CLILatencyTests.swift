@@ -60,7 +60,7 @@ import Testing
         let folder = try TemporaryFolder()
         defer { folder.remove() }
         for (arguments, words) in [
-            (["convert", E2EFiles.model, "--calib", E2EFiles.data, "--calibrate-potential", "0"], "potential calibration's T"),
+            (["convert", E2EFiles.model, "--calib", E2EFiles.data, "--calibrate-potential", "5000"], "potential calibration's T"),
             (["convert", E2EFiles.model, "--calib", E2EFiles.data, "--calibrate-potential", "4", "--potential-rounds", "0"], "1 to 20 rounds"),
             (["convert", E2EFiles.model, "--calib", E2EFiles.data, "--readout-steps", "5000"], "--readout-steps is 0 (keep the analytic delay)"),
             (["simulate", E2EFiles.converted, "--data", E2EFiles.data, "--burst", "0"], "1 to 16 spikes per step"),

@@ -12,7 +12,7 @@ import Testing
         // conversion
         "method", "calibration_batches", "batch_size", "seconds", "images_per_second", "delay", "steps", "per_layer", "layers",
         "agreement_curve", "batches", "agreement", "node", "channels", "shape", "threshold_min", "threshold_median",
-        "threshold_max", "clipped_fraction", "clipping_error",
+        "threshold_max", "clipped_fraction", "clipping_error", "potential_steps", "potential_shortfall", "readout_starts",
         // evaluation
         "task", "metric_names", "primary_metric", "images", "time_steps", "ann", "clip_ann", "snn", "ann_macs_per_image",
         "analog_macs_per_step_per_image", "reach", "windows", "values", "primary", "top1", "top5", "score", "delayed",
