@@ -2,15 +2,16 @@
 """Accuracy at small T: the paper's method against each training-free option of SNNKit
 and their combination, the task metric per T, one table (markdown) and one plot (SVG).
 
-Starting from a converted float SNN (`snnkit convert MODEL --calib DATA --readout-steps 0`
-gives one with only the paper's analytic delay), each variant is made by
+Starting from a converted float SNN made by the paper's method alone
+(`snnkit convert MODEL --calib DATA --calibrate-potential 0 --readout-steps 0`), each
+variant is made by
 `snnkit convert SNN --calib CALIB ...` on the same calibration data (whose held-out
 batches the options calibrate on), then simulated by `snnkit simulate ... --json`:
 
   paper        the analytic delay estimate (--delay estimated)
-  readout      readout starts chosen on data (convert's default)
+  readout      readout starts chosen on data (--calibrate-potential 0)
   potential    initial potentials calibrated for T* (--calibrate-potential T*), analytic delay
-  both         potentials for T*, then readout starts
+  both         potentials for T*, then readout starts (convert's default, T* = 16)
   burst        readout starts, simulated with --burst K
 
 Usage:
@@ -93,7 +94,7 @@ def main():
         return path, seconds
 
     potential = ["--calibrate-potential", str(a.potential_steps), "--potential-rounds", str(a.potential_rounds)]
-    readout, readout_s = convert("readout", [])
+    readout, readout_s = convert("readout", ["--calibrate-potential", "0"])
     alone, alone_s = convert(f"potential{a.potential_steps}", potential + ["--readout-steps", "0"])
     both, both_s = convert(f"potential{a.potential_steps}-readout", potential)
     variants = [("paper (analytic delay)", a.model, ["--delay", "estimated"], 0.0),

@@ -4,8 +4,8 @@ import SNNKit
 /// The low-latency calibrations after a conversion (`LatencyTuning`), shared by convert and
 /// eval.
 struct LatencyFlags: ParsableArguments {
-    @Option(name: .customLong("calibrate-potential"), help: "Calibrate every channel's initial potential for runs of this many steps, on the held-out calibration batches (low latency at that T; longer runs converge as before). 0: keep v(0) = the --initial-potential ratio.")
-    var calibratePotential: Int = 16
+    @Option(name: .customLong("calibrate-potential"), help: "Calibrate every channel's initial potential for runs of this many steps, on the held-out calibration batches (low latency at that T; longer runs converge as before; 16 suits classification, see README). 0 (default): keep v(0) = the --initial-potential ratio.")
+    var calibratePotential: Int = 0
 
     @Option(name: .customLong("potential-rounds"), help: "Passes of the potential calibration over the layers.")
     var potentialRounds: Int = 2
