@@ -34,7 +34,7 @@ def run(cmd):
 
 def svg_plot(series, steps, metric, path):
     """A line chart of metric (%) against log2 T, one line per variant."""
-    width, height, left, bottom, top, right = 640, 400, 60, 50, 20, 150
+    width, height, left, bottom, top, right = 720, 400, 60, 50, 20, 200
     values = [v for _, vs in series for v in vs]
     lo, hi = max(0.0, min(values) - 2), min(100.0, max(values) + 2)
     xs = {t: left + (width - left - right) * i / max(1, len(steps) - 1) for i, t in enumerate(steps)}
