@@ -34,6 +34,26 @@ import Testing
         #expect(plain != shifted)
     }
 
+    /// Initial potentials that do not fit the layer (too few, not finite, beyond a
+    /// threshold) are refused by the simulator and the quantizer, naming the node.
+    @Test func malformedPotentialsAreRefused() throws {
+        let (graph, shape) = try SimulationTests().converted("net_c_vgg")
+        let layer = try #require(graph.neuronLayers().first)
+        for bad in [[Float](repeating: 0.5, count: 3), [Float](repeating: .nan, count: layer.channels), [Float](repeating: 1.5, count: layer.channels)] {
+            var g = graph
+            let i = try #require(g.nodes.firstIndex { $0.name == layer.node })
+            g.constants["v0"] = .float(Tensor(shape: [bad.count], storage: bad))
+            g.nodes[i].inputs.append("v0")
+            #expect(throws: (any Error).self) { try Simulator(graph: g, inputShape: [2] + shape.dropFirst(), options: SimulationOptions(timeSteps: 4)) }
+            do {
+                _ = try Simulator(graph: g, inputShape: [2] + shape.dropFirst(), options: SimulationOptions(timeSteps: 4))
+            } catch {
+                #expect("\(error)".contains(layer.node), "\(error)")
+            }
+            #expect(throws: (any Error).self) { try Pipeline.quantize(try ConvertedModel(g), options: QuantizationOptions(weightBits: 8)) }
+        }
+    }
+
     /// Burst neurons (up to 3 spikes per step) on the float kernels: the same spikes and
     /// readout as the reference, which fires while v > theta up to the limit.
     @Test(arguments: ["net_b_resnet_blocks", "net_c_vgg", "net_g_inverted_residual"])
