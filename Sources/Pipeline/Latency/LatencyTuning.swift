@@ -56,24 +56,35 @@ public struct LatencyTuningReport: Sendable, Codable, Equatable {
 
 extension Pipeline {
     /// `model` tuned for short runs as `tuning` says, on the held-out batches of
-    /// `calibration` (`heldOutBatches`); the potentials first, since the readout starts
-    /// depend on them.
+    /// `calibration` (`heldOutBatches`, read once); the potentials first, since the readout
+    /// starts depend on them. What was chosen is recorded in the model's settings
+    /// (`ConvertedModelInfo.potentialSteps`, `.readoutSchedule`).
     public static func tune(_ model: ConvertedModel, calibration: any CalibrationSource, tuning: LatencyTuning,
                             options: ConversionOptions = ConversionOptions()) throws -> (ConvertedModel, LatencyTuningReport) {
         try tuning.validate()
+        guard !tuning.isEmpty else { return (model, LatencyTuningReport()) }
+        try refuseInteger(model)
+        guard var info = model.info else {
+            let name = model.graph.source.isEmpty ? "the model" : model.graph.source
+            throw PipelineError("\(name) carries no SNNKit conversion settings to record its tuning in; convert it with snnkit")
+        }
+        let batches = try heldOutBatches(calibration, options: options)
         var tuned = model, report = LatencyTuningReport()
         if let potentials = tuning.potentials {
-            let (calibrated, rounds) = try calibratePotentials(tuned, calibration: calibration, potentials: potentials, options: options)
+            let (calibrated, rounds) = try potentials.calibrate(tuned, batches: batches)
             tuned = calibrated
+            info.potentialSteps = potentials.steps
             report.potentialSteps = potentials.steps
             report.potentialRounds = rounds
         }
         if let readout = tuning.readout {
             let clock = Date()
-            tuned = try calibrateReadout(tuned, calibration: calibration, readout: readout, options: options)
-            report.readoutStarts = tuned.info?.readoutSchedule?.description
+            info.readoutSchedule = try readout.calibrate(tuned, batches: batches)
+            report.readoutStarts = info.readoutSchedule?.description
             report.readoutSeconds = Date().timeIntervalSince(clock)
         }
+        info.write(into: &tuned.graph)
+        tuned.info = info
         return (tuned, report)
     }
 }

@@ -100,26 +100,31 @@ public struct PotentialCalibration: Sendable, Equatable {
     /// Per probed layer and channel, the clip-ANN's mean activation over the images.
     func clipANNMeans(_ probes: LayerProbes, batches: [Tensor]) throws -> [[Double]] {
         let input = probes.graph.runtimeInputs[0].name
-        var sums = [[Double]](), plans = [[Int]: ExecutionPlan](), images = 0
-        for batch in batches {
+        var plans = [[Int]: ExecutionPlan]()
+        return try Self.means(over: batches) { batch in
             if plans[batch.shape] == nil { plans[batch.shape] = try ExecutionPlan(graph: probes.graph, inputShapes: [input: batch.shape]) }
-            let batchSums = probes.channelSums(try plans[batch.shape]!.run([input: batch]))
-            sums = sums.isEmpty ? batchSums : zip(sums, batchSums).map { zip($0, $1).map(+) }
-            images += batch.shape[0]
+            return probes.channelSums(try plans[batch.shape]!.run([input: batch]))
         }
-        return sums.map { $0.map { $0 / Double(images) } }
     }
 
     /// Per probed layer and channel, the SNN's mean output over steps 1...T and the images.
     static func simulatedMeans(_ probes: LayerProbes, batches: [Tensor], options: SimulationOptions) throws -> [[Double]] {
-        var sums = [[Double]](), images = 0
-        for batch in batches {
+        try means(over: batches) { batch in
             let result = try Simulator(graph: probes.graph, inputShape: batch.shape, options: options).run(batch)
-            let batchSums = probes.channelSums(try result.outputs(from: 0, to: options.timeSteps))
-            sums = sums.isEmpty ? batchSums : zip(sums, batchSums).map { zip($0, $1).map(+) }
+            return probes.channelSums(try result.outputs(from: 0, to: options.timeSteps))
+        }
+    }
+
+    /// The per-layer, per-channel sums `sums` gives for each batch, added over the batches
+    /// and divided by their images.
+    static func means(over batches: [Tensor], _ sums: (Tensor) throws -> [[Double]]) rethrows -> [[Double]] {
+        var total = [[Double]](), images = 0
+        for batch in batches {
+            let batchSums = try sums(batch)
+            total = total.isEmpty ? batchSums : zip(total, batchSums).map { zip($0, $1).map(+) }
             images += batch.shape[0]
         }
-        return sums.map { $0.map { $0 / Double(images) } }
+        return total.map { $0.map { $0 / Double(images) } }
     }
 
     /// sum |target - measured| / sum |target| over every layer's channels.
