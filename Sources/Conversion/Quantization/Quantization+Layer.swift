@@ -135,16 +135,13 @@ extension Quantization {
             : (0..<channels).map { exponent(for: channelValues($0), in: range) }
         func k(_ c: Int) -> Int { exponents[exponents.count == 1 ? 0 : c] }
         if let calibrated {
-            guard calibrated.count == 1 || calibrated.count == channels, calibrated.allSatisfy({ $0.isFinite && abs($0) <= 1 }) else {
-                throw ConversionError.badQuantization("neuron '\(neuron)': its initial potentials (\(calibrated.count) values) are not one finite " +
-                                                      "v(0)/theta in [-1, 1] per channel of its \(channels); calibrate them again")
+            if let problem = Graph.initialPotentialProblem(calibrated, channels: channels) {
+                throw ConversionError.badQuantization("neuron '\(neuron)': its initial potentials: \(problem); calibrate them again")
             }
-            let name = neuron + ".initial_potential_int"
-            graph.constants[name] = .float(Tensor(shape: [channels], storage: (0..<channels).map { c in
+            graph.setInitialPotentials((0..<channels).map { c in
                 let units = (Double(calibrated[calibrated.count == 1 ? 0 : c]) * Double(1 << k(c))).rounded()
                 return Float(units) * QuantizationRecord.unit(exponent: k(c))
-            }))
-            graph.nodes[index].inputs[2] = name
+            }, ofNode: index, name: neuron + ".initial_potential_int")
         }
         var clipped = 0, total = 0
         var largestInput = [Int](repeating: 0, count: channels)

@@ -80,7 +80,7 @@ struct Quantization {
             guard analog.isEmpty else {
                 throw ConversionError.badQuantization("neuron '\(node.name)' adds a current computed from the input image to one computed from spikes; such a layer has no integer form")
             }
-            let calibrated = node.inputs.count > 2 && !node.inputs[2].isEmpty ? source.initialPotentialRatios(of: node) : nil
+            let calibrated = node.initialPotentialInput == nil ? nil : source.initialPotentialRatios(of: node)
             try quantizeLayer(index, ratio: ratio, calibrated: calibrated, parts: parts)
         }
         guard !layers.isEmpty else {

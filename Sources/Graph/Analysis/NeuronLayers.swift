@@ -1,5 +1,10 @@
 import SNNTensor
 
+extension Node {
+    /// The IF node's calibrated initial potential (its third input), when it has one.
+    public var initialPotentialInput: String? { inputs.count > 2 && !inputs[2].isEmpty ? inputs[2] : nil }
+}
+
 /// One spiking layer of a converted network: the IF neuron node and its threshold tensor.
 public struct NeuronLayer: Sendable, Equatable {
     /// Name of the ai.snnkit.IFNeuron node.
@@ -34,8 +39,25 @@ extension Graph {
     /// Nil for another operator.
     public func initialPotentialRatios(of node: Node) -> [Float]? {
         guard case .ifNeuron(let ratio) = node.op else { return nil }
-        if node.inputs.count > 2, !node.inputs[2].isEmpty, let perChannel = floatConstant(node.inputs[2]) { return perChannel.storage }
+        if let input = node.initialPotentialInput, let perChannel = floatConstant(input) { return perChannel.storage }
         return [ratio]
+    }
+
+    /// Makes `ratios` (v(0) / theta per channel) the calibrated initial potential of the IF
+    /// node at `index`, as the constant `name`, in place of any it had.
+    public mutating func setInitialPotentials(_ ratios: [Float], ofNode index: Int, name: String) {
+        constants[name] = .float(Tensor(shape: [ratios.count], storage: ratios))
+        if nodes[index].initialPotentialInput == nil { nodes[index].inputs = Array(nodes[index].inputs.prefix(2)) + [name] } else { nodes[index].inputs[2] = name }
+    }
+
+    /// Why `ratios` cannot be the calibrated initial potentials of a layer of `channels`
+    /// channels, or nil when they can: one value or one per channel, finite and in [-1, 1]
+    /// (a neuron that starts a threshold or more away from it would fire or stay silent on
+    /// no input).
+    public static func initialPotentialProblem(_ ratios: [Float], channels: Int) -> String? {
+        guard ratios.count == 1 || ratios.count == channels else { return "\(ratios.count) values for \(channels) channels" }
+        guard let bad = ratios.firstIndex(where: { !($0.isFinite && abs($0) <= 1) }) else { return nil }
+        return "value \(bad) is \(ratios[bad]); v(0) / threshold must be finite and in [-1, 1]"
     }
 
     /// Nodes with no neuron downstream: the analog readout tail that runs on time-averaged

@@ -42,8 +42,11 @@ extension NodeCompiler {
         try requireFloat(x)
         let theta = try floatConstant(1, "threshold")
         try Self.validateThresholds(theta, for: x.shape, node: node.name, value: node.inputs[1])
-        if node.inputs.count > 2, !node.inputs[2].isEmpty {
-            try Self.validateInitialPotentials(try floatConstant(2, "initial potential"), for: x.shape, node: node.name, value: node.inputs[2])
+        if let input = node.initialPotentialInput {
+            let channels = x.shape.count >= 2 ? x.shape[1] : 0
+            if let problem = Graph.initialPotentialProblem(try floatConstant(2, "initial potential").storage, channels: channels) {
+                throw GraphError.invalidAttribute(node: node.name, message: "initial potential '\(input)': \(problem). Re-run the calibration.")
+            }
         }
         let channels = theta.count
         let inner = channels == 1 ? x.shape.reduce(1, *) : x.shape[2...].reduce(1, *)
@@ -70,18 +73,6 @@ extension NodeCompiler {
         }
         if let bad = theta.storage.firstIndex(where: { !($0 > 0) || !$0.isFinite }) {
             throw GraphError.invalidAttribute(node: node, message: "threshold '\(value)'[\(bad)] = \(theta.storage[bad]); thresholds must be positive and finite. Re-run the conversion.")
-        }
-    }
-
-    /// A calibrated v(0) / theta: one value or one per channel, finite and in [-1, 1] (a
-    /// neuron that starts a threshold or more away from it would fire or stay silent on no
-    /// input).
-    static func validateInitialPotentials(_ ratios: Tensor, for shape: [Int], node: String, value: String) throws {
-        guard shape.count >= 2, ratios.count == 1 || ratios.count == shape[1] else {
-            throw GraphError.shapeMismatch(node: node, message: "initial potential '\(value)' has \(ratios.count) values for \(shape.count >= 2 ? shape[1] : 0) channels of \(shape)")
-        }
-        if let bad = ratios.storage.firstIndex(where: { !($0.isFinite && abs($0) <= 1) }) {
-            throw GraphError.invalidAttribute(node: node, message: "initial potential '\(value)'[\(bad)] = \(ratios.storage[bad]); it is v(0) / threshold, finite and in [-1, 1]. Re-run the calibration.")
         }
     }
 

@@ -17,20 +17,22 @@ import SNNTensor
 /// calibration", ICML) moved into v(0).
 ///
 /// μ_c is measured on calibration images (the clip-ANN against the simulated SNN, each
-/// channel's mean over images and pixels); the layers are corrected together and measured
-/// again for `rounds` rounds, since correcting a layer changes what the layers above it
-/// receive.
+/// channel's mean over images and pixels). The layers are corrected one at a time from the
+/// input up, each measured after the ones below it were corrected, by a simulation that
+/// stops at it: correcting all layers from one measurement also corrects an upper layer
+/// for the shortfall its inputs are about to lose, and overshoots (on a CIFAR ResNet-20 the
+/// error grew from 11% to 57% in three rounds). `rounds` passes over the layers.
 public struct PotentialCalibration: Sendable, Equatable {
     /// The run length the potentials are calibrated for (T*).
     public var steps: Int
-    /// Rounds of measuring and correcting.
+    /// Passes over the layers.
     public var rounds: Int
     /// v(0) / theta stays inside this range: a neuron that starts at or above its threshold
     /// fires with no input at all.
     public static let ratioBounds: ClosedRange<Float> = -1...0.95
 
-    /// Calibration for runs of `steps` steps, in `rounds` rounds.
-    public init(steps: Int, rounds: Int = 3) {
+    /// Calibration for runs of `steps` steps, in `rounds` passes over the layers.
+    public init(steps: Int, rounds: Int = 2) {
         self.steps = steps
         self.rounds = rounds
     }
@@ -38,7 +40,7 @@ public struct PotentialCalibration: Sendable, Equatable {
     /// Checks the settings before any work.
     public func validate() throws {
         guard (1...4096).contains(steps) else { throw PipelineError.setting("the potential calibration's T (--calibrate-potential) must be in 1...4096, not \(steps)") }
-        guard (1...20).contains(rounds) else { throw PipelineError.setting("the potential calibration needs 1 to 20 rounds, not \(rounds)") }
+        guard (1...20).contains(rounds) else { throw PipelineError.setting("the potential calibration needs 1 to 20 rounds (passes over the layers), not \(rounds)") }
     }
 
     /// The channels' mean shortfall relative to the clip-ANN, sum_c |μ_c| / sum_c mean
@@ -85,9 +87,7 @@ public struct PotentialCalibration: Sendable, Equatable {
                     let ratio = Double(ratios[ratios.count == 1 ? 0 : c]) + Double(steps) * shortfall / Double(theta[theta.count == 1 ? 0 : c])
                     return min(max(Float(ratio), Self.ratioBounds.lowerBound), Self.ratioBounds.upperBound)
                 }
-                let name = node.name + ".initial_potential"
-                graph.constants[name] = .float(Tensor(shape: [updated.count], storage: updated))
-                if node.inputs.count < 3 { graph.nodes[layer.node].inputs.append(name) } else { graph.nodes[layer.node].inputs[2] = name }
+                graph.setInitialPotentials(updated, ofNode: layer.node, name: node.name + ".initial_potential")
             }
             report.append(Round(relativeError: Self.relativeError(try measured(), target), seconds: Date().timeIntervalSince(clock)))
         }

@@ -81,8 +81,8 @@ struct ConvertCommand: ParsableCommand {
             }
             bar.finish()
             var converted = try ConvertedModel(result)
-            let tuning: LatencyTuningReport
-            (converted, tuning) = try tune(converted, calibration: calibration, options: options)
+            let (tuned, tuning) = try Pipeline.tune(converted, calibration: calibration, tuning: latency.tuning(), options: options)
+            converted = tuned
             if let q = try quantization.options() { converted = try Pipeline.quantize(converted, options: q) }
             var written = try write(converted, to: out)
             if let clip = exportClipONNX {
@@ -96,6 +96,7 @@ struct ConvertCommand: ParsableCommand {
                 return
             }
             ResultPrinter.conversion(result)
+            ResultPrinter.tuning(latency.tuning(), tuning)
             if let record = converted.quantization { ResultPrinter.quantization(record) }
             print("wrote " + written.joined(separator: ", "))
         }
@@ -111,31 +112,29 @@ struct ConvertCommand: ParsableCommand {
         return [out, nir]
     }
 
-    /// `converted` tuned for short runs as the latency flags say, with what was measured
-    /// printed unless the output is JSON.
-    func tune(_ converted: ConvertedModel, calibration: any CalibrationSource, options: ConversionOptions) throws -> (ConvertedModel, LatencyTuningReport) {
-        let tuning = latency.tuning()
-        let (tuned, report) = try Pipeline.tune(converted, calibration: calibration, tuning: tuning, options: options)
-        if !common.json { ResultPrinter.tuning(tuning, report) }
-        return (tuned, report)
+    /// --export-clip-onnx and --report describe a threshold calibration, which a model
+    /// converted before does not go through again.
+    func refuseCalibrationOutputs() throws {
+        if exportClipONNX != nil || report != nil {
+            throw PipelineError("--export-clip-onnx and --report describe a calibration, and \(model) is already converted: " +
+                                "give them when converting the ReLU network")
+        }
     }
 
     /// A model converted before, given calibration data: its potentials and readout starts
     /// calibrated on it, then quantized when asked.
     func calibrateConverted(_ graph: Graph, to out: String, options: ConversionOptions) throws {
         guard let calib else { throw PipelineError("calibrating \(model) needs calibration data (--calib DATA)") }
-        if exportClipONNX != nil || report != nil {
-            throw PipelineError("--export-clip-onnx and --report describe a threshold calibration, and \(model) is already converted: " +
-                                "give them when converting the ReLU network")
-        }
+        try refuseCalibrationOutputs()
         let calibration = try data.settings().calibration(calib, warn: Warning.print)
-        var (converted, summary) = try tune(try ConvertedModel(graph), calibration: calibration, options: options)
+        var (converted, summary) = try Pipeline.tune(try ConvertedModel(graph), calibration: calibration, tuning: latency.tuning(), options: options)
         if let q = try quantization.options() { converted = try Pipeline.quantize(converted, options: q) }
         let written = try write(converted, to: out)
         if common.json {
             try JSONOutput.print(summary)
             return
         }
+        ResultPrinter.tuning(latency.tuning(), summary)
         if let record = converted.quantization { ResultPrinter.quantization(record) }
         print("wrote " + written.joined(separator: ", "))
     }
@@ -145,10 +144,7 @@ struct ConvertCommand: ParsableCommand {
         guard let options = try quantization.options() else {
             throw PipelineError("\(model) is already a spiking network: give --weight-bits to quantize it, or convert the ReLU network it came from")
         }
-        if exportClipONNX != nil || report != nil {
-            throw PipelineError("--export-clip-onnx and --report describe a calibration, and \(model) is already converted: " +
-                                "give them when converting the ReLU network")
-        }
+        try refuseCalibrationOutputs()
         let quantized = try Pipeline.quantize(try ConvertedModel(graph), options: options)
         let written = try write(quantized, to: out)
         if common.json {
